@@ -1,0 +1,78 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types of a TenantInstance. Ready summarises; Reconciling and Stalled follow kstatus so
+// that tools such as kubectl wait, Flux and Argo CD understand progress without knowing this API.
+const (
+	// ConditionReady is True when the tenant serves its plan: the app is available while Active,
+	// or scaled to zero on purpose while Frozen.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while the operator is still moving the tenant towards its spec.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when progress needs someone to change something (a plan, a spec).
+	ConditionStalled = "Stalled"
+	// ConditionFrozen is True while the tenant is scaled to zero, by the marketplace or by expiry.
+	ConditionFrozen = "Frozen"
+	// ConditionExpired is True once spec.expiresAt has passed.
+	ConditionExpired = "Expired"
+)
+
+// Condition reasons, in PascalCase as the API conventions require.
+const (
+	ReasonAvailable           = "Available"
+	ReasonProgressing         = "Progressing"
+	ReasonProvisioning        = "Provisioning"
+	ReasonPlanNotFound        = "PlanNotFound"
+	ReasonPlanAmbiguous       = "PlanAmbiguous"
+	ReasonInvalidPlan         = "InvalidPlan"
+	ReasonFrozenByMarketplace = "FrozenByMarketplace"
+	ReasonFrozenByExpiry      = "FrozenByExpiry"
+	ReasonActive              = "Active"
+	ReasonNotExpired          = "NotExpired"
+	ReasonPeriodEnded         = "PeriodEnded"
+	ReasonNoExpiry            = "NoExpiry"
+	ReasonReleasing           = "Releasing"
+	ReasonRetained            = "Retained"
+	ReasonApplyFailed         = "ApplyFailed"
+)
+
+// Labels and annotations the operator puts on what it creates.
+const (
+	// LabelManagedBy marks every object the operator owns; the operator's cache only sees those.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy.
+	ManagedByValue = "tenantry"
+	// LabelInstance names the TenantInstance an object belongs to.
+	LabelInstance = "tenantry.io/instance"
+	// LabelSKU carries the SKU the tenant runs, for kubectl selectors and dashboards.
+	LabelSKU = "tenantry.io/sku"
+	// LabelSecretRole marks the Secrets the operator reads: its own, and the shared TLS Secret a
+	// plan names, which must carry the value SecretRoleSharedTLS so the operator's cache can see it.
+	LabelSecretRole = "tenantry.io/secret-role"
+	// SecretRoleSharedTLS is the LabelSecretRole value of a shared wildcard TLS Secret.
+	SecretRoleSharedTLS = "shared-tls-source"
+	// SecretRoleAdmin marks the tenant's initial admin account Secret.
+	SecretRoleAdmin = "admin-account"
+	// SecretRoleTLS marks the copy of the shared TLS Secret in a tenant namespace.
+	SecretRoleTLS = "shared-tls"
+	// SecretRoleAppCredentials marks the OAuth client credentials projected from spec.tenant.apps.
+	SecretRoleAppCredentials = "app-credentials"
+
+	// Finalizer holds a TenantInstance until its namespace is gone.
+	Finalizer = "tenantry.io/release"
+)

@@ -1,0 +1,369 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Lifecycle is whether a tenant serves (Active) or is suspended with all its data kept (Frozen).
+// +kubebuilder:validation:Enum=Active;Frozen
+type Lifecycle string
+
+const (
+	// LifecycleActive runs the plan's replicas.
+	LifecycleActive Lifecycle = "Active"
+	// LifecycleFrozen scales the app to zero and keeps everything else.
+	LifecycleFrozen Lifecycle = "Frozen"
+)
+
+// DomainType selects how a tenant is reached.
+// +kubebuilder:validation:Enum=Shared;Dedicated
+type DomainType string
+
+const (
+	// DomainShared serves the tenant at <instance>.<plan base domain> with the plan's shared TLS Secret.
+	DomainShared DomainType = "Shared"
+	// DomainDedicated serves the tenant at spec.domain.host with a certificate of its own.
+	DomainDedicated DomainType = "Dedicated"
+)
+
+// ChargingMode is the marketplace's billing mode of the order line.
+// +kubebuilder:validation:Enum=PERIOD;ON_DEMAND;ONE_TIME;ON_DEMAND_PKG
+type ChargingMode string
+
+// Charging modes as the marketplace names them.
+const (
+	ChargingPeriod      ChargingMode = "PERIOD"
+	ChargingOnDemand    ChargingMode = "ON_DEMAND"
+	ChargingOneTime     ChargingMode = "ONE_TIME"
+	ChargingOnDemandPkg ChargingMode = "ON_DEMAND_PKG"
+)
+
+// TenantDomain says where the tenant is served.
+// +kubebuilder:validation:XValidation:rule="self.type == 'Dedicated' ? (has(self.host) && self.host != '') : !has(self.host)",message="spec.domain.host is required when spec.domain.type is Dedicated and forbidden when it is Shared"
+type TenantDomain struct {
+	// type is Shared (a host under the plan's base domain) or Dedicated (spec.domain.host).
+	// +kubebuilder:default=Shared
+	// +optional
+	Type DomainType `json:"type,omitempty"`
+
+	// host is the tenant's own DNS name; required when type is Dedicated, forbidden otherwise.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`
+	// +optional
+	Host string `json:"host,omitempty"`
+}
+
+// Order identifies the marketplace order line that created the instance.
+type Order struct {
+	// orderId is the marketplace order that bought the instance. Immutable.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.order.orderId is immutable"
+	// +required
+	OrderID string `json:"orderId"`
+
+	// orderLineId is the order line that bought the instance. Immutable.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.order.orderLineId is immutable"
+	// +required
+	OrderLineID string `json:"orderLineId"`
+
+	// chargingMode is the order line's billing mode.
+	// +optional
+	ChargingMode ChargingMode `json:"chargingMode,omitempty"`
+
+	// periodType is the unit of a periodic order (for example year, month, day), as the marketplace sends it.
+	// +kubebuilder:validation:MaxLength=16
+	// +optional
+	PeriodType string `json:"periodType,omitempty"`
+
+	// periodNumber is how many periodType units were bought.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	PeriodNumber int32 `json:"periodNumber,omitempty"`
+
+	// trial is true while the instance is a free trial; a TRIAL_TO_FORMAL renewal clears it.
+	// +optional
+	Trial bool `json:"trial,omitempty"`
+}
+
+// Customer is the buyer, as far as the operator needs to know it. Contact details (phone,
+// e-mail) are personal data and deliberately have no place here.
+type Customer struct {
+	// customerId is the buyer's marketplace account id. Immutable once set.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.customer.customerId is immutable"
+	// +required
+	CustomerID string `json:"customerId"`
+
+	// customerName is the buyer's display name.
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	CustomerName string `json:"customerName,omitempty"`
+}
+
+// Tenant is the 联营 (joint operation) enterprise bound to the instance by tenantSync.
+type Tenant struct {
+	// tenantId is the enterprise id in the marketplace's identity centre.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +required
+	TenantID string `json:"tenantId"`
+
+	// tenantCode is the enterprise's short code.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	TenantCode string `json:"tenantCode,omitempty"`
+
+	// name is the enterprise's display name.
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	Name string `json:"name,omitempty"`
+
+	// domainName is the tenant's login domain at the identity centre.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	DomainName string `json:"domainName,omitempty"`
+
+	// applications are the OAuth clients synced by applicationSync. The operator decrypts each
+	// secret with the merchant's private key into a Secret in the tenant namespace.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=appId
+	// +optional
+	Applications []TenantApplication `json:"applications,omitempty"`
+}
+
+// TenantApplication is one OAuth client of the tenant.
+type TenantApplication struct {
+	// appId is the application's id.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +required
+	AppID string `json:"appId"`
+
+	// clientId is the OAuth client id.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +required
+	ClientID string `json:"clientId"`
+
+	// encryptedClientSecret is the client secret exactly as the marketplace sent it: RSA-OAEP
+	// encrypted with the merchant's public key, base64. It is never stored in plaintext here.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +required
+	EncryptedClientSecret string `json:"encryptedClientSecret"`
+}
+
+// MarketplaceRecord remembers which marketplace call last set each aspect of the spec, so that a
+// delivery sent earlier than that one is ignored and can never roll the tenant back.
+type MarketplaceRecord struct {
+	// lifecycleSetAt is the send time of the call that last set spec.lifecycle.
+	// +optional
+	LifecycleSetAt *metav1.MicroTime `json:"lifecycleSetAt,omitempty"`
+
+	// expirySetAt is the send time of the call that last set spec.expiresAt.
+	// +optional
+	ExpirySetAt *metav1.MicroTime `json:"expirySetAt,omitempty"`
+
+	// expiryOrderId is the renewal order that last set spec.expiresAt.
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	ExpiryOrderID string `json:"expiryOrderId,omitempty"`
+
+	// skuSetAt is the send time of the call that last set spec.sku.
+	// +optional
+	SKUSetAt *metav1.MicroTime `json:"skuSetAt,omitempty"`
+
+	// skuOrderId is the upgrade order that last set spec.sku.
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	SKUOrderID string `json:"skuOrderId,omitempty"`
+
+	// tenantSetAt is the send time of the kit call that last set spec.tenant.
+	// +optional
+	TenantSetAt *metav1.MicroTime `json:"tenantSetAt,omitempty"`
+}
+
+// TenantInstanceSpec is the desired state of one purchased instance, as the marketplace last said it.
+type TenantInstanceSpec struct {
+	// sku is the marketplace SKU code; the TenantPlan listing it says what the tenant runs.
+	// Changing it (an upgrade) applies the new plan in place.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._-]*$`
+	// +required
+	SKU string `json:"sku"`
+
+	// productId is the marketplace product the SKU belongs to.
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	ProductID string `json:"productId,omitempty"`
+
+	// expiresAt is when the paid period ends; absent for one-time and pay-per-use orders.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+
+	// lifecycle is Active or Frozen. Frozen scales the app to zero and keeps all data.
+	// +kubebuilder:default=Active
+	// +optional
+	Lifecycle Lifecycle `json:"lifecycle,omitempty"`
+
+	// domain says where the tenant is served.
+	// +kubebuilder:default={type: Shared}
+	// +optional
+	Domain TenantDomain `json:"domain,omitempty"`
+
+	// order is the marketplace order line that bought the instance.
+	// +required
+	Order Order `json:"order"`
+
+	// customer is the buyer.
+	// +optional
+	Customer *Customer `json:"customer,omitempty"`
+
+	// tenant is the 联营 enterprise identity, set by tenantSync.
+	// +optional
+	Tenant *Tenant `json:"tenant,omitempty"`
+
+	// marketplace records the send time of the calls that set this spec, for ordering.
+	// +optional
+	Marketplace *MarketplaceRecord `json:"marketplace,omitempty"`
+}
+
+// InstanceState is the one-word summary of what the operator observed.
+// +kubebuilder:validation:Enum=Provisioning;Running;Frozen;Stalled;Releasing
+type InstanceState string
+
+// Observed states.
+const (
+	StateProvisioning InstanceState = "Provisioning"
+	StateRunning      InstanceState = "Running"
+	StateFrozen       InstanceState = "Frozen"
+	StateStalled      InstanceState = "Stalled"
+	StateReleasing    InstanceState = "Releasing"
+)
+
+// SecretReference points at a Secret in a known namespace.
+type SecretReference struct {
+	// namespace of the Secret.
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Namespace string `json:"namespace"`
+	// name of the Secret.
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Name string `json:"name"`
+}
+
+// TenantInstanceStatus is what the operator observed in its last reconcile.
+type TenantInstanceStatus struct {
+	// conditions: Ready summarises; Reconciling and Stalled follow kstatus; Frozen and Expired
+	// describe the subscription.
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// state is a one-word summary: Provisioning, Running, Frozen, Stalled or Releasing.
+	// +optional
+	State InstanceState `json:"state,omitempty"`
+
+	// plan is the TenantPlan serving spec.sku.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Plan string `json:"plan,omitempty"`
+
+	// namespace holds everything the tenant owns.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// url is what the customer opens.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// adminUrl is the tenant's administration entry point.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	AdminURL string `json:"adminUrl,omitempty"`
+
+	// replicas is how many app replicas the operator asks for now.
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+
+	// readyReplicas is how many app replicas are ready.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+
+	// adminAccountSecretRef names the Secret holding the tenant's initial admin account.
+	// +optional
+	AdminAccountSecretRef *SecretReference `json:"adminAccountSecretRef,omitempty"`
+
+	// frozenSince is when the tenant was last scaled to zero.
+	// +optional
+	FrozenSince *metav1.Time `json:"frozenSince,omitempty"`
+}
+
+// TenantInstance is one purchased SaaS instance: its name is the marketplace instanceId.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=ti,categories={tenantry,all}
+// +kubebuilder:printcolumn:name="SKU",type=string,JSONPath=`.spec.sku`
+// +kubebuilder:printcolumn:name="Lifecycle",type=string,JSONPath=`.spec.lifecycle`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expiresAt`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 56 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS label of at most 56 characters so that the namespace tenant-<name> is valid"
+type TenantInstance struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state, written by the webhook bridge from marketplace calls.
+	// +required
+	Spec TenantInstanceSpec `json:"spec"`
+
+	// status is observed by the operator.
+	// +optional
+	Status TenantInstanceStatus `json:"status,omitempty"`
+}
+
+// TenantInstanceList is a list of TenantInstance.
+// +kubebuilder:object:root=true
+type TenantInstanceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []TenantInstance `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&TenantInstance{}, &TenantInstanceList{})
+}

@@ -1,0 +1,156 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tenantry/tenantry/simulator"
+)
+
+const accessKey = "cli-test-access-key"
+
+// answeringBridge answers every call with code (queryInstance lists the
+// asked instance) and a valid Body-Sign; it does not verify requests, the
+// simulator package's tests do.
+func answeringBridge(t *testing.T, code string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req map[string]any
+		_ = json.Unmarshal(body, &req)
+		answer := map[string]any{"resultCode": code, "resultMsg": "stub", "instanceId": "inst-1"}
+		if req["activity"] == "queryInstance" {
+			answer["info"] = []map[string]any{{"instanceId": req["instanceId"]}}
+		}
+		out, _ := json.Marshal(answer)
+		m := hmac.New(sha256.New, []byte(accessKey))
+		m.Write(out)
+		w.Header().Set("Body-Sign", `sign_type="HMAC-SHA256", signature= "`+base64.StdEncoding.EncodeToString(m.Sum(nil))+`"`)
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func ordersServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(simulator.NewOrderServer(simulator.OrderServerConfig{AK: "ak", SK: "sk", DefaultSKU: "sku.basic"}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return env[k] })
+	return code, stdout.String(), stderr.String()
+}
+
+func TestHelp(t *testing.T) {
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, nil, c.name, "-h")
+			if code != exitOK || !strings.Contains(stderr, "usage: marketplace-simulator "+c.name) {
+				t.Errorf("exit %d, stderr %q", code, stderr)
+			}
+		})
+	}
+	if code, _, _ := runCLI(t, nil, "bogus"); code != exitUsage {
+		t.Errorf("unknown command: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := runCLI(t, nil); code != exitUsage {
+		t.Errorf("no command: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestOrder(t *testing.T) {
+	orders := ordersServer(t)
+	code, stdout, stderr := runCLI(t, nil, "order", "--orders-url", orders.URL, "--sku", "sku.gold", "--expire", "20270101000000")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !regexp.MustCompile(`^(CS\d{10}[A-Z0-9]{5}) (CS\d{10}[A-Z0-9]{5})-000001\n$`).MatchString(stdout) {
+		t.Errorf("stdout = %q, want \"<orderId> <orderLineId>\"", stdout)
+	}
+}
+
+func TestBridgeCalls(t *testing.T) {
+	env := map[string]string{"TENANTRY_ACCESS_KEY": accessKey}
+	orders := ordersServer(t)
+	tests := []struct {
+		name     string
+		bridge   string
+		args     []string
+		env      map[string]string
+		wantCode int
+		wantOut  string
+	}{
+		{name: "buy", bridge: "000000", args: []string{"buy", "--order-id", "CS1"}, env: env, wantCode: exitOK, wantOut: `buy: 000000 "stub" instanceId=inst-1`},
+		{name: "buy registers an order", bridge: "000000", args: []string{"buy", "--orders-url", orders.URL, "--sku", "sku.gold", "--test"}, env: env, wantCode: exitOK, wantOut: `buy: 000000`},
+		{name: "freeze refused", bridge: "000003", args: []string{"freeze", "--instance-id", "inst-1"}, env: env, wantCode: exitFailed, wantOut: `freeze: 000003`},
+		{name: "query as JSON", bridge: "000000", args: []string{"query", "--json", "a", "b"}, env: env, wantCode: exitOK, wantOut: `"step":"query"`},
+		{name: "no access key", bridge: "000000", args: []string{"release", "--instance-id", "x"}, wantCode: exitUsage},
+		{name: "missing instance", bridge: "000000", args: []string{"release"}, env: env, wantCode: exitUsage},
+		{name: "bad expiry", bridge: "000000", args: []string{"renew", "--instance-id", "i", "--order-id", "o", "--expire", "tomorrow"}, env: env, wantCode: exitUsage},
+		{name: "lifecycle", bridge: "000000", args: []string{"lifecycle", "--orders-url", orders.URL, "--sku", "a", "--upgrade-sku", "b"}, env: env, wantCode: exitOK, wantOut: "lifecycle of instance inst-1 completed"},
+		{name: "lifecycle fails", bridge: "000005", args: []string{"lifecycle", "--orders-url", orders.URL, "--sku", "a", "--upgrade-sku", "b"}, env: env, wantCode: exitFailed, wantOut: "buy: 000005"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bridge := answeringBridge(t, tc.bridge)
+			args := append([]string{tc.args[0], "--bridge-url", bridge.URL + "/saasproduce"}, tc.args[1:]...)
+			code, stdout, stderr := runCLI(t, tc.env, args...)
+			if code != tc.wantCode || !strings.Contains(stdout, tc.wantOut) {
+				t.Errorf("exit %d (want %d), stdout %q (want %q), stderr %q", code, tc.wantCode, stdout, tc.wantOut, stderr)
+			}
+		})
+	}
+}
+
+func TestParseExpire(t *testing.T) {
+	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{in: "20270102030405", want: time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{in: "2027-01-02T11:04:05+08:00", want: time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{in: "+720h", want: now.Add(720 * time.Hour)},
+		{in: "+soon", wantErr: true},
+		{in: "2027-01-02", wantErr: true},
+	}
+	for _, tc := range tests {
+		got, err := parseExpire(tc.in, now)
+		if (err != nil) != tc.wantErr || !got.Equal(tc.want) {
+			t.Errorf("parseExpire(%q) = %v, %v; want %v (error %v)", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}

@@ -1,0 +1,30 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"crypto/rsa"
+
+	"github.com/tenantry/tenantry/webhookbridge/protocol"
+)
+
+// DecryptClientSecret opens an application client secret the marketplace encrypted with the
+// merchant's public key. It is the protocol's own decryption, so the bridge's validation and the
+// operator's projection can never disagree.
+func DecryptClientSecret(key *rsa.PrivateKey, b64 string) (string, error) {
+	return protocol.DecryptClientSecret(key, b64)
+}

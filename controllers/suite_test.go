@@ -1,0 +1,266 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"go.uber.org/zap/zapcore"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/internal/testenv"
+)
+
+// Shared by every test of the package: one API server, one manager, one fake clock.
+var (
+	k8s         client.Client
+	clientset   *kubernetes.Clientset
+	fakeClock   *clocktesting.FakeClock
+	merchantKey *rsa.PrivateKey
+)
+
+const (
+	suspendedHost = "tenantry-webhookbridge.tenantry-system.svc.cluster.local"
+	suspendedPort = 8082
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("skipping envtest integration tests in -short mode")
+		os.Exit(0)
+	}
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
+	env, cfg, err := testenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+
+	if merchantKey, err = rsa.GenerateKey(rand.Reader, 3072); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:     testenv.Scheme(),
+		Cache:      controllers.CacheOptions(),
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fakeClock = clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err := (&controllers.TenantInstanceReconciler{
+		Client:                  mgr.GetClient(),
+		Scheme:                  mgr.GetScheme(),
+		Recorder:                mgr.GetEventRecorder("tenantry-operator"),
+		Clock:                   fakeClock,
+		SuspendedHost:           suspendedHost,
+		SuspendedPort:           suspendedPort,
+		MerchantKey:             merchantKey,
+		MaxConcurrentReconciles: 4,
+	}).SetupWithManager(ctx, mgr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	}()
+	// Tests read and write through a direct client, never the operator's cache.
+	if k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	clientset = kubernetes.NewForConfigOrDie(cfg)
+	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyPollingInterval(50 * time.Millisecond)
+	return m.Run()
+}
+
+func zapLevel() zapcore.Level {
+	if os.Getenv("TEST_VERBOSE") != "" {
+		return -2
+	}
+	return 2 // errors only: keep CI output readable
+}
+
+// ---- helpers ----
+
+func newPlan(name string, skus ...string) *tenantryv1alpha1.TenantPlan {
+	return &tenantryv1alpha1.TenantPlan{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: tenantryv1alpha1.TenantPlanSpec{
+			SKUs:     skus,
+			App:      tenantryv1alpha1.AppSpec{Image: "registry.example.com/app:1.0", Port: 8080},
+			Replicas: ptr.To[int32](2),
+			Domain: tenantryv1alpha1.DomainSettings{
+				BaseDomain:       "apps.example.com",
+				IngressClassName: "nginx",
+			},
+		},
+	}
+}
+
+func newInstance(name, sku string) *tenantryv1alpha1.TenantInstance {
+	return &tenantryv1alpha1.TenantInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: tenantryv1alpha1.TenantInstanceSpec{
+			SKU: sku,
+			Order: tenantryv1alpha1.Order{
+				OrderID: "CS" + name, OrderLineID: "CS" + name + "-000001",
+				ChargingMode: tenantryv1alpha1.ChargingPeriod,
+			},
+			Customer: &tenantryv1alpha1.Customer{CustomerID: "c-" + name, CustomerName: "Example Co"},
+		},
+	}
+}
+
+func create(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := k8s.Create(context.Background(), o); err != nil {
+			t.Fatalf("creating %T %q: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+func getInstance(g Gomega, name string) *tenantryv1alpha1.TenantInstance {
+	ti := &tenantryv1alpha1.TenantInstance{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: name}, ti)).To(Succeed())
+	return ti
+}
+
+func condition(ti *tenantryv1alpha1.TenantInstance, t string) *metav1.Condition {
+	return meta.FindStatusCondition(ti.Status.Conditions, t)
+}
+
+// haveCondition matches a TenantInstance whose condition t has the status and reason.
+func expectCondition(g Gomega, name, t string, status metav1.ConditionStatus, reason string) *tenantryv1alpha1.TenantInstance {
+	ti := getInstance(g, name)
+	c := condition(ti, t)
+	g.Expect(c).NotTo(BeNil(), "condition %s", t)
+	g.Expect(c.Status).To(Equal(status), "condition %s: %s", t, c.Message)
+	if reason != "" {
+		g.Expect(c.Reason).To(Equal(reason), "condition %s: %s", t, c.Message)
+	}
+	g.Expect(c.ObservedGeneration).To(Equal(ti.Generation))
+	return ti
+}
+
+func deployment(g Gomega, instance string) *appsv1.Deployment {
+	d := &appsv1.Deployment{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.AppName}, d)).To(Succeed())
+	return d
+}
+
+// rollOut plays the Deployment controller, which envtest does not run: it reports the desired
+// replicas as available.
+func rollOut(g Gomega, instance string) {
+	d := deployment(g, instance)
+	want := ptr.Deref(d.Spec.Replicas, 1)
+	d.Status = appsv1.DeploymentStatus{
+		ObservedGeneration: d.Generation, Replicas: want, UpdatedReplicas: want,
+		ReadyReplicas: want, AvailableReplicas: want,
+	}
+	g.Expect(k8s.Status().Update(context.Background(), d)).To(Succeed())
+}
+
+// poke changes an annotation so the operator reconciles now; tests use it after moving the fake clock.
+func poke(g Gomega, name string) {
+	ti := getInstance(g, name)
+	patch := client.MergeFrom(ti.DeepCopy())
+	if ti.Annotations == nil {
+		ti.Annotations = map[string]string{}
+	}
+	ti.Annotations["test.tenantry.io/poke"] = fmt.Sprint(time.Now().UnixNano())
+	g.Expect(k8s.Patch(context.Background(), ti, patch)).To(Succeed())
+}
+
+func updateInstance(t *testing.T, name string, mutate func(*tenantryv1alpha1.TenantInstance)) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Eventually(func(g Gomega) {
+		ti := getInstance(g, name)
+		mutate(ti)
+		g.Expect(k8s.Update(context.Background(), ti)).To(Succeed())
+	}).Should(Succeed())
+}
+
+// finalizeNamespace plays the namespace controller, which envtest does not run: once the
+// operator deleted the namespace, it empties the namespace's finalizers so the API server removes it.
+func finalizeNamespace(g Gomega, name string) {
+	ns, err := clientset.CoreV1().Namespaces().Get(context.Background(), name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return
+	}
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ns.DeletionTimestamp).NotTo(BeNil(), "namespace %s should be deleting", name)
+	ns.Spec.Finalizers = nil
+	_, err = clientset.CoreV1().Namespaces().Finalize(context.Background(), ns, metav1.UpdateOptions{})
+	g.Expect(err).NotTo(HaveOccurred())
+}
+
+func eventReasons(g Gomega, name string) []string {
+	list, err := clientset.EventsV1().Events("default").List(context.Background(), metav1.ListOptions{
+		FieldSelector: "regarding.name=" + name,
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	var out []string
+	for _, e := range list.Items {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+func secret(g Gomega, ns, name string) *corev1.Secret {
+	s := &corev1.Secret{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s)).To(Succeed())
+	return s
+}

@@ -1,0 +1,549 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package controllers makes TenantInstances real: one namespace per tenant with its app, quota,
+// isolation and exposure, all applied server-side from the instance's spec and its TenantPlan.
+package controllers
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+)
+
+// FieldOwner is the server-side apply field manager of everything the operator writes.
+const FieldOwner = "tenantry-operator"
+
+// TenantInstanceReconciler reconciles TenantInstances.
+type TenantInstanceReconciler struct {
+	client.Client
+	Scheme   *runtime.Scheme
+	Recorder events.EventRecorder
+	// Clock is injected so tests can move time past an expiry.
+	Clock clock.PassiveClock
+	// SuspendedHost and SuspendedPort locate the bridge's "subscription suspended" page.
+	SuspendedHost string
+	SuspendedPort int32
+	// MerchantKey decrypts the OAuth client secrets of spec.tenant.applications; nil skips them.
+	MerchantKey *rsa.PrivateKey
+	// MaxConcurrentReconciles bounds parallel reconciles.
+	MaxConcurrentReconciles int
+}
+
+// scope is everything one reconcile of one TenantInstance learns; status is derived from it alone.
+type scope struct {
+	instance *tenantryv1alpha1.TenantInstance
+	before   *tenantryv1alpha1.TenantInstance
+	now      time.Time
+	desired  *Desired
+
+	// stalled holds the reason and message when progress needs a human.
+	stalledReason, stalledMessage string
+	// deployment is the app Deployment as last observed.
+	deployment *appsv1.Deployment
+	// frozenByExpiry is true when the plan froze the tenant after its grace period.
+	frozenByExpiry bool
+	// releasing is true while the finalizer is removing the tenant.
+	releasing         bool
+	retainedUntil     *time.Time
+	namespaceObserved bool
+	// waitingFor explains, when not Ready, what the loop is waiting for.
+	waitingFor string
+}
+
+// +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances/finalizers,verbs=update
+// +kubebuilder:rbac:groups=tenantry.io,resources=tenantplans,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;secrets;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile moves one TenantInstance towards its spec and records what it observed.
+func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	instance := &tenantryv1alpha1.TenantInstance{}
+	if err := r.Get(ctx, req.NamespacedName, instance); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	s := &scope{instance: instance, before: instance.DeepCopy(), now: r.Clock.Now()}
+
+	defer func() {
+		retErr = kerrors.NewAggregate([]error{retErr, r.finalizeStatus(ctx, s, retErr)})
+		if retErr != nil && apierrors.IsConflict(retErr) {
+			// Someone else wrote the object meanwhile: the watch brings the new version.
+			result, retErr = ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+	}()
+
+	if !instance.DeletionTimestamp.IsZero() {
+		return r.release(ctx, s)
+	}
+	if !controllerutil.ContainsFinalizer(instance, tenantryv1alpha1.Finalizer) {
+		patch := client.MergeFromWithOptions(instance.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		controllerutil.AddFinalizer(instance, tenantryv1alpha1.Finalizer)
+		if err := r.Patch(ctx, instance, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
+		}
+		s.before = instance.DeepCopy()
+	}
+
+	plan, err := r.resolvePlan(ctx, s)
+	if err != nil || plan == nil {
+		return ctrl.Result{}, err
+	}
+	s.desired = &Desired{Instance: instance, Plan: plan, SuspendedHost: r.SuspendedHost, SuspendedPort: r.SuspendedPort}
+	s.desired.Frozen, s.frozenByExpiry = r.effectiveFrozen(s)
+
+	for _, step := range []func(context.Context, *scope) error{
+		r.reconcileNamespace,
+		r.reconcileGuardrails,
+		r.reconcileSecrets,
+		r.reconcileWorkload,
+		r.reconcileExposure,
+	} {
+		if err := step(ctx, s); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	return ctrl.Result{RequeueAfter: r.nextExpiryCheck(s)}, nil
+}
+
+// resolvePlan finds the one TenantPlan listing spec.sku; none or several stall the tenant.
+func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*tenantryv1alpha1.TenantPlan, error) {
+	plans := &tenantryv1alpha1.TenantPlanList{}
+	if err := r.List(ctx, plans, client.MatchingFields{planSKUIndex: s.instance.Spec.SKU}); err != nil {
+		return nil, fmt.Errorf("listing plans for SKU %q: %w", s.instance.Spec.SKU, err)
+	}
+	switch len(plans.Items) {
+	case 0:
+		s.stalledReason = tenantryv1alpha1.ReasonPlanNotFound
+		s.stalledMessage = fmt.Sprintf("no TenantPlan lists SKU %q; create one and the tenant continues", s.instance.Spec.SKU)
+		return nil, nil
+	case 1:
+	default:
+		names := make([]string, 0, len(plans.Items))
+		for _, p := range plans.Items {
+			names = append(names, p.Name)
+		}
+		s.stalledReason = tenantryv1alpha1.ReasonPlanAmbiguous
+		s.stalledMessage = fmt.Sprintf("SKU %q is listed by several TenantPlans %q; keep it in one", s.instance.Spec.SKU, names)
+		return nil, nil
+	}
+	plan := &plans.Items[0]
+	if s.instance.Spec.Domain.Type != tenantryv1alpha1.DomainDedicated && plan.Spec.Domain.BaseDomain == "" {
+		s.stalledReason = tenantryv1alpha1.ReasonInvalidPlan
+		s.stalledMessage = fmt.Sprintf("TenantPlan %q has no spec.domain.baseDomain, which a Shared tenant needs", plan.Name)
+		return nil, nil
+	}
+	return plan, nil
+}
+
+// effectiveFrozen is the spec's lifecycle, or Frozen when the plan freezes tenants whose paid
+// period and grace have both passed.
+func (r *TenantInstanceReconciler) effectiveFrozen(s *scope) (frozen, byExpiry bool) {
+	if s.instance.Spec.Lifecycle == tenantryv1alpha1.LifecycleFrozen {
+		return true, false
+	}
+	exp := s.desired.Plan.Spec.Expiry
+	if s.instance.Spec.ExpiresAt == nil || !exp.FreezeAfterGrace {
+		return false, false
+	}
+	if !s.now.Before(s.instance.Spec.ExpiresAt.Add(gracePeriod(s.desired.Plan))) {
+		return true, true
+	}
+	return false, false
+}
+
+func gracePeriod(plan *tenantryv1alpha1.TenantPlan) time.Duration {
+	if g := plan.Spec.Expiry.GracePeriod; g != nil {
+		return g.Duration
+	}
+	return 72 * time.Hour
+}
+
+// nextExpiryCheck is how long until the next moment the expiry changes what the tenant should be.
+func (r *TenantInstanceReconciler) nextExpiryCheck(s *scope) time.Duration {
+	if s.instance.Spec.ExpiresAt == nil {
+		return 0
+	}
+	at := s.instance.Spec.ExpiresAt.Time
+	if !s.now.Before(at) {
+		if !s.desired.Plan.Spec.Expiry.FreezeAfterGrace {
+			return 0
+		}
+		at = at.Add(gracePeriod(s.desired.Plan))
+		if !s.now.Before(at) {
+			return 0
+		}
+	}
+	// A second of slack so the requeue lands after the boundary, not just before it.
+	return at.Sub(s.now) + time.Second
+}
+
+func (r *TenantInstanceReconciler) apply(ctx context.Context, obj runtime.ApplyConfiguration) error {
+	return r.Apply(ctx, obj, client.FieldOwner(FieldOwner), client.ForceOwnership)
+}
+
+func (r *TenantInstanceReconciler) reconcileNamespace(ctx context.Context, s *scope) error {
+	if err := r.apply(ctx, s.desired.Namespace()); err != nil {
+		return fmt.Errorf("applying namespace %q: %w", s.desired.namespace(), err)
+	}
+	return nil
+}
+
+func (r *TenantInstanceReconciler) reconcileGuardrails(ctx context.Context, s *scope) error {
+	if err := r.apply(ctx, s.desired.ResourceQuota()); err != nil {
+		return fmt.Errorf("applying resource quota: %w", err)
+	}
+	if err := r.apply(ctx, s.desired.LimitRange()); err != nil {
+		return fmt.Errorf("applying limit range: %w", err)
+	}
+	if err := r.apply(ctx, s.desired.NetworkPolicy()); err != nil {
+		return fmt.Errorf("applying network policy: %w", err)
+	}
+	return nil
+}
+
+// reconcileSecrets creates the admin account once, keeps the shared TLS copy current and
+// projects the tenant's OAuth client credentials.
+func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scope) error {
+	ns := s.desired.namespace()
+	admin := &corev1.Secret{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: AdminSecretName}, admin)
+	switch {
+	case apierrors.IsNotFound(err):
+		password, perr := generatePassword()
+		if perr != nil {
+			return perr
+		}
+		secret := s.desired.AdminSecret(password)
+		if err := controllerutil.SetControllerReference(s.instance, secret, r.Scheme); err != nil {
+			return fmt.Errorf("owning admin secret: %w", err)
+		}
+		if err := r.Create(ctx, secret, client.FieldOwner(FieldOwner)); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating admin account secret: %w", err)
+		} else if err == nil {
+			r.event(s.instance, corev1.EventTypeNormal, "AdminAccountCreated", "Create", "Created the initial admin account in Secret %s/%s", ns, AdminSecretName)
+		}
+	case err != nil:
+		return fmt.Errorf("reading admin account secret: %w", err)
+	}
+
+	if ref := s.desired.Plan.Spec.Domain.SharedTLSSecret; ref != nil && s.instance.Spec.Domain.Type != tenantryv1alpha1.DomainDedicated {
+		source := &corev1.Secret{}
+		if err := r.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, source); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return fmt.Errorf("reading shared TLS secret %s/%s: %w", ref.Namespace, ref.Name, err)
+			}
+			s.waitingFor = fmt.Sprintf("shared TLS Secret %s/%s not found (it must carry the label %s=%s)",
+				ref.Namespace, ref.Name, tenantryv1alpha1.LabelSecretRole, tenantryv1alpha1.SecretRoleSharedTLS)
+		} else if err := r.apply(ctx, s.desired.SharedTLSSecret(source)); err != nil {
+			return fmt.Errorf("applying shared TLS secret copy: %w", err)
+		}
+	}
+
+	if t := s.instance.Spec.Tenant; t != nil && len(t.Applications) > 0 {
+		if r.MerchantKey == nil {
+			s.waitingFor = "the operator has no merchant private key to decrypt application client secrets"
+			return nil
+		}
+		secrets := make(map[string]string, len(t.Applications))
+		for _, app := range t.Applications {
+			plain, err := DecryptClientSecret(r.MerchantKey, app.EncryptedClientSecret)
+			if err != nil {
+				s.stalledReason = tenantryv1alpha1.ReasonApplyFailed
+				s.stalledMessage = fmt.Sprintf("client secret of application %q cannot be decrypted with the merchant key", app.AppID)
+				return nil
+			}
+			secrets[app.AppID] = plain
+		}
+		if err := r.apply(ctx, s.desired.AppCredentialsSecret(secrets)); err != nil {
+			return fmt.Errorf("applying application credentials: %w", err)
+		}
+	}
+	return nil
+}
+
+func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *scope) error {
+	if err := r.apply(ctx, s.desired.Deployment()); err != nil {
+		return fmt.Errorf("applying app deployment: %w", err)
+	}
+	if err := r.apply(ctx, s.desired.Service()); err != nil {
+		return fmt.Errorf("applying app service: %w", err)
+	}
+	deploy := &appsv1.Deployment{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, deploy); err != nil {
+		if apierrors.IsNotFound(err) {
+			// The cache has not seen the Deployment we just applied yet; its event will requeue us.
+			return nil
+		}
+		return fmt.Errorf("reading app deployment: %w", err)
+	}
+	s.deployment = deploy
+	return nil
+}
+
+func (r *TenantInstanceReconciler) reconcileExposure(ctx context.Context, s *scope) error {
+	if svc := s.desired.SuspendedService(); svc != nil {
+		if err := r.apply(ctx, svc); err != nil {
+			return fmt.Errorf("applying suspended-page service: %w", err)
+		}
+	}
+	if ing := s.desired.Ingress(); ing != nil {
+		if err := r.apply(ctx, ing); err != nil {
+			return fmt.Errorf("applying ingress: %w", err)
+		}
+	}
+	return nil
+}
+
+// release runs while the TenantInstance is being deleted: it keeps a frozen tenant for the plan's
+// retention period, then deletes the namespace and waits for it to be gone before letting go.
+func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.Result, error) {
+	s.releasing = true
+	if !controllerutil.ContainsFinalizer(s.instance, tenantryv1alpha1.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, client.ObjectKey{Name: NamespaceName(s.instance.Name)}, ns)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("reading tenant namespace: %w", err)
+	}
+	if err == nil {
+		s.namespaceObserved = true
+		if ns.DeletionTimestamp.IsZero() {
+			if wait, err := r.retain(ctx, s); err != nil || wait > 0 {
+				return ctrl.Result{RequeueAfter: wait}, err
+			}
+			if err := r.Delete(ctx, ns, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, fmt.Errorf("deleting tenant namespace: %w", err)
+			}
+			r.event(s.instance, corev1.EventTypeNormal, "Releasing", "Delete", "Deleting namespace %s and everything in it", ns.Name)
+		}
+		// The namespace's deletion event requeues us; the timer only guards against a missed event.
+		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
+	}
+	patch := client.MergeFromWithOptions(s.instance.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.RemoveFinalizer(s.instance, tenantryv1alpha1.Finalizer)
+	if err := r.Patch(ctx, s.instance, patch); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("removing finalizer: %w", err)
+	}
+	r.event(s.instance, corev1.EventTypeNormal, "Released", "Delete", "Namespace %s is gone; released", NamespaceName(s.instance.Name))
+	return ctrl.Result{}, nil
+}
+
+// retain scales a released tenant to zero and reports how long its plan keeps it before deletion.
+func (r *TenantInstanceReconciler) retain(ctx context.Context, s *scope) (time.Duration, error) {
+	plans := &tenantryv1alpha1.TenantPlanList{}
+	if err := r.List(ctx, plans, client.MatchingFields{planSKUIndex: s.instance.Spec.SKU}); err != nil {
+		return 0, fmt.Errorf("listing plans for SKU %q: %w", s.instance.Spec.SKU, err)
+	}
+	if len(plans.Items) != 1 || plans.Items[0].Spec.RetentionPeriod == nil {
+		return 0, nil
+	}
+	until := s.instance.DeletionTimestamp.Add(plans.Items[0].Spec.RetentionPeriod.Duration)
+	if !s.now.Before(until) {
+		return 0, nil
+	}
+	s.retainedUntil = &until
+	d := Desired{Instance: s.instance, Plan: &plans.Items[0], Frozen: true, SuspendedHost: r.SuspendedHost, SuspendedPort: r.SuspendedPort}
+	if err := r.apply(ctx, d.Deployment()); err != nil {
+		return 0, fmt.Errorf("scaling retained tenant to zero: %w", err)
+	}
+	if ing := d.Ingress(); ing != nil {
+		if err := r.apply(ctx, ing); err != nil {
+			return 0, fmt.Errorf("pointing retained tenant at the suspended page: %w", err)
+		}
+	}
+	return until.Sub(s.now) + time.Second, nil
+}
+
+// finalizeStatus derives the status from what this reconcile observed and patches it once.
+func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope, reconcileErr error) error {
+	if s.releasing && !controllerutil.ContainsFinalizer(s.instance, tenantryv1alpha1.Finalizer) {
+		return nil
+	}
+	computeStatus(s, reconcileErr)
+	r.emitTransitions(s, reconcileErr)
+	if equalStatus(s.before.Status, s.instance.Status) {
+		return nil
+	}
+	patch := client.MergeFrom(s.before)
+	if err := r.Status().Patch(ctx, s.instance, patch); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("patching status: %w", err)
+	}
+	return nil
+}
+
+func (r *TenantInstanceReconciler) event(obj runtime.Object, eventType, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, eventType, reason, action, note, args...)
+	}
+}
+
+// emitTransitions records an Event for every change the reconcile made visible, and for failures.
+func (r *TenantInstanceReconciler) emitTransitions(s *scope, reconcileErr error) {
+	if reconcileErr != nil && !apierrors.IsConflict(reconcileErr) {
+		r.event(s.instance, corev1.EventTypeWarning, "ReconcileFailed", "Reconcile", "%s", reconcileErr.Error())
+	}
+	changed := func(t string) (*metav1.Condition, bool) {
+		now := meta.FindStatusCondition(s.instance.Status.Conditions, t)
+		old := meta.FindStatusCondition(s.before.Status.Conditions, t)
+		if now == nil {
+			return nil, false
+		}
+		return now, old == nil || old.Status != now.Status || old.Reason != now.Reason
+	}
+	if c, ok := changed(tenantryv1alpha1.ConditionStalled); ok && c.Status == metav1.ConditionTrue {
+		r.event(s.instance, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
+	}
+	if c, ok := changed(tenantryv1alpha1.ConditionFrozen); ok && !(s.before.Status.Conditions == nil && c.Status == metav1.ConditionFalse) {
+		if c.Status == metav1.ConditionTrue {
+			r.event(s.instance, corev1.EventTypeNormal, "Frozen", "Scale", "%s", c.Message)
+		} else {
+			r.event(s.instance, corev1.EventTypeNormal, "Unfrozen", "Scale", "%s", c.Message)
+		}
+	}
+	if c, ok := changed(tenantryv1alpha1.ConditionExpired); ok && c.Status == metav1.ConditionTrue {
+		r.event(s.instance, corev1.EventTypeWarning, "Expired", "Expire", "%s", c.Message)
+	}
+	if s.before.Status.Plan != "" && s.instance.Status.Plan != s.before.Status.Plan {
+		r.event(s.instance, corev1.EventTypeNormal, "PlanChanged", "Update", "Moved from plan %q to %q in place", s.before.Status.Plan, s.instance.Status.Plan)
+	}
+	if c, ok := changed(tenantryv1alpha1.ConditionReady); ok && c.Status == metav1.ConditionTrue {
+		r.event(s.instance, corev1.EventTypeNormal, "Ready", "Reconcile", "%s", c.Message)
+	}
+}
+
+// SetupWithManager registers the controller: it watches TenantInstances, everything they own,
+// the plans they use and the shared TLS Secrets those plans name.
+func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&tenantryv1alpha1.TenantInstance{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+			deletionPredicate{}))).
+		Owns(&corev1.Namespace{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.Secret{}).
+		Owns(&corev1.ResourceQuota{}).
+		Owns(&corev1.LimitRange{}).
+		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&networkingv1.Ingress{}).
+		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForSharedTLS),
+			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+				return o.GetLabels()[tenantryv1alpha1.LabelSecretRole] == tenantryv1alpha1.SecretRoleSharedTLS
+			}))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
+		Named("tenantinstance").
+		Complete(r)
+}
+
+// deletionPredicate lets through updates that start a deletion or change finalizers, which do not
+// bump the generation.
+type deletionPredicate struct{ predicate.Funcs }
+
+func (deletionPredicate) Update(e event.UpdateEvent) bool {
+	return !e.ObjectNew.GetDeletionTimestamp().IsZero() ||
+		len(e.ObjectNew.GetFinalizers()) != len(e.ObjectOld.GetFinalizers())
+}
+
+// instancesForPlan maps a plan to the instances that use it now or whose SKU it lists.
+func (r *TenantInstanceReconciler) instancesForPlan(ctx context.Context, o client.Object) []reconcile.Request {
+	plan, ok := o.(*tenantryv1alpha1.TenantPlan)
+	if !ok {
+		return nil
+	}
+	seen := map[string]bool{}
+	var reqs []reconcile.Request
+	add := func(list *tenantryv1alpha1.TenantInstanceList) {
+		for _, ti := range list.Items {
+			if !seen[ti.Name] {
+				seen[ti.Name] = true
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: ti.Name}})
+			}
+		}
+	}
+	log := logf.FromContext(ctx)
+	for _, sku := range plan.Spec.SKUs {
+		list := &tenantryv1alpha1.TenantInstanceList{}
+		if err := r.List(ctx, list, client.MatchingFields{instanceSKUIndex: sku}); err != nil {
+			log.Error(err, "Listing instances for plan", "plan", plan.Name, "sku", sku)
+			continue
+		}
+		add(list)
+	}
+	list := &tenantryv1alpha1.TenantInstanceList{}
+	if err := r.List(ctx, list, client.MatchingFields{instancePlanIndex: plan.Name}); err != nil {
+		log.Error(err, "Listing instances of plan", "plan", plan.Name)
+	} else {
+		add(list)
+	}
+	return reqs
+}
+
+// instancesForSharedTLS maps a shared TLS source Secret to the instances of the plans naming it.
+func (r *TenantInstanceReconciler) instancesForSharedTLS(ctx context.Context, o client.Object) []reconcile.Request {
+	plans := &tenantryv1alpha1.TenantPlanList{}
+	if err := r.List(ctx, plans, client.MatchingFields{planTLSIndex: o.GetNamespace() + "/" + o.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing plans for shared TLS secret")
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range plans.Items {
+		reqs = append(reqs, r.instancesForPlan(ctx, &plans.Items[i])...)
+	}
+	return reqs
+}
+
+var errNoPassword = errors.New("generating admin password")

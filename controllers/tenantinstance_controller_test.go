@@ -1,0 +1,455 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/controllers"
+)
+
+func TestSharedTenantIsProvisionedAndBecomesReady(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	plan := newPlan("shared-basic", "SKU-SHARED-1")
+	plan.Spec.Quota = corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("4")}
+	plan.Spec.LimitRange = &tenantryv1alpha1.LimitRangeSpec{DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}}
+	plan.Spec.Domain.SharedTLSSecret = &tenantryv1alpha1.SecretReference{Namespace: "default", Name: "wildcard-tls"}
+	tls := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "wildcard-tls", Namespace: "default",
+			Labels: map[string]string{tenantryv1alpha1.LabelSecretRole: tenantryv1alpha1.SecretRoleSharedTLS}},
+		Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: []byte("cert-1"), corev1.TLSPrivateKeyKey: []byte("key-1")},
+	}
+	create(t, tls, plan, newInstance("shared1", "SKU-SHARED-1"))
+	ns := controllers.NamespaceName("shared1")
+
+	g.Eventually(func(g Gomega) {
+		ti := expectCondition(g, "shared1", tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, tenantryv1alpha1.ReasonProgressing)
+		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateProvisioning))
+		g.Expect(ti.Status.URL).To(Equal("https://shared1.apps.example.com"))
+		g.Expect(ti.Status.AdminURL).To(Equal("https://shared1.apps.example.com/admin"))
+		g.Expect(ti.Status.Namespace).To(Equal(ns))
+		g.Expect(ti.Status.Plan).To(Equal("shared-basic"))
+		g.Expect(ti.Status.AdminAccountSecretRef).To(Equal(&tenantryv1alpha1.SecretReference{Namespace: ns, Name: controllers.AdminSecretName}))
+		g.Expect(ti.Finalizers).To(ContainElement(tenantryv1alpha1.Finalizer))
+		expectCondition(g, "shared1", tenantryv1alpha1.ConditionReconciling, metav1.ConditionTrue, "")
+	}).Should(Succeed())
+
+	// Every child object exists, labelled and owned by the instance.
+	namespace := &corev1.Namespace{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: ns}, namespace)).To(Succeed())
+	g.Expect(namespace.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
+	g.Expect(namespace.Labels).To(HaveKeyWithValue(tenantryv1alpha1.LabelInstance, "shared1"))
+	g.Expect(namespace.Labels).To(HaveKeyWithValue(tenantryv1alpha1.LabelSKU, "SKU-SHARED-1"))
+	g.Expect(namespace.OwnerReferences).To(HaveLen(1))
+	g.Expect(namespace.OwnerReferences[0].Name).To(Equal("shared1"))
+
+	quota := &corev1.ResourceQuota{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.QuotaName}, quota)).To(Succeed())
+	g.Expect(quota.Spec.Hard.Cpu()).NotTo(BeNil())
+	g.Expect(quota.Spec.Hard[corev1.ResourceLimitsCPU]).To(Equal(resource.MustParse("4")))
+	lr := &corev1.LimitRange{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.LimitRangeName}, lr)).To(Succeed())
+	g.Expect(lr.Spec.Limits[0].DefaultRequest[corev1.ResourceCPU]).To(Equal(resource.MustParse("100m")))
+	np := &networkingv1.NetworkPolicy{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.NetworkPolicyName}, np)).To(Succeed())
+	g.Expect(np.Spec.Ingress).To(HaveLen(2))
+	g.Expect(np.Spec.Ingress[1].From[0].NamespaceSelector.MatchLabels).To(HaveKeyWithValue("kubernetes.io/metadata.name", "ingress-nginx"))
+
+	admin := secret(g, ns, controllers.AdminSecretName)
+	g.Expect(admin.Data).To(HaveKeyWithValue("username", []byte("admin")))
+	g.Expect(admin.Data["password"]).To(HaveLen(20))
+	g.Expect(secret(g, ns, controllers.SharedTLSSecretName).Data).To(HaveKeyWithValue("tls.crt", []byte("cert-1")))
+
+	d := deployment(g, "shared1")
+	g.Expect(*d.Spec.Replicas).To(Equal(int32(2)))
+	c := d.Spec.Template.Spec.Containers[0]
+	g.Expect(c.Image).To(Equal("registry.example.com/app:1.0"))
+	g.Expect(*c.SecurityContext.RunAsNonRoot).To(BeTrue())
+	g.Expect(*c.SecurityContext.AllowPrivilegeEscalation).To(BeFalse())
+	g.Expect(c.SecurityContext.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))
+
+	svc := &corev1.Service{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.AppName}, svc)).To(Succeed())
+	ing := &networkingv1.Ingress{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.AppName}, ing)).To(Succeed())
+	g.Expect(ing.Spec.Rules[0].Host).To(Equal("shared1.apps.example.com"))
+	g.Expect(*ing.Spec.IngressClassName).To(Equal("nginx"))
+	g.Expect(ing.Spec.TLS[0].SecretName).To(Equal(controllers.SharedTLSSecretName))
+	g.Expect(ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name).To(Equal(controllers.AppName))
+
+	// The Deployment becomes available: the tenant is Ready and Running.
+	rollOut(g, "shared1")
+	g.Eventually(func(g Gomega) {
+		ti := expectCondition(g, "shared1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
+		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateRunning))
+		g.Expect(ti.Status.ReadyReplicas).To(Equal(int32(2)))
+		g.Expect(condition(ti, tenantryv1alpha1.ConditionReconciling)).To(BeNil())
+		expectCondition(g, "shared1", tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive)
+		expectCondition(g, "shared1", tenantryv1alpha1.ConditionExpired, metav1.ConditionFalse, tenantryv1alpha1.ReasonNoExpiry)
+		g.Expect(eventReasons(g, "shared1")).To(ContainElements("AdminAccountCreated", "Ready"))
+	}).Should(Succeed())
+
+	// The certificate is renewed at its source: the tenant's copy follows.
+	tls.Data[corev1.TLSCertKey] = []byte("cert-2")
+	g.Expect(k8s.Update(ctx, tls)).To(Succeed())
+	g.Eventually(func(g Gomega) []byte {
+		return secret(g, ns, controllers.SharedTLSSecretName).Data[corev1.TLSCertKey]
+	}).Should(Equal([]byte("cert-2")))
+
+	// A repeated reconcile changes nothing: the status and the Deployment are not rewritten.
+	before := getInstance(g, "shared1").ResourceVersion
+	depBefore := deployment(g, "shared1").ResourceVersion
+	g.Consistently(func(g Gomega) {
+		g.Expect(getInstance(g, "shared1").ResourceVersion).To(Equal(before))
+		g.Expect(deployment(g, "shared1").ResourceVersion).To(Equal(depBefore))
+	}, 2*time.Second).Should(Succeed())
+}
+
+func TestDedicatedTenantGetsItsOwnHostAndCertificate(t *testing.T) {
+	g := NewWithT(t)
+	plan := newPlan("dedicated-plan", "SKU-DEDICATED")
+	plan.Spec.Domain.ClusterIssuer = "letsencrypt"
+	plan.Spec.Domain.Annotations = map[string]string{"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}
+	ti := newInstance("dedicated1", "SKU-DEDICATED")
+	ti.Spec.Domain = tenantryv1alpha1.TenantDomain{Type: tenantryv1alpha1.DomainDedicated, Host: "erp.customer.example.org"}
+	create(t, plan, ti)
+
+	g.Eventually(func(g Gomega) {
+		ing := &networkingv1.Ingress{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName("dedicated1"), Name: controllers.AppName}, ing)).To(Succeed())
+		g.Expect(ing.Spec.Rules[0].Host).To(Equal("erp.customer.example.org"))
+		g.Expect(ing.Spec.TLS[0].SecretName).To(Equal(controllers.DedicatedTLSName))
+		g.Expect(ing.Annotations).To(HaveKeyWithValue("cert-manager.io/cluster-issuer", "letsencrypt"))
+		g.Expect(ing.Annotations).To(HaveKeyWithValue("nginx.ingress.kubernetes.io/proxy-body-size", "8m"))
+		g.Expect(getInstance(g, "dedicated1").Status.URL).To(Equal("https://erp.customer.example.org"))
+	}).Should(Succeed())
+}
+
+func TestFreezeKeepsEverythingButPodsAndUnfreezeRestores(t *testing.T) {
+	g := NewWithT(t)
+	create(t, newPlan("freeze-plan", "SKU-FREEZE"), newInstance("freeze1", "SKU-FREEZE"))
+	ns := controllers.NamespaceName("freeze1")
+	g.Eventually(func(g Gomega) { rollOut(g, "freeze1") }).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "freeze1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
+	}).Should(Succeed())
+	admin := secret(g, ns, controllers.AdminSecretName)
+
+	updateInstance(t, "freeze1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.Lifecycle = tenantryv1alpha1.LifecycleFrozen })
+	g.Eventually(func(g Gomega) {
+		g.Expect(*deployment(g, "freeze1").Spec.Replicas).To(BeZero())
+		ing := &networkingv1.Ingress{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: controllers.AppName}, ing)).To(Succeed())
+		g.Expect(ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name).To(Equal(controllers.SuspendedName))
+		expectCondition(g, "freeze1", tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByMarketplace)
+	}).Should(Succeed())
+	suspended := &corev1.Service{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: controllers.SuspendedName}, suspended)).To(Succeed())
+	g.Expect(suspended.Spec.ExternalName).To(Equal(suspendedHost))
+
+	// Pods go away; the tenant is Ready (intentionally at zero) and Frozen; data and account are kept.
+	rollOut(g, "freeze1")
+	g.Eventually(func(g Gomega) {
+		ti := expectCondition(g, "freeze1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ConditionFrozen)
+		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateFrozen))
+		g.Expect(ti.Status.FrozenSince).NotTo(BeNil())
+		g.Expect(eventReasons(g, "freeze1")).To(ContainElement("Frozen"))
+	}).Should(Succeed())
+	kept := secret(g, ns, controllers.AdminSecretName)
+	g.Expect(kept.UID).To(Equal(admin.UID))
+	g.Expect(kept.Data).To(Equal(admin.Data))
+
+	updateInstance(t, "freeze1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.Lifecycle = tenantryv1alpha1.LifecycleActive })
+	g.Eventually(func(g Gomega) {
+		g.Expect(*deployment(g, "freeze1").Spec.Replicas).To(Equal(int32(2)))
+		expectCondition(g, "freeze1", tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive)
+		expectCondition(g, "freeze1", tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, tenantryv1alpha1.ReasonProgressing)
+	}).Should(Succeed())
+	rollOut(g, "freeze1")
+	g.Eventually(func(g Gomega) {
+		ti := expectCondition(g, "freeze1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
+		g.Expect(ti.Status.FrozenSince).To(BeNil())
+		g.Expect(eventReasons(g, "freeze1")).To(ContainElement("Unfrozen"))
+	}).Should(Succeed())
+	g.Expect(secret(g, ns, controllers.AdminSecretName).Data).To(Equal(admin.Data))
+}
+
+func TestSKUChangeAppliesTheNewPlanInPlace(t *testing.T) {
+	g := NewWithT(t)
+	small := newPlan("sku-small", "SKU-SMALL")
+	large := newPlan("sku-large", "SKU-LARGE")
+	large.Spec.App.Image = "registry.example.com/app:1.0-large"
+	large.Spec.Replicas = ptr.To[int32](5)
+	create(t, small, large, newInstance("upgrade1", "SKU-SMALL"))
+	ns := controllers.NamespaceName("upgrade1")
+	g.Eventually(func(g Gomega) { g.Expect(*deployment(g, "upgrade1").Spec.Replicas).To(Equal(int32(2))) }).Should(Succeed())
+	g.Eventually(func(g Gomega) { secret(g, ns, controllers.AdminSecretName) }).Should(Succeed())
+	nsBefore := &corev1.Namespace{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, nsBefore)).To(Succeed())
+	admin := secret(g, ns, controllers.AdminSecretName)
+
+	updateInstance(t, "upgrade1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.SKU = "SKU-LARGE" })
+	g.Eventually(func(g Gomega) {
+		d := deployment(g, "upgrade1")
+		g.Expect(*d.Spec.Replicas).To(Equal(int32(5)))
+		g.Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.com/app:1.0-large"))
+		g.Expect(d.Labels).To(HaveKeyWithValue(tenantryv1alpha1.LabelSKU, "SKU-LARGE"))
+		g.Expect(getInstance(g, "upgrade1").Status.Plan).To(Equal("sku-large"))
+		g.Expect(eventReasons(g, "upgrade1")).To(ContainElement("PlanChanged"))
+	}).Should(Succeed())
+	nsAfter := &corev1.Namespace{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, nsAfter)).To(Succeed())
+	g.Expect(nsAfter.UID).To(Equal(nsBefore.UID), "the namespace must be the same one")
+	g.Expect(secret(g, ns, controllers.AdminSecretName).Data).To(Equal(admin.Data))
+
+	// Editing the plan itself rolls out to its tenants.
+	g.Eventually(func(g Gomega) {
+		p := &tenantryv1alpha1.TenantPlan{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: "sku-large"}, p)).To(Succeed())
+		p.Spec.Replicas = ptr.To[int32](3)
+		g.Expect(k8s.Update(context.Background(), p)).To(Succeed())
+	}).Should(Succeed())
+	g.Eventually(func(g Gomega) { g.Expect(*deployment(g, "upgrade1").Spec.Replicas).To(Equal(int32(3))) }).Should(Succeed())
+}
+
+func TestExpiryMarksExpiredAndFreezesOnlyWhenThePlanSaysSo(t *testing.T) {
+	g := NewWithT(t)
+	keep := newPlan("expiry-keep", "SKU-EXP-KEEP")
+	freeze := newPlan("expiry-freeze", "SKU-EXP-FREEZE")
+	freeze.Spec.Expiry = tenantryv1alpha1.ExpiryPolicy{GracePeriod: &metav1.Duration{Duration: time.Hour}, FreezeAfterGrace: true}
+	now := fakeClock.Now()
+	a := newInstance("expiry-a", "SKU-EXP-KEEP")
+	a.Spec.ExpiresAt = &metav1.Time{Time: now.Add(30 * time.Minute)}
+	b := newInstance("expiry-b", "SKU-EXP-FREEZE")
+	b.Spec.ExpiresAt = &metav1.Time{Time: now.Add(30 * time.Minute)}
+	create(t, keep, freeze, a, b)
+	for _, n := range []string{"expiry-a", "expiry-b"} {
+		g.Eventually(func(g Gomega) {
+			expectCondition(g, n, tenantryv1alpha1.ConditionExpired, metav1.ConditionFalse, tenantryv1alpha1.ReasonNotExpired)
+		}).Should(Succeed())
+	}
+
+	// 45 minutes on: both expired, neither frozen (b is within its grace period).
+	fakeClock.Step(45 * time.Minute)
+	for _, n := range []string{"expiry-a", "expiry-b"} {
+		poke(g, n)
+		g.Eventually(func(g Gomega) {
+			expectCondition(g, n, tenantryv1alpha1.ConditionExpired, metav1.ConditionTrue, tenantryv1alpha1.ReasonPeriodEnded)
+			expectCondition(g, n, tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive)
+			g.Expect(*deployment(g, n).Spec.Replicas).To(Equal(int32(2)))
+		}).Should(Succeed())
+	}
+
+	// Past the grace period: b's plan freezes it, a's does not.
+	fakeClock.Step(time.Hour)
+	for _, n := range []string{"expiry-a", "expiry-b"} {
+		poke(g, n)
+	}
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "expiry-b", tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByExpiry)
+		g.Expect(*deployment(g, "expiry-b").Spec.Replicas).To(BeZero())
+		g.Expect(getInstance(g, "expiry-b").Spec.Lifecycle).To(Equal(tenantryv1alpha1.LifecycleActive), "the operator never rewrites the spec")
+	}).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		expectCondition(g, "expiry-a", tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive)
+		g.Expect(*deployment(g, "expiry-a").Spec.Replicas).To(Equal(int32(2)))
+	}, time.Second).Should(Succeed())
+
+	// A renewal moves the expiry into the future: b thaws.
+	updateInstance(t, "expiry-b", func(ti *tenantryv1alpha1.TenantInstance) {
+		ti.Spec.ExpiresAt = &metav1.Time{Time: fakeClock.Now().Add(30 * 24 * time.Hour)}
+	})
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "expiry-b", tenantryv1alpha1.ConditionExpired, metav1.ConditionFalse, tenantryv1alpha1.ReasonNotExpired)
+		expectCondition(g, "expiry-b", tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive)
+		g.Expect(*deployment(g, "expiry-b").Spec.Replicas).To(Equal(int32(2)))
+	}).Should(Succeed())
+}
+
+func TestReleaseDeletesTheNamespaceThenLetsGo(t *testing.T) {
+	g := NewWithT(t)
+	create(t, newPlan("release-plan", "SKU-RELEASE"), newInstance("release1", "SKU-RELEASE"))
+	ns := controllers.NamespaceName("release1")
+	g.Eventually(func(g Gomega) { deployment(g, "release1") }).Should(Succeed())
+
+	g.Expect(k8s.Delete(context.Background(), newInstance("release1", ""))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		n := &corev1.Namespace{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, n)).To(Succeed())
+		g.Expect(n.DeletionTimestamp).NotTo(BeNil())
+	}).Should(Succeed())
+	// The finalizer holds the instance while the namespace still exists.
+	g.Consistently(func(g Gomega) {
+		ti := getInstance(g, "release1")
+		g.Expect(ti.Finalizers).To(ContainElement(tenantryv1alpha1.Finalizer))
+		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateReleasing))
+	}, time.Second).Should(Succeed())
+
+	g.Eventually(func(g Gomega) { finalizeNamespace(g, ns) }).Should(Succeed())
+	g.Eventually(func() bool {
+		err := k8s.Get(context.Background(), client.ObjectKey{Name: "release1"}, &tenantryv1alpha1.TenantInstance{})
+		return apierrors.IsNotFound(err)
+	}).Should(BeTrue())
+}
+
+func TestRetentionKeepsAReleasedTenantFrozenUntilItEnds(t *testing.T) {
+	g := NewWithT(t)
+	plan := newPlan("retain-plan", "SKU-RETAIN")
+	plan.Spec.RetentionPeriod = &metav1.Duration{Duration: 7 * 24 * time.Hour}
+	create(t, plan, newInstance("retain1", "SKU-RETAIN"))
+	ns := controllers.NamespaceName("retain1")
+	g.Eventually(func(g Gomega) { g.Expect(*deployment(g, "retain1").Spec.Replicas).To(Equal(int32(2))) }).Should(Succeed())
+
+	g.Expect(k8s.Delete(context.Background(), newInstance("retain1", ""))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(*deployment(g, "retain1").Spec.Replicas).To(BeZero())
+		expectCondition(g, "retain1", tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, tenantryv1alpha1.ReasonRetained)
+	}).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		n := &corev1.Namespace{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, n)).To(Succeed())
+		g.Expect(n.DeletionTimestamp).To(BeNil())
+	}, time.Second).Should(Succeed())
+
+	// The deletion time comes from the API server's clock; step well past the retention.
+	fakeClock.SetTime(time.Now().Add(8 * 24 * time.Hour))
+	poke(g, "retain1")
+	g.Eventually(func(g Gomega) { finalizeNamespace(g, ns) }).Should(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKey{Name: "retain1"}, &tenantryv1alpha1.TenantInstance{}))
+	}).Should(BeTrue())
+}
+
+func TestDriftIsRepaired(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	create(t, newPlan("drift-plan", "SKU-DRIFT"), newInstance("drift1", "SKU-DRIFT"))
+	ns := controllers.NamespaceName("drift1")
+	g.Eventually(func(g Gomega) { deployment(g, "drift1") }).Should(Succeed())
+	g.Eventually(func(g Gomega) { secret(g, ns, controllers.AdminSecretName) }).Should(Succeed())
+
+	// Someone scales the app by hand and swaps its image: the operator puts both back.
+	d := deployment(g, "drift1")
+	d.Spec.Replicas = ptr.To[int32](7)
+	d.Spec.Template.Spec.Containers[0].Image = "evil.example.com/app:latest"
+	g.Expect(k8s.Update(ctx, d)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		d := deployment(g, "drift1")
+		g.Expect(*d.Spec.Replicas).To(Equal(int32(2)))
+		g.Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.com/app:1.0"))
+	}).Should(Succeed())
+
+	// Deleted children come back.
+	for _, o := range []client.Object{
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.AppName}},
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.NetworkPolicyName}},
+		&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.AppName}},
+		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.QuotaName}},
+	} {
+		old := o.DeepCopyObject().(client.Object)
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(o), old)).To(Succeed())
+		g.Expect(k8s.Delete(ctx, o)).To(Succeed())
+		g.Eventually(func(g Gomega) {
+			now := o.DeepCopyObject().(client.Object)
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(o), now)).To(Succeed())
+			g.Expect(now.GetUID()).NotTo(Equal(old.GetUID()))
+		}).Should(Succeed(), "%T was not recreated", o)
+	}
+
+	// A label the operator owns is restored; a label someone else adds is left alone.
+	n := &corev1.Namespace{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: ns}, n)).To(Succeed())
+	n.Labels["pod-security.kubernetes.io/enforce"] = "privileged"
+	n.Labels["team"] = "sre"
+	g.Expect(k8s.Update(ctx, n)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: ns}, n)).To(Succeed())
+		g.Expect(n.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
+		g.Expect(n.Labels).To(HaveKeyWithValue("team", "sre"))
+	}).Should(Succeed())
+}
+
+func TestMissingPlanStallsWithoutLoopingAndResumesWhenItAppears(t *testing.T) {
+	g := NewWithT(t)
+	create(t, newInstance("late1", "SKU-LATE"))
+	g.Eventually(func(g Gomega) {
+		ti := expectCondition(g, "late1", tenantryv1alpha1.ConditionStalled, metav1.ConditionTrue, tenantryv1alpha1.ReasonPlanNotFound)
+		g.Expect(condition(ti, tenantryv1alpha1.ConditionStalled).Message).To(ContainSubstring(`"SKU-LATE"`))
+		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateStalled))
+		expectCondition(g, "late1", tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, tenantryv1alpha1.ReasonPlanNotFound)
+		g.Expect(eventReasons(g, "late1")).To(ContainElement(tenantryv1alpha1.ReasonPlanNotFound))
+	}).Should(Succeed())
+	// No hot loop: nothing is rewritten while nothing changes.
+	rv := getInstance(g, "late1").ResourceVersion
+	g.Consistently(func(g Gomega) { g.Expect(getInstance(g, "late1").ResourceVersion).To(Equal(rv)) }, 2*time.Second).Should(Succeed())
+	g.Expect(apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKey{Name: controllers.NamespaceName("late1")}, &corev1.Namespace{}))).To(BeTrue())
+
+	create(t, newPlan("late-plan", "SKU-LATE"))
+	g.Eventually(func(g Gomega) {
+		ti := getInstance(g, "late1")
+		g.Expect(condition(ti, tenantryv1alpha1.ConditionStalled)).To(BeNil())
+		g.Expect(ti.Status.Plan).To(Equal("late-plan"))
+		deployment(g, "late1")
+	}).Should(Succeed())
+
+	// A second plan claiming the same SKU is ambiguous: the tenant stalls and says which plans.
+	create(t, newPlan("late-plan-2", "SKU-LATE"))
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "late1", tenantryv1alpha1.ConditionStalled, metav1.ConditionTrue, tenantryv1alpha1.ReasonPlanAmbiguous)
+	}).Should(Succeed())
+	g.Expect(k8s.Delete(context.Background(), &tenantryv1alpha1.TenantPlan{ObjectMeta: metav1.ObjectMeta{Name: "late-plan-2"}})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(condition(getInstance(g, "late1"), tenantryv1alpha1.ConditionStalled)).To(BeNil())
+	}).Should(Succeed())
+}
+
+func TestApplicationCredentialsAreDecryptedIntoTheTenantNamespace(t *testing.T) {
+	g := NewWithT(t)
+	ciphertext, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, &merchantKey.PublicKey, []byte("s3cr3t-client"), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	ti := newInstance("kit1", "SKU-KIT")
+	ti.Spec.Tenant = &tenantryv1alpha1.Tenant{
+		TenantID: "68cbc86abc2018ab880d92f36422fa0e", TenantCode: "huawei", Name: "Example",
+		Applications: []tenantryv1alpha1.TenantApplication{{
+			AppID: "app1", ClientID: "client-1", EncryptedClientSecret: base64.StdEncoding.EncodeToString(ciphertext),
+		}},
+	}
+	create(t, newPlan("kit-plan", "SKU-KIT"), ti)
+	g.Eventually(func(g Gomega) {
+		s := secret(g, controllers.NamespaceName("kit1"), controllers.AppCredentialsName)
+		g.Expect(s.Data).To(HaveKeyWithValue("app1.clientId", []byte("client-1")))
+		g.Expect(s.Data).To(HaveKeyWithValue("app1.clientSecret", []byte("s3cr3t-client")))
+	}).Should(Succeed())
+}
