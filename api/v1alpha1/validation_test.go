@@ -1,0 +1,222 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/testenv"
+)
+
+var k8s client.Client
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("skipping API validation tests against a real API server in -short mode")
+		os.Exit(0)
+	}
+	env, cfg, err := testenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+func validInstance(name string) *v1.TenantInstance {
+	return &v1.TenantInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: v1.TenantInstanceSpec{
+			SKU:      "SKU-1",
+			Order:    v1.Order{OrderID: "CS2211181819B4LVS", OrderLineID: "CS2211181819B4LVS-000001"},
+			Customer: &v1.Customer{CustomerID: "c1"},
+		},
+	}
+}
+
+func validPlan(name string) *v1.TenantPlan {
+	return &v1.TenantPlan{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: v1.TenantPlanSpec{
+			SKUs: []string{"SKU-1"},
+			App:  v1.AppSpec{Image: "app:1"},
+			Domain: v1.DomainSettings{BaseDomain: "apps.example.com"},
+		},
+	}
+}
+
+// TestCreateValidation proves that a real API server rejects each invalid object, with a message
+// naming the field, and accepts the valid baseline.
+func TestCreateValidation(t *testing.T) {
+	for i, tc := range []struct {
+		name   string
+		obj    client.Object
+		errHas string // "" = must be accepted
+	}{
+		{"valid shared instance", validInstance("valid-shared"), ""},
+		{"valid dedicated instance", func() client.Object {
+			ti := validInstance("valid-dedicated")
+			ti.Spec.Domain = v1.TenantDomain{Type: v1.DomainDedicated, Host: "erp.example.org"}
+			return ti
+		}(), ""},
+		{"dedicated without host", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.Domain = v1.TenantDomain{Type: v1.DomainDedicated}
+			return ti
+		}(), "spec.domain.host is required when spec.domain.type is Dedicated"},
+		{"shared with host", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.Domain = v1.TenantDomain{Type: v1.DomainShared, Host: "erp.example.org"}
+			return ti
+		}(), "spec.domain.host is required when spec.domain.type is Dedicated and forbidden when it is Shared"},
+		{"host not a DNS name", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.Domain = v1.TenantDomain{Type: v1.DomainDedicated, Host: "Bad_Host!"}
+			return ti
+		}(), "spec.domain.host"},
+		{"unknown domain type", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.Domain = v1.TenantDomain{Type: "Private"}
+			return ti
+		}(), "spec.domain.type"},
+		{"name longer than 56", validInstance(strings.Repeat("a", 57)), "metadata.name must be a DNS label of at most 56 characters"},
+		{"name with a dot", validInstance("a.b"), "metadata.name must be a DNS label"},
+		{"missing sku", func() client.Object { ti := validInstance("x"); ti.Spec.SKU = ""; return ti }(), "spec.sku"},
+		{"sku with spaces", func() client.Object { ti := validInstance("x"); ti.Spec.SKU = "a b"; return ti }(), "spec.sku"},
+		{"sku too long", func() client.Object { ti := validInstance("x"); ti.Spec.SKU = strings.Repeat("s", 65); return ti }(), "spec.sku"},
+		{"unknown lifecycle", func() client.Object { ti := validInstance("x"); ti.Spec.Lifecycle = "Paused"; return ti }(), "spec.lifecycle"},
+		{"missing order id", func() client.Object { ti := validInstance("x"); ti.Spec.Order.OrderID = ""; return ti }(), "spec.order.orderId"},
+		{"missing order line id", func() client.Object { ti := validInstance("x"); ti.Spec.Order.OrderLineID = ""; return ti }(), "spec.order.orderLineId"},
+		{"unknown charging mode", func() client.Object { ti := validInstance("x"); ti.Spec.Order.ChargingMode = "FREE"; return ti }(), "spec.order.chargingMode"},
+		{"negative period number", func() client.Object { ti := validInstance("x"); ti.Spec.Order.PeriodNumber = -1; return ti }(), "spec.order.periodNumber"},
+		{"customer without id", func() client.Object { ti := validInstance("x"); ti.Spec.Customer.CustomerID = ""; return ti }(), "spec.customer.customerId"},
+		{"tenant without id", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.Tenant = &v1.Tenant{Name: "no id"}
+			return ti
+		}(), "spec.tenant.tenantId"},
+		{"duplicate application", func() client.Object {
+			ti := validInstance("x")
+			app := v1.TenantApplication{AppID: "a", ClientID: "c", EncryptedClientSecret: "e"}
+			ti.Spec.Tenant = &v1.Tenant{TenantID: "t", Applications: []v1.TenantApplication{app, app}}
+			return ti
+		}(), "spec.tenant.applications"},
+		{"valid plan", validPlan("valid-plan"), ""},
+		{"plan without skus", func() client.Object { p := validPlan("x"); p.Spec.SKUs = nil; return p }(), "spec.skus"},
+		{"plan with duplicate skus", func() client.Object { p := validPlan("x"); p.Spec.SKUs = []string{"a", "a"}; return p }(), "spec.skus"},
+		{"plan with empty sku", func() client.Object { p := validPlan("x"); p.Spec.SKUs = []string{""}; return p }(), "spec.skus"},
+		{"plan without image", func() client.Object { p := validPlan("x"); p.Spec.App.Image = ""; return p }(), "spec.app.image"},
+		{"plan port out of range", func() client.Object { p := validPlan("x"); p.Spec.App.Port = 70000; return p }(), "spec.app.port"},
+		{"plan with too many replicas", func() client.Object { p := validPlan("x"); p.Spec.Replicas = ptr.To[int32](101); return p }(), "spec.replicas"},
+		{"plan with negative replicas", func() client.Object { p := validPlan("x"); p.Spec.Replicas = ptr.To[int32](-1); return p }(), "spec.replicas"},
+		{"plan admin path without slash", func() client.Object { p := validPlan("x"); p.Spec.App.AdminPath = "admin"; return p }(), "spec.app.adminPath"},
+		{"plan readiness path without slash", func() client.Object { p := validPlan("x"); p.Spec.App.ReadinessPath = "healthz"; return p }(), "spec.app.readinessPath"},
+		{"plan base domain not DNS", func() client.Object { p := validPlan("x"); p.Spec.Domain.BaseDomain = "Apps_Example"; return p }(), "spec.domain.baseDomain"},
+		{"plan shared TLS without base domain", func() client.Object {
+			p := validPlan("x")
+			p.Spec.Domain.BaseDomain = ""
+			p.Spec.Domain.SharedTLSSecret = &v1.SecretReference{Namespace: "ns", Name: "tls"}
+			return p
+		}(), "spec.domain.sharedTLSSecret needs spec.domain.baseDomain"},
+		{"plan with duplicate env names", func() client.Object {
+			p := validPlan("x")
+			p.Spec.App.Env = []corev1.EnvVar{{Name: "A"}, {Name: "A"}}
+			return p
+		}(), "spec.app.env"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := tc.obj
+			if obj.GetName() == "x" {
+				obj.SetName(fmt.Sprintf("reject-%d", i))
+			}
+			err := k8s.Create(context.Background(), obj)
+			if tc.errHas == "" {
+				if err != nil {
+					t.Fatalf("valid object rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("invalid object accepted; want an error mentioning %q", tc.errHas)
+			}
+			if !strings.Contains(err.Error(), tc.errHas) {
+				t.Fatalf("error %q does not mention %q", err, tc.errHas)
+			}
+		})
+	}
+}
+
+// TestImmutableIdentity proves that the order and customer identity cannot change after creation,
+// while the fields the marketplace does change (SKU, lifecycle, expiry, trial) can.
+func TestImmutableIdentity(t *testing.T) {
+	ctx := context.Background()
+	ti := validInstance("immutable")
+	if err := k8s.Create(ctx, ti); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(*v1.TenantInstance)
+		errHas string
+	}{
+		{"order id", func(ti *v1.TenantInstance) { ti.Spec.Order.OrderID = "OTHER" }, "spec.order.orderId is immutable"},
+		{"order line id", func(ti *v1.TenantInstance) { ti.Spec.Order.OrderLineID = "OTHER-1" }, "spec.order.orderLineId is immutable"},
+		{"customer id", func(ti *v1.TenantInstance) { ti.Spec.Customer.CustomerID = "c2" }, "spec.customer.customerId is immutable"},
+		{"sku, lifecycle, expiry and trial may change", func(ti *v1.TenantInstance) {
+			ti.Spec.SKU = "SKU-2"
+			ti.Spec.Lifecycle = v1.LifecycleFrozen
+			ti.Spec.ExpiresAt = &metav1.Time{}
+			ti.Spec.Order.Trial = true
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur := &v1.TenantInstance{}
+			if err := k8s.Get(ctx, client.ObjectKey{Name: "immutable"}, cur); err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(cur)
+			err := k8s.Update(ctx, cur)
+			switch {
+			case tc.errHas == "" && err != nil:
+				t.Fatalf("allowed change rejected: %v", err)
+			case tc.errHas != "" && err == nil:
+				t.Fatalf("change accepted; want %q", tc.errHas)
+			case tc.errHas != "" && !strings.Contains(err.Error(), tc.errHas):
+				t.Fatalf("error %q does not mention %q", err, tc.errHas)
+			}
+		})
+	}
+}

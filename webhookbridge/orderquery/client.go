@@ -1,0 +1,450 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package orderquery is the bridge's client for the KooGallery Order Query
+// API (PROTOCOL.md §7). A newInstance or upgradeInstance call only names an
+// order; the product, SKU, expiry and charging mode the tenant is entitled to
+// come from this API, so the bridge must tell a marketplace hiccup (retry
+// later, answer 000004) from an order that will never resolve (fail the call).
+package orderquery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
+)
+
+const (
+	// DefaultEndpoint is the marketplace's production host (PROTOCOL.md §7).
+	DefaultEndpoint = "https://mkt.myhuaweicloud.com"
+
+	// QueryPath is the Order Query API path, relative to the endpoint.
+	QueryPath = "/api/mkp-openapi-public/global/v1/order/query"
+
+	// MaxBodyBytes caps the answer we read: a real order is a few KiB, and a
+	// misbehaving proxy must not make the bridge buffer without bound.
+	MaxBodyBytes = 1 << 20
+
+	// defaultTimeout bounds a request when the caller supplies neither an
+	// HTTP client nor a context deadline; the marketplace waits only 5 s for
+	// the bridge's own answer, so a hung Order Query must not outlive that by much.
+	defaultTimeout = 10 * time.Second
+)
+
+// Marketplace result codes this client gives a meaning to. The public error
+// table lists more (MKT.0101, MKT.015x, ...); every code not named here is
+// classified by the HTTP status that came with it.
+const (
+	CodeSuccess      = "MKT.0000"
+	CodeInvalidInput = "MKT.0100"
+	CodeRateLimited  = "MKT.0250"
+	CodeInternal     = "MKT.0999"
+)
+
+// Results passed to Client.Observe, one per request. They are bounded so a
+// metrics hook can use them as a label without cardinality surprises.
+const (
+	ResultSuccess     = "success"
+	ResultNotFound    = "not_found"
+	ResultRateLimited = "rate_limited"
+	ResultServerError = "server_error"
+	ResultTransport   = "transport_error"
+	ResultRejected    = "rejected"
+	ResultMalformed   = "malformed"
+)
+
+var (
+	// ErrRetryable marks failures that may succeed later: network errors,
+	// timeouts, HTTP 5xx without a permanent code, and rate limiting. The bridge
+	// answers the marketplace 000004/000005 so the call is resent.
+	ErrRetryable = errors.New("retryable order query failure")
+
+	// ErrNotFound marks an order or order line the marketplace does not know.
+	// It is permanent: resending the same ids will not make it appear.
+	ErrNotFound = errors.New("order not found")
+)
+
+// Error is returned for every failed query. It keeps the marketplace's result
+// code for logs and support tickets, and answers errors.Is for ErrRetryable
+// and ErrNotFound so callers need not know the code table.
+type Error struct {
+	// Code is the marketplace resultCode, empty when the answer carried none.
+	Code string
+	// Message is the marketplace resultMsg, or a description of what was wrong.
+	Message string
+	// HTTPStatus is the status of the answer, 0 when none arrived.
+	HTTPStatus int
+	// Retryable reports whether a later attempt may succeed.
+	Retryable bool
+	// NotFound reports whether the order or line does not exist.
+	NotFound bool
+	// Err is the underlying transport or decoding error, if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("order query failed")
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": marketplace answered %q", e.Code)
+		if e.Message != "" {
+			fmt.Fprintf(&b, " (%q)", e.Message)
+		}
+	} else if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, " with HTTP status %d", e.HTTPStatus)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+// Unwrap exposes the transport error so errors.Is(err, context.DeadlineExceeded) works.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes the sentinel errors match without callers inspecting fields.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrRetryable:
+		return e.Retryable
+	case ErrNotFound:
+		return e.NotFound
+	}
+	return false
+}
+
+// Client queries orders. The zero value is not usable: AK and SK are required.
+// A Client is safe for concurrent use.
+type Client struct {
+	// Endpoint is the marketplace base URL; DefaultEndpoint when empty. A path
+	// in it is kept as a prefix of QueryPath (useful behind a test proxy).
+	Endpoint string
+	// AK and SK are the seller account's access key pair.
+	AK, SK string
+	// HTTP sends the requests; a client with a 10 s timeout when nil.
+	HTTP *http.Client
+	// Observe, when set, is called once per request with one of the Result*
+	// constants and the time the request took, for metrics.
+	Observe func(result string, d time.Duration)
+	// Now returns the signing time; time.Now when nil. Tests use it to
+	// produce stale signatures.
+	Now func() time.Time
+}
+
+var defaultHTTPClient = &http.Client{Timeout: defaultTimeout}
+
+// Query fetches an order. orderLineID may be empty to fetch every line; when
+// it is set, the answer must contain that line or ErrNotFound is returned.
+func (c *Client) Query(ctx context.Context, orderID, orderLineID string) (order *Order, err error) {
+	if orderID == "" {
+		return nil, &Error{Message: "order id is empty"}
+	}
+	if c.AK == "" || c.SK == "" {
+		return nil, &Error{Message: "access key pair is not configured"}
+	}
+
+	start := time.Now()
+	if c.Observe != nil {
+		defer func() { c.Observe(resultOf(err), time.Since(start)) }()
+	}
+
+	req, err := c.newRequest(ctx, orderID, orderLineID)
+	if err != nil {
+		return nil, &Error{Message: "cannot build request", Err: err}
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTPClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, &Error{Retryable: true, Message: "request failed", Err: err}
+	}
+	defer func() { _ = resp.Body.Close() }()
+
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, &Error{Retryable: true, HTTPStatus: resp.StatusCode, Message: "reading answer failed", Err: err}
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, &Error{HTTPStatus: resp.StatusCode, Message: fmt.Sprintf("answer larger than %d bytes", MaxBodyBytes)}
+	}
+	return decode(resp.StatusCode, body, orderLineID)
+}
+
+// newRequest signs the query with the Huawei Cloud SDK's API-Gateway signer,
+// so the bridge and the real marketplace agree on canonicalisation by
+// construction; only the http.Request around it is built here.
+func (c *Client) newRequest(ctx context.Context, orderID, orderLineID string) (*http.Request, error) {
+	endpoint := c.Endpoint
+	if endpoint == "" {
+		endpoint = DefaultEndpoint
+	}
+	base, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("parsing endpoint %q: %w", endpoint, err)
+	}
+	if base.Scheme != "https" && base.Scheme != "http" || base.Host == "" {
+		return nil, fmt.Errorf("endpoint %q is not an absolute http(s) URL", endpoint)
+	}
+	path := strings.TrimSuffix(base.Path, "/") + QueryPath
+	origin := base.Scheme + "://" + base.Host
+
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+
+	query := url.Values{"orderId": {orderID}}
+	b := request.NewHttpRequestBuilder().
+		WithMethod(http.MethodGet).
+		WithEndpoint(origin).
+		WithPath(path).
+		// The signer only canonicalises query values wrapped in reflect.Value,
+		// as the SDK's generated clients pass them.
+		AddQueryParam("orderId", reflect.ValueOf(orderID)).
+		// Signing Host binds the signature to the marketplace host, as the
+		// published request example shows it among the signed headers.
+		AddHeaderParam("Host", base.Host).
+		AddHeaderParam(signer.HeaderXDate, now().UTC().Format(signer.BasicDateFormat))
+	if orderLineID != "" {
+		query.Set("orderLineId", orderLineID)
+		b.AddQueryParam("orderLineId", reflect.ValueOf(orderLineID))
+	}
+	sdkReq := b.Build()
+	signed, err := signer.Sign(sdkReq, c.AK, c.SK)
+	if err != nil {
+		return nil, fmt.Errorf("signing request: %w", err)
+	}
+
+	u := &url.URL{Scheme: base.Scheme, Host: base.Host, Path: path, RawQuery: query.Encode()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Host = base.Host
+	for k, v := range signed {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "tenantry-orderquery")
+	return req, nil
+}
+
+// decode classifies an answer and turns a success into an Order. The result
+// code wins over the HTTP status: the marketplace sends some permanent codes
+// (MKT.0100) with HTTP 500.
+func decode(status int, body []byte, orderLineID string) (*Order, error) {
+	var env wireAnswer
+	if err := json.Unmarshal(body, &env); err != nil || env.ResultCode == "" {
+		e := &Error{HTTPStatus: status, Message: "answer is not a marketplace result", Err: err}
+		// Without a result code the status is all we have: a gateway or
+		// load balancer failing in front of the marketplace.
+		e.Retryable = status >= 500 || status == http.StatusTooManyRequests
+		return nil, e
+	}
+
+	switch env.ResultCode {
+	case CodeSuccess:
+	case CodeRateLimited, CodeInternal:
+		return nil, &Error{Code: env.ResultCode, Message: env.ResultMsg, HTTPStatus: status, Retryable: true}
+	case CodeInvalidInput:
+		// The marketplace reports an order id it does not know as an input
+		// failure; nothing else in a query built by this client can be invalid.
+		return nil, &Error{Code: env.ResultCode, Message: env.ResultMsg, HTTPStatus: status, NotFound: true}
+	default:
+		return nil, &Error{Code: env.ResultCode, Message: env.ResultMsg, HTTPStatus: status, Retryable: status >= 500}
+	}
+
+	if status != http.StatusOK {
+		return nil, &Error{Code: env.ResultCode, HTTPStatus: status, Message: "success code with a non-200 status", Retryable: status >= 500}
+	}
+	var info wireOrder
+	if len(env.OrderInfo) > 0 && string(env.OrderInfo) != "null" {
+		if err := json.Unmarshal(env.OrderInfo, &info); err != nil {
+			return nil, &Error{Code: env.ResultCode, HTTPStatus: status, Message: "malformed order", Err: err}
+		}
+	}
+	if info.OrderID == "" {
+		return nil, &Error{Code: env.ResultCode, HTTPStatus: status, Message: "answer holds no order", NotFound: true}
+	}
+	order, err := info.toOrder()
+	if err != nil {
+		return nil, &Error{Code: env.ResultCode, HTTPStatus: status, Message: "malformed order", Err: err}
+	}
+	if orderLineID != "" {
+		if _, ok := order.Line(orderLineID); !ok {
+			return nil, &Error{Code: env.ResultCode, HTTPStatus: status, Message: fmt.Sprintf("order %q has no line %q", order.OrderID, orderLineID), NotFound: true}
+		}
+	}
+	return order, nil
+}
+
+func resultOf(err error) string {
+	if err == nil {
+		return ResultSuccess
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return ResultMalformed
+	}
+	switch {
+	case e.NotFound:
+		return ResultNotFound
+	case e.Code == CodeRateLimited:
+		return ResultRateLimited
+	case e.Retryable && e.HTTPStatus == 0:
+		return ResultTransport
+	case e.Retryable:
+		return ResultServerError
+	case e.Code != "" && e.Code != CodeSuccess:
+		return ResultRejected
+	}
+	return ResultMalformed
+}
+
+// ParseTime parses the marketplace's UTC timestamps, yyyyMMddHHmmss or
+// yyyyMMddHHmmssSSS; PROTOCOL.md §5 shows both forms in the wild.
+func ParseTime(s string) (time.Time, error) {
+	var layout string
+	switch len(s) {
+	case 14:
+		layout = "20060102150405"
+	case 17:
+		layout = "20060102150405.000"
+		s = s[:14] + "." + s[14:]
+	default:
+		return time.Time{}, fmt.Errorf("time %q is neither 14 nor 17 digits", s)
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && r != '.' {
+			return time.Time{}, fmt.Errorf("time %q is not all digits", s)
+		}
+	}
+	t, err := time.ParseInLocation(layout, s, time.UTC)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parsing time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// flexString accepts a JSON string or number: the public samples show
+// periodNumber and linearValue both ways.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = ""
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("value %s is neither a string nor a number", b)
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+type wireAnswer struct {
+	ResultCode string          `json:"resultCode"`
+	ResultMsg  string          `json:"resultMsg"`
+	OrderInfo  json.RawMessage `json:"orderInfo"`
+}
+
+type wireOrder struct {
+	OrderID    string          `json:"orderId"`
+	OrderType  string          `json:"orderType"`
+	CreateTime string          `json:"createTime"`
+	BuyerInfo  *Buyer          `json:"buyerInfo"`
+	OrderLine  []wireOrderLine `json:"orderLine"`
+}
+
+type wireOrderLine struct {
+	OrderLineID  string        `json:"orderLineId"`
+	ChargingMode string        `json:"chargingMode"`
+	PeriodType   string        `json:"periodType"`
+	PeriodNumber flexString    `json:"periodNumber"`
+	ExpireTime   string        `json:"expireTime"`
+	ProductInfo  []wireProduct `json:"productInfo"`
+	ExtendParams []Param       `json:"extendParams"`
+}
+
+type wireProduct struct {
+	ProductID   string     `json:"productId"`
+	SkuCode     string     `json:"skuCode"`
+	LinearValue flexString `json:"linearValue"`
+}
+
+func (w *wireOrder) toOrder() (*Order, error) {
+	o := &Order{OrderID: w.OrderID, OrderType: w.OrderType, CreateTime: w.CreateTime}
+	if w.BuyerInfo != nil {
+		o.Buyer = *w.BuyerInfo
+	}
+	for _, wl := range w.OrderLine {
+		if wl.OrderLineID == "" {
+			return nil, fmt.Errorf("order %q has a line without an id", w.OrderID)
+		}
+		l := OrderLine{
+			OrderLineID:  wl.OrderLineID,
+			ChargingMode: wl.ChargingMode,
+			PeriodType:   wl.PeriodType,
+			ExpireTime:   wl.ExpireTime,
+			ExtendParams: wl.ExtendParams,
+		}
+		if wl.PeriodNumber != "" {
+			n, err := strconv.Atoi(string(wl.PeriodNumber))
+			if err != nil {
+				return nil, fmt.Errorf("line %q: period number %q: %w", wl.OrderLineID, wl.PeriodNumber, err)
+			}
+			l.PeriodNumber = n
+		}
+		// One-time and pay-per-use lines may carry no expiry.
+		if wl.ExpireTime != "" {
+			t, err := ParseTime(wl.ExpireTime)
+			if err != nil {
+				return nil, fmt.Errorf("line %q: expire time: %w", wl.OrderLineID, err)
+			}
+			l.ExpireAt = &t
+		}
+		for _, p := range wl.ProductInfo {
+			l.Products = append(l.Products, Product{ProductID: p.ProductID, SkuCode: p.SkuCode, LinearValue: string(p.LinearValue)})
+		}
+		o.Lines = append(o.Lines, l)
+	}
+	return o, nil
+}

@@ -1,0 +1,279 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package protocol
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1" //nolint:gosec // Java's SHA1PRNG is defined on SHA-1; it is not used for integrity here.
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// MinRSABits is the smallest RSA key accepted for kit clientSecret decryption;
+// PROTOCOL.md §5 requires the merchant's key to be at least 3072 bits.
+const MinRSABits = 3072
+
+// IVLength is the length of the IV string prefixed to V1 encrypted values.
+const IVLength = 16
+
+// DeriveAESKey reproduces what the marketplace's Java code gets from
+// SecureRandom.getInstance("SHA1PRNG") seeded with seed and asked for bits/8
+// bytes (PROTOCOL.md §4). bits must be 128 or 256.
+//
+// The state update adds bytes as signed int8 with an arithmetic-shift carry,
+// exactly as sun.security.provider.SecureRandom.updateState does; an unsigned
+// carry gets the second SHA-1 block, and so the last 12 bytes of an AES-256
+// key, wrong.
+func DeriveAESKey(seed []byte, bits int) ([]byte, error) {
+	if bits != 128 && bits != 256 {
+		return nil, fmt.Errorf("deriving AES key: unsupported key size %d bits", bits)
+	}
+	need := bits / 8
+	s := sha1.Sum(seed)
+	state := s[:]
+	out := make([]byte, 0, need+sha1.Size)
+	for len(out) < need {
+		block := sha1.Sum(state)
+		out = append(out, block[:]...)
+		carry := 1 // the "+ 1" of state(n+1) = state(n) + output(n) + 1
+		changed := false
+		for i := range state {
+			v := int(int8(state[i])) + int(int8(block[i])) + carry
+			b := byte(v)
+			changed = changed || state[i] != b
+			state[i] = b
+			carry = v >> 8
+		}
+		if !changed {
+			state[0]++
+		}
+	}
+	return out[:need], nil
+}
+
+// aesBits maps encryptType to a key size: "1" (or empty, the default) is
+// AES-256, "2" is AES-128.
+func aesBits(encryptType string) (int, error) {
+	switch encryptType {
+	case "", EncryptTypeAES256:
+		return 256, nil
+	case EncryptTypeAES128:
+		return 128, nil
+	default:
+		return 0, paramReason(ReasonUnsupportedCipher, "encryptType", fmt.Errorf("encryptType %q: want %q or %q", encryptType, EncryptTypeAES256, EncryptTypeAES128))
+	}
+}
+
+func credentialCipher(accessKey, encryptType string) (cipher.Block, error) {
+	bits, err := aesBits(encryptType)
+	if err != nil {
+		return nil, err
+	}
+	key, err := DeriveAESKey([]byte(accessKey), bits)
+	if err != nil {
+		return nil, err
+	}
+	return aes.NewCipher(key)
+}
+
+// EncryptCredential encrypts a V1 credential or PII value (PROTOCOL.md §4): the
+// result is iv + base64(AES-CBC-PKCS5(plaintext)) with the AES key derived from
+// accessKey by DeriveAESKey and the IV bytes being iv itself. encryptType is
+// "1" (AES-256, also used when empty) or "2" (AES-128). iv must be 16 printable
+// ASCII characters so that the receiver can split it off by length; use
+// RandomIV in production and a fixed IV only in tests.
+func EncryptCredential(accessKey, plaintext, encryptType, iv string) (string, error) {
+	if len(iv) != IVLength {
+		return "", fmt.Errorf("encrypting credential: IV must be %d characters, got %d", IVLength, len(iv))
+	}
+	for i := 0; i < len(iv); i++ {
+		if iv[i] <= ' ' || iv[i] > '~' {
+			return "", errors.New("encrypting credential: IV must be printable ASCII")
+		}
+	}
+	block, err := credentialCipher(accessKey, encryptType)
+	if err != nil {
+		return "", fmt.Errorf("encrypting credential: %w", err)
+	}
+	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
+	buf := make([]byte, len(plaintext)+pad)
+	copy(buf, plaintext)
+	for i := len(plaintext); i < len(buf); i++ {
+		buf[i] = byte(pad)
+	}
+	cipher.NewCBCEncrypter(block, []byte(iv)).CryptBlocks(buf, buf)
+	return iv + base64.StdEncoding.EncodeToString(buf), nil
+}
+
+// DecryptCredential reverses EncryptCredential. It is strict: the base64 must
+// be canonical, the ciphertext a non-empty multiple of the block size, the
+// PKCS#5 padding exact and the plaintext valid UTF-8. Failures are
+// CodeInvalidParam errors with reason "bad-ciphertext" (or
+// "unsupported-encrypt-type") that never say which check failed, so the result
+// cannot serve as a padding oracle; the caller sets Field if it wants one.
+func DecryptCredential(accessKey, value, encryptType string) (string, error) {
+	block, err := credentialCipher(accessKey, encryptType)
+	if err != nil {
+		return "", err
+	}
+	bad := paramReason(ReasonBadCiphertext, "", errors.New("cannot decrypt value"))
+	if len(value) <= IVLength {
+		return "", bad
+	}
+	ct, err := base64.StdEncoding.Strict().DecodeString(value[IVLength:])
+	if err != nil || len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
+		return "", bad
+	}
+	cipher.NewCBCDecrypter(block, []byte(value[:IVLength])).CryptBlocks(ct, ct)
+	pad := int(ct[len(ct)-1])
+	if pad < 1 || pad > aes.BlockSize || !bytes.Equal(ct[len(ct)-pad:], bytes.Repeat([]byte{byte(pad)}, pad)) {
+		return "", bad
+	}
+	pt := ct[:len(ct)-pad]
+	if !utf8.Valid(pt) {
+		return "", bad
+	}
+	return string(pt), nil
+}
+
+const ivAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// RandomIV returns 16 alphanumeric characters from crypto/rand, the IV form the
+// marketplace's own Java sample uses, without modulo bias.
+func RandomIV() (string, error) {
+	out := make([]byte, 0, IVLength)
+	var buf [32]byte
+	for len(out) < IVLength {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return "", fmt.Errorf("generating IV: %w", err)
+		}
+		for _, b := range buf {
+			// 248 = 4*62: bytes at or above it would bias the first letters.
+			if b < 248 && len(out) < IVLength {
+				out = append(out, ivAlphabet[int(b)%len(ivAlphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// oaepVariants are tried in order by DecryptClientSecret. The first is what
+// Java's "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" does by default (SHA-256
+// label hash, MGF1 with SHA-1); the others cover senders that configure
+// OAEPParameterSpec explicitly.
+var oaepVariants = []rsa.OAEPOptions{
+	{Hash: crypto.SHA256, MGFHash: crypto.SHA1},
+	{Hash: crypto.SHA256, MGFHash: crypto.SHA256},
+	{Hash: crypto.SHA1, MGFHash: crypto.SHA1},
+}
+
+// DecryptClientSecret decrypts an applicationSync clientSecret: base64 of an
+// RSA-OAEP ciphertext under the merchant's public key (PROTOCOL.md §5). Keys
+// under MinRSABits are refused. Trying several OAEP parameter sets is safe only
+// because kit calls are authenticated (x-sign) before this runs, so a stranger
+// cannot use the answers as a decryption oracle; call it only after VerifyKit.
+// Failures are CodeInvalidParam "bad-ciphertext" errors on field
+// "clientSecret" (or untyped errors for an unusable key).
+func DecryptClientSecret(priv *rsa.PrivateKey, b64 string) (string, error) {
+	if priv == nil {
+		return "", errors.New("decrypting client secret: no private key configured")
+	}
+	if bits := priv.N.BitLen(); bits < MinRSABits {
+		return "", fmt.Errorf("decrypting client secret: RSA key has %d bits, at least %d are required", bits, MinRSABits)
+	}
+	bad := paramReason(ReasonBadCiphertext, "clientSecret", errors.New("cannot decrypt value"))
+	clean := strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, b64)
+	ct, err := base64.StdEncoding.Strict().DecodeString(clean)
+	if err != nil || len(ct) != priv.Size() {
+		return "", bad
+	}
+	for i := range oaepVariants {
+		pt, err := priv.Decrypt(nil, ct, &oaepVariants[i])
+		if err == nil {
+			if !utf8.Valid(pt) {
+				return "", bad
+			}
+			return string(pt), nil
+		}
+	}
+	return "", bad
+}
+
+// EncryptClientSecret is the sender's side of DecryptClientSecret with the
+// Java-default parameters (SHA-256, MGF1-SHA-1); the bridge's tests and debug
+// tooling use it to build applicationSync bodies.
+func EncryptClientSecret(pub *rsa.PublicKey, secret string) (string, error) {
+	ct, err := rsa.EncryptOAEPWithOptions(rand.Reader, pub, []byte(secret), &oaepVariants[0])
+	if err != nil {
+		return "", fmt.Errorf("encrypting client secret: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(ct), nil
+}
+
+// ParseRSAPrivateKeyPEM parses the merchant's kit private key from PEM, either
+// PKCS#1 ("RSA PRIVATE KEY") or PKCS#8 ("PRIVATE KEY"). Encrypted PEM and keys
+// under MinRSABits are refused, so a bad key fails at start-up rather than on
+// the first applicationSync call.
+func ParseRSAPrivateKeyPEM(data []byte) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("parsing RSA private key: no PEM block found")
+	}
+	if _, encrypted := block.Headers["Proc-Type"]; encrypted {
+		return nil, errors.New("parsing RSA private key: encrypted PEM is not supported")
+	}
+	var key *rsa.PrivateKey
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing RSA private key: %w", err)
+		}
+		key = k
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing RSA private key: %w", err)
+		}
+		rk, ok := k.(*rsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("parsing RSA private key: PKCS#8 key is %T, not RSA", k)
+		}
+		key = rk
+	default:
+		return nil, fmt.Errorf("parsing RSA private key: unsupported PEM block type %q", block.Type)
+	}
+	if bits := key.N.BitLen(); bits < MinRSABits {
+		return nil, fmt.Errorf("parsing RSA private key: key has %d bits, at least %d are required", bits, MinRSABits)
+	}
+	return key, nil
+}
