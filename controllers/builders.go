@@ -17,7 +17,9 @@ limitations under the License.
 package controllers
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -42,6 +44,7 @@ const (
 	SharedTLSSecretName = "tenantry-shared-tls"
 	DedicatedTLSName    = "tenant-tls"
 	AppCredentialsName  = "tenant-app-credentials"
+	DirectoryName       = "tenant-directory"
 	QuotaName           = "tenant-quota"
 	LimitRangeName      = "tenant-limits"
 	NetworkPolicyName   = "tenant-isolation"
@@ -49,7 +52,8 @@ const (
 	// NamespacePrefix is put before the instance name to form the tenant namespace.
 	NamespacePrefix = "tenant-"
 
-	adminMountPath = "/var/run/tenantry/admin"
+	adminMountPath     = "/var/run/tenantry/admin"
+	directoryMountPath = "/var/run/tenantry/directory"
 	servicePort    = 80
 )
 
@@ -234,6 +238,7 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 		corev1ac.EnvVar().WithName("TENANTRY_SKU").WithValue(d.Instance.Spec.SKU),
 		corev1ac.EnvVar().WithName("TENANTRY_URL").WithValue(d.URL()),
 		corev1ac.EnvVar().WithName("TENANTRY_ADMIN_ACCOUNT_DIR").WithValue(adminMountPath),
+		corev1ac.EnvVar().WithName("TENANTRY_DIRECTORY_DIR").WithValue(directoryMountPath),
 	}
 	for i := range app.Env {
 		env = append(env, envVar(&app.Env[i]))
@@ -244,7 +249,9 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 		WithPorts(corev1ac.ContainerPort().WithName("http").WithContainerPort(port).WithProtocol(corev1.ProtocolTCP)).
 		WithEnv(env...).
 		WithResources(resources(app.Resources)).
-		WithVolumeMounts(corev1ac.VolumeMount().WithName("admin-account").WithMountPath(adminMountPath).WithReadOnly(true)).
+		WithVolumeMounts(
+			corev1ac.VolumeMount().WithName("admin-account").WithMountPath(adminMountPath).WithReadOnly(true),
+			corev1ac.VolumeMount().WithName("directory").WithMountPath(directoryMountPath).WithReadOnly(true)).
 		WithSecurityContext(corev1ac.SecurityContext().
 			WithAllowPrivilegeEscalation(false).
 			WithReadOnlyRootFilesystem(true).
@@ -279,8 +286,12 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 						WithRunAsNonRoot(true).
 						WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 					WithContainers(container).
-					WithVolumes(corev1ac.Volume().WithName("admin-account").
-						WithSecret(corev1ac.SecretVolumeSource().WithSecretName(AdminSecretName).WithDefaultMode(0o440)))))).
+					WithVolumes(
+						corev1ac.Volume().WithName("admin-account").
+							WithSecret(corev1ac.SecretVolumeSource().WithSecretName(AdminSecretName).WithDefaultMode(0o440)),
+						// Optional so that tenants without a 联营 directory start too.
+						corev1ac.Volume().WithName("directory").
+							WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(DirectoryName).WithOptional(true)))))).
 		WithStatus(nil)
 }
 
@@ -398,6 +409,38 @@ func (d Desired) AppCredentialsSecret(secrets map[string]string) *corev1ac.Secre
 		WithOwnerReferences(d.ownerRef()).
 		WithType(corev1.SecretTypeOpaque).
 		WithData(data)
+}
+
+// DirectoryConfigMap projects the tenant's 联营 users and departments as users.json and orgs.json,
+// sorted so that the same directory always yields the same bytes.
+func (d Desired) DirectoryConfigMap(dir *tenantryv1alpha1.TenantDirectory) (*corev1ac.ConfigMapApplyConfiguration, error) {
+	users := append([]tenantryv1alpha1.DirectoryUser(nil), dir.Spec.Users...)
+	sort.Slice(users, func(i, j int) bool {
+		if users[i].AppID != users[j].AppID {
+			return users[i].AppID < users[j].AppID
+		}
+		return users[i].UserName < users[j].UserName
+	})
+	orgs := append([]tenantryv1alpha1.DirectoryOrg(nil), dir.Spec.Orgs...)
+	sort.Slice(orgs, func(i, j int) bool { return orgs[i].OrgCode < orgs[j].OrgCode })
+	if users == nil {
+		users = []tenantryv1alpha1.DirectoryUser{}
+	}
+	if orgs == nil {
+		orgs = []tenantryv1alpha1.DirectoryOrg{}
+	}
+	u, err := json.Marshal(users)
+	if err != nil {
+		return nil, fmt.Errorf("encoding users: %w", err)
+	}
+	o, err := json.Marshal(orgs)
+	if err != nil {
+		return nil, fmt.Errorf("encoding orgs: %w", err)
+	}
+	return corev1ac.ConfigMap(DirectoryName, d.namespace()).
+		WithLabels(d.Labels()).
+		WithOwnerReferences(d.ownerRef()).
+		WithData(map[string]string{"tenantId": dir.Spec.TenantID, "users.json": string(u), "orgs.json": string(o)}), nil
 }
 
 func envVar(e *corev1.EnvVar) *corev1ac.EnvVarApplyConfiguration {

@@ -41,7 +41,7 @@ func CacheOptions() cache.Options {
 		&corev1.Secret{}: {Label: secrets},
 	}
 	for _, o := range []client.Object{
-		&corev1.Namespace{}, &appsv1.Deployment{}, &corev1.Service{}, &corev1.ResourceQuota{},
+		&corev1.Namespace{}, &appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}, &corev1.ResourceQuota{},
 		&corev1.LimitRange{}, &networkingv1.NetworkPolicy{}, &networkingv1.Ingress{},
 	} {
 		byObject[o] = cache.ByObject{Label: managed}

@@ -35,12 +35,12 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -92,9 +92,9 @@ type scope struct {
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances/finalizers,verbs=update
-// +kubebuilder:rbac:groups=tenantry.io,resources=tenantplans,verbs=get;list;watch
+// +kubebuilder:rbac:groups=tenantry.io,resources=tenantplans;tenantdirectories,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=services;secrets;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;secrets;configmaps;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -138,6 +138,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		r.reconcileNamespace,
 		r.reconcileGuardrails,
 		r.reconcileSecrets,
+		r.reconcileDirectory,
 		r.reconcileWorkload,
 		r.reconcileExposure,
 	} {
@@ -300,6 +301,25 @@ func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scop
 		if err := r.apply(ctx, s.desired.AppCredentialsSecret(secrets)); err != nil {
 			return fmt.Errorf("applying application credentials: %w", err)
 		}
+	}
+	return nil
+}
+
+// reconcileDirectory projects the instance's TenantDirectory, when it has one, into a ConfigMap.
+func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *scope) error {
+	dir := &tenantryv1alpha1.TenantDirectory{}
+	if err := r.Get(ctx, client.ObjectKey{Name: s.instance.Name}, dir); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("reading tenant directory: %w", err)
+	}
+	cm, err := s.desired.DirectoryConfigMap(dir)
+	if err != nil {
+		return err
+	}
+	if err := r.apply(ctx, cm); err != nil {
+		return fmt.Errorf("applying tenant directory config map: %w", err)
 	}
 	return nil
 }
@@ -475,11 +495,14 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.Secret{}).
+		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.ResourceQuota{}).
 		Owns(&corev1.LimitRange{}).
 		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&networkingv1.Ingress{}).
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
+		// A directory has its instance's name.
+		Watches(&tenantryv1alpha1.TenantDirectory{}, &handler.EnqueueRequestForObject{}).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForSharedTLS),
 			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 				return o.GetLabels()[tenantryv1alpha1.LabelSecretRole] == tenantryv1alpha1.SecretRoleSharedTLS

@@ -453,3 +453,28 @@ func TestApplicationCredentialsAreDecryptedIntoTheTenantNamespace(t *testing.T) 
 		g.Expect(s.Data).To(HaveKeyWithValue("app1.clientSecret", []byte("s3cr3t-client")))
 	}).Should(Succeed())
 }
+
+func TestDirectoryIsProjectedIntoTheTenantNamespace(t *testing.T) {
+	g := NewWithT(t)
+	create(t, newPlan("dir-plan", "SKU-DIR"), newInstance("dir1", "SKU-DIR"))
+	g.Eventually(func(g Gomega) { deployment(g, "dir1") }).Should(Succeed())
+	dir := &tenantryv1alpha1.TenantDirectory{
+		ObjectMeta: metav1.ObjectMeta{Name: "dir1"},
+		Spec: tenantryv1alpha1.TenantDirectorySpec{
+			TenantID: "t-1",
+			Users: []tenantryv1alpha1.DirectoryUser{
+				{AppID: "app1", UserName: "zoe", Role: "admin", Enabled: true},
+				{AppID: "app1", UserName: "adam", Role: "user"},
+			},
+			Orgs: []tenantryv1alpha1.DirectoryOrg{{OrgCode: "rd", OrgName: "R&D"}},
+		},
+	}
+	create(t, dir)
+	g.Eventually(func(g Gomega) {
+		cm := &corev1.ConfigMap{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName("dir1"), Name: controllers.DirectoryName}, cm)).To(Succeed())
+		g.Expect(cm.Data["tenantId"]).To(Equal("t-1"))
+		g.Expect(cm.Data["users.json"]).To(MatchRegexp(`^\[\{"appId":"app1","userName":"adam".*"userName":"zoe"`))
+		g.Expect(cm.Data["orgs.json"]).To(Equal(`[{"orgCode":"rd","orgName":"R\u0026D"}]`))
+	}).Should(Succeed())
+}

@@ -55,7 +55,7 @@ const (
 )
 
 // TenantDomain says where the tenant is served.
-// +kubebuilder:validation:XValidation:rule="self.type == 'Dedicated' ? (has(self.host) && self.host != '') : !has(self.host)",message="spec.domain.host is required when spec.domain.type is Dedicated and forbidden when it is Shared"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Dedicated' ? (has(self.host) && size(self.host) > 0) : !has(self.host)",message="spec.domain.host is required when spec.domain.type is Dedicated and forbidden when it is Shared"
 type TenantDomain struct {
 	// type is Shared (a host under the plan's base domain) or Dedicated (spec.domain.host).
 	// +kubebuilder:default=Shared

@@ -136,7 +136,7 @@ type ExpiryPolicy struct {
 }
 
 // TenantPlanSpec says what the SKUs it lists run.
-// +kubebuilder:validation:XValidation:rule="!has(self.domain) || !has(self.domain.sharedTLSSecret) || (has(self.domain.baseDomain) && self.domain.baseDomain != '')",message="spec.domain.sharedTLSSecret needs spec.domain.baseDomain"
+// +kubebuilder:validation:XValidation:rule="!has(self.domain) || !has(self.domain.sharedTLSSecret) || (has(self.domain.baseDomain) && size(self.domain.baseDomain) > 0)",message="spec.domain.sharedTLSSecret needs spec.domain.baseDomain"
 type TenantPlanSpec struct {
 	// skus are the marketplace SKU codes this plan serves. A SKU must be served by one plan only.
 	// +kubebuilder:validation:MinItems=1

@@ -71,8 +71,8 @@ func validPlan(name string) *v1.TenantPlan {
 	return &v1.TenantPlan{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1.TenantPlanSpec{
-			SKUs: []string{"SKU-1"},
-			App:  v1.AppSpec{Image: "app:1"},
+			SKUs:   []string{"SKU-1"},
+			App:    v1.AppSpec{Image: "app:1"},
 			Domain: v1.DomainSettings{BaseDomain: "apps.example.com"},
 		},
 	}

@@ -76,11 +76,11 @@ func main() {
 
 type config struct {
 	metricsAddr, probeAddr, suspendedHost, merchantKeyFile string
-	leaderElect                                           bool
-	leaseDuration, renewDeadline, retryPeriod             time.Duration
-	suspendedPort                                         int32
-	concurrency, burst                                    int
-	qps                                                   float32
+	leaderElect                                            bool
+	leaseDuration, renewDeadline, retryPeriod              time.Duration
+	suspendedPort                                          int32
+	concurrency, burst                                     int
+	qps                                                    float32
 }
 
 func run(log interface{ Info(string, ...any) }, c config) error {
