@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -54,7 +53,7 @@ const (
 
 	adminMountPath     = "/var/run/tenantry/admin"
 	directoryMountPath = "/var/run/tenantry/directory"
-	servicePort    = 80
+	servicePort        = 80
 )
 
 // Desired is what a TenantInstance and its plan make of the cluster: every builder below is a pure
@@ -474,13 +473,4 @@ func resources(r corev1.ResourceRequirements) *corev1ac.ResourceRequirementsAppl
 		out.WithRequests(r.Requests)
 	}
 	return out
-}
-
-// describe renders a short human description of a Desired for events.
-func (d Desired) describe() string {
-	parts := []string{fmt.Sprintf("plan %q", d.Plan.Name), fmt.Sprintf("%d replicas", d.Replicas())}
-	if h := d.Host(); h != "" {
-		parts = append(parts, "host "+h)
-	}
-	return strings.Join(parts, ", ")
 }

@@ -460,7 +460,7 @@ func (r *TenantInstanceReconciler) emitTransitions(s *scope, reconcileErr error)
 	if c, ok := changed(tenantryv1alpha1.ConditionStalled); ok && c.Status == metav1.ConditionTrue {
 		r.event(s.instance, corev1.EventTypeWarning, c.Reason, "Reconcile", "%s", c.Message)
 	}
-	if c, ok := changed(tenantryv1alpha1.ConditionFrozen); ok && !(s.before.Status.Conditions == nil && c.Status == metav1.ConditionFalse) {
+	if c, ok := changed(tenantryv1alpha1.ConditionFrozen); ok && (s.before.Status.Conditions != nil || c.Status != metav1.ConditionFalse) {
 		if c.Status == metav1.ConditionTrue {
 			r.event(s.instance, corev1.EventTypeNormal, "Frozen", "Scale", "%s", c.Message)
 		} else {

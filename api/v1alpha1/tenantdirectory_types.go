@@ -144,7 +144,3 @@ type TenantDirectoryList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []TenantDirectory `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&TenantDirectory{}, &TenantDirectoryList{})
-}

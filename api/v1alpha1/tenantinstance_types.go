@@ -363,7 +363,3 @@ type TenantInstanceList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []TenantInstance `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&TenantInstance{}, &TenantInstanceList{})
-}

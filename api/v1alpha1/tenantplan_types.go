@@ -211,7 +211,3 @@ type TenantPlanList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []TenantPlan `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&TenantPlan{}, &TenantPlanList{})
-}

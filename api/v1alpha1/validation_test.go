@@ -21,13 +21,16 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	v1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/testenv"
@@ -218,5 +221,26 @@ func TestImmutableIdentity(t *testing.T) {
 				t.Fatalf("error %q does not mention %q", err, tc.errHas)
 			}
 		})
+	}
+}
+
+// TestSamplesAreAccepted proves that config/samples is valid against the real schema.
+func TestSamplesAreAccepted(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testenv.Root(), "config", "samples", "tenantry_*.yaml"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("want at least 3 samples, got %d (%v)", len(files), err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(data, &u.Object); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := k8s.Create(context.Background(), u); err != nil {
+			t.Errorf("%s rejected: %v", filepath.Base(f), err)
+		}
 	}
 }

@@ -122,7 +122,7 @@ func newStrictDecoder(body []byte) (*json.Decoder, error) {
 }
 
 func malformed(err error) *Error {
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
 	return paramReason(ReasonMalformedJSON, "", fmt.Errorf("parsing JSON: %w", err))
@@ -130,7 +130,7 @@ func malformed(err error) *Error {
 
 func expectEOF(dec *json.Decoder) error {
 	tok, err := dec.Token()
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return nil
 	}
 	if err != nil {

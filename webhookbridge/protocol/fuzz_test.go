@@ -343,7 +343,7 @@ func fuzzVerifyHex(t *testing.T, body []byte, nonce string, offsetMs int64, forg
 		valid = append(valid, sign(vecKey, nonce, ts, canon))
 	}
 	err := verify(forged)
-	requireTyped(t, err)
+	_ = requireTyped(t, err)
 	if err == nil {
 		ok := false
 		for _, s := range valid {
@@ -356,7 +356,7 @@ func fuzzVerifyHex(t *testing.T, body []byte, nonce string, offsetMs int64, forg
 	}
 	fresh := offsetMs >= -60000 && offsetMs <= 60000
 	err = verify(valid[len(valid)-1])
-	requireTyped(t, err)
+	_ = requireTyped(t, err)
 	if fresh && validNonce(nonce) && err != nil {
 		t.Fatalf("correctly signed request refused: %v", err)
 	}
@@ -380,7 +380,7 @@ func FuzzVerifyV1(f *testing.F) {
 		now := func() time.Time { return time.Date(2020, 7, 27, 7, 37, 11, 903e6, time.UTC) }
 		v := &Verifier{Keys: []string{vecKey}, Now: now, Nonces: NewNonceCache(0, 0, now)}
 		err = v.VerifyV1(q)
-		requireTyped(t, err)
+		_ = requireTyped(t, err)
 		if err == nil {
 			want := V1AuthToken(vecKey, q.Get(ParamTimeStamp), q)
 			if got := strings.ReplaceAll(q.Get(ParamAuthToken), " ", "+"); got != want {
@@ -395,7 +395,7 @@ func FuzzVerifyV1(f *testing.F) {
 		q.Set(ParamTimeStamp, FormatV1TimeStamp(now()))
 		q.Set(ParamAuthToken, V1AuthToken(vecKey, q.Get(ParamTimeStamp), q))
 		err = v.VerifyV1(q)
-		requireTyped(t, err)
+		_ = requireTyped(t, err)
 		if err != nil && ReasonOf(err) != ReasonDuplicateParam {
 			t.Fatalf("correctly signed V1 call refused: %v", err)
 		}

@@ -280,6 +280,7 @@ func (r *reader) id(name string, required bool) string {
 	return r.get(name, required, kindID, MaxFieldLength)
 }
 
+//nolint:unparam // V1 and V2 share this reader; both name the field instanceId today
 func (r *reader) instanceID(name string, required bool) string {
 	return r.get(name, required, kindID, MaxInstanceIDLength)
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Copyright 2026 The Tenantry Authors.
+# SPDX-License-Identifier: Apache-2.0
+#
+# test.sh is `make test`, the one command that runs every test on a fresh machine:
+#   1. provides kube-apiserver, etcd and kubectl (built from source the first time, cached in bin/),
+#   2. runs every package's tests: unit tests and integration tests against a real API server,
+#   3. runs every fuzz target for FUZZTIME (default 30s).
+# It ends with go test's own summary lines, one per package and fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-30s}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "==> Providing the Kubernetes test binaries (kube-apiserver, etcd, kubectl)"
+KUBEBUILDER_ASSETS=$(hack/tools.sh envtest | tail -1)
+export KUBEBUILDER_ASSETS
+echo "    $KUBEBUILDER_ASSETS: $("$KUBEBUILDER_ASSETS/kube-apiserver" --version)"
+
+status=0
+echo "==> Unit and integration tests"
+go test -count=1 ${GOTEST_FLAGS:-} ./... 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)' || status=1
+grep -qE '^(FAIL|panic)' "$log" && status=1
+
+echo "==> Fuzz targets, $FUZZTIME each"
+hack/fuzz.sh "$FUZZTIME" 2>&1 | tee -a "$log" || status=1
+
+echo
+echo "==> Summary"
+grep -E '^(ok|FAIL|---)' "$log" | grep -v -- '--- PASS' || true
+passed=$(grep -cE '^ok ' "$log" || true)
+failed=$(grep -cE '^FAIL\s' "$log" || true)
+echo "$passed passed, $failed failed"
+exit $status
