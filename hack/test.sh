@@ -19,6 +19,18 @@ KUBEBUILDER_ASSETS=$(hack/tools.sh envtest | tail -1)
 export KUBEBUILDER_ASSETS
 echo "    $KUBEBUILDER_ASSETS: $("$KUBEBUILDER_ASSETS/kube-apiserver" --version)"
 
+# The suspended page is checked in a real headless browser; install Debian's Chromium when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> Installing Chromium for the headless browser test"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
+      echo "    could not install chromium; the browser test will fail"
+  fi
+fi
+TENANTRY_BROWSER=$(command -v chromium || true)
+export TENANTRY_BROWSER TENANTRY_REQUIRE_BROWSER=1
+export TENANTRY_ARTIFACTS=${TENANTRY_ARTIFACTS:-$PWD/bin/test-artifacts}
+
 status=0
 echo "==> Unit and integration tests"
 go test -count=1 ${GOTEST_FLAGS:-} ./... 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)' || status=1
@@ -30,6 +42,7 @@ hack/fuzz.sh "$FUZZTIME" 2>&1 | tee -a "$log" || status=1
 echo
 echo "==> Summary"
 grep -E '^(ok|FAIL|---)' "$log" | grep -v -- '--- PASS' || true
+for a in "$TENANTRY_ARTIFACTS"/*.png; do [ -f "$a" ] && echo "artifact: $a"; done
 passed=$(grep -cE '^ok ' "$log" || true)
 failed=$(grep -cE '^FAIL\s' "$log" || true)
 echo "$passed passed, $failed failed"
