@@ -1,0 +1,258 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command webhookbridge serves the KooGallery production interface (the marketplace's calls),
+// the "subscription suspended" page frozen tenants' Ingresses point at, and metrics and probes.
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/webhookbridge"
+	"github.com/tenantry/tenantry/webhookbridge/orderquery"
+	"github.com/tenantry/tenantry/webhookbridge/protocol"
+)
+
+type config struct {
+	bindAddr, suspendedAddr, metricsAddr, path                  string
+	accessKeyFile, kitKeyFile, orderAPIURL, akFile, skFile      string
+	merchantKeyFile, tlsCertFile, tlsKeyFile                    string
+	window, callBudget, orderQueryTimeout, freezeHorizon, drain time.Duration
+	qps                                                         float64
+	burst                                                       int
+	maxBody                                                     int64
+	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout   time.Duration
+	maxHeaderBytes                                              int
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.bindAddr, "bind-address", ":8080", "Address the marketplace production interface binds to.")
+	flag.StringVar(&c.suspendedAddr, "suspended-page-bind-address", ":8082", "Address the subscription-suspended page binds to.")
+	flag.StringVar(&c.metricsAddr, "metrics-bind-address", ":8081", "Address /metrics, /healthz and /readyz bind to.")
+	flag.StringVar(&c.path, "path", webhookbridge.DefaultPath, "Path of the production URL registered with the marketplace.")
+	flag.StringVar(&c.accessKeyFile, "access-key-file", "", "File with the access key (first line) and, during a rotation, the previous key (second line). Default: $TENANTRY_ACCESS_KEY.")
+	flag.StringVar(&c.kitKeyFile, "kit-access-key-file", "", "File with the 联营 kit key(s), same format. Default: $TENANTRY_KIT_ACCESS_KEY, else the access key.")
+	flag.StringVar(&c.orderAPIURL, "order-api-url", orderquery.DefaultEndpoint, "Base URL of the marketplace Order Query API.")
+	flag.StringVar(&c.akFile, "marketplace-ak-file", "", "File with the seller account's AK for Order Query. Default: $TENANTRY_MARKETPLACE_AK.")
+	flag.StringVar(&c.skFile, "marketplace-sk-file", "", "File with the seller account's SK for Order Query. Default: $TENANTRY_MARKETPLACE_SK.")
+	flag.StringVar(&c.merchantKeyFile, "merchant-private-key-file", "", "PEM RSA private key; when set, applicationSync client secrets that do not decrypt are refused.")
+	flag.StringVar(&c.tlsCertFile, "tls-cert-file", "", "Serve the production interface over TLS (>= 1.2) with this certificate; empty when TLS ends at the Ingress.")
+	flag.StringVar(&c.tlsKeyFile, "tls-key-file", "", "Private key of --tls-cert-file.")
+	flag.DurationVar(&c.window, "timestamp-window", protocol.DefaultWindow, "Accepted distance between a call's timestamp and now.")
+	flag.DurationVar(&c.callBudget, "call-budget", webhookbridge.DefaultCallBudget, "Time within which every call is answered (the marketplace waits 5s).")
+	flag.DurationVar(&c.orderQueryTimeout, "order-query-timeout", webhookbridge.DefaultOrderQueryTimeout, "Deadline of an Order Query within the call budget.")
+	flag.DurationVar(&c.freezeHorizon, "freeze-retry-horizon", webhookbridge.DefaultFreezeRetryHorizon, "A FREEZE sent within this long after an UNFREEZE that followed a renewal is ignored as a late resend.")
+	flag.DurationVar(&c.drain, "shutdown-timeout", 20*time.Second, "How long in-flight calls may take to finish on SIGTERM.")
+	flag.Int64Var(&c.maxBody, "max-body-bytes", webhookbridge.DefaultMaxBodyBytes, "Largest request body accepted.")
+	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "HTTP server ReadHeaderTimeout.")
+	flag.DurationVar(&c.readTimeout, "read-timeout", 10*time.Second, "HTTP server ReadTimeout.")
+	flag.DurationVar(&c.writeTimeout, "write-timeout", 15*time.Second, "HTTP server WriteTimeout.")
+	flag.DurationVar(&c.idleTimeout, "idle-timeout", 60*time.Second, "HTTP server IdleTimeout.")
+	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", 64<<10, "HTTP server MaxHeaderBytes.")
+	flag.Float64Var(&c.qps, "kube-api-qps", 20, "Sustained requests per second to the API server.")
+	flag.IntVar(&c.burst, "kube-api-burst", 40, "Burst of requests to the API server.")
+	opts := zap.Options{}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	log := ctrl.Log.WithName("webhookbridge")
+
+	if err := run(ctrl.SetupSignalHandler(), log, c); err != nil {
+		log.Error(err, "Webhook bridge failed")
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log logr.Logger, c config) error {
+	keys, err := webhookbridge.LoadKeys(c.accessKeyFile, "TENANTRY_ACCESS_KEY")
+	if err != nil {
+		return fmt.Errorf("loading access keys: %w", err)
+	}
+	if len(keys) == 0 {
+		return errors.New("no access key: set --access-key-file or TENANTRY_ACCESS_KEY")
+	}
+	kitKeys, err := webhookbridge.LoadKeys(c.kitKeyFile, "TENANTRY_KIT_ACCESS_KEY")
+	if err != nil {
+		return fmt.Errorf("loading kit keys: %w", err)
+	}
+	ak, err := loadSingle(c.akFile, "TENANTRY_MARKETPLACE_AK")
+	if err != nil {
+		return fmt.Errorf("loading the marketplace AK: %w", err)
+	}
+	sk, err := loadSingle(c.skFile, "TENANTRY_MARKETPLACE_SK")
+	if err != nil {
+		return fmt.Errorf("loading the marketplace SK: %w", err)
+	}
+	if ak == "" || sk == "" {
+		return errors.New("no marketplace AK/SK: set --marketplace-ak-file and --marketplace-sk-file")
+	}
+	var merchantKey *rsa.PrivateKey
+	if c.merchantKeyFile != "" {
+		pemBytes, err := os.ReadFile(c.merchantKeyFile)
+		if err != nil {
+			return fmt.Errorf("reading merchant private key: %w", err)
+		}
+		if merchantKey, err = protocol.ParseRSAPrivateKeyPEM(pemBytes); err != nil {
+			return fmt.Errorf("parsing merchant private key %q: %w", c.merchantKeyFile, err)
+		}
+	}
+
+	restConfig, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	restConfig.QPS, restConfig.Burst = float32(c.qps), c.burst
+	restConfig.UserAgent = "tenantry-webhookbridge"
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(tenantryv1alpha1.AddToScheme(scheme))
+	k8s, err := client.New(restConfig, client.Options{Scheme: scheme})
+	if err != nil {
+		return fmt.Errorf("creating Kubernetes client: %w", err)
+	}
+	clientset, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return fmt.Errorf("creating events client: %w", err)
+	}
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: clientset.EventsV1()})
+	broadcaster.StartRecordingToSink(ctx.Done())
+	defer broadcaster.Shutdown()
+
+	verifier := &protocol.Verifier{
+		Keys: keys, KitKeys: kitKeys, Window: c.window, MaxBodyBytes: c.maxBody,
+		Nonces: protocol.NewNonceCache(2*c.window, 0, nil),
+	}
+	server, err := webhookbridge.New(webhookbridge.Options{
+		Client: k8s, Verifier: verifier, AccessKey: keys[0], MerchantKey: merchantKey,
+		Orders: &orderquery.Client{
+			Endpoint: c.orderAPIURL, AK: ak, SK: sk, Observe: webhookbridge.ObserveOrderQuery,
+			HTTP: &http.Client{Timeout: c.orderQueryTimeout, Transport: &http.Transport{
+				Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12},
+				ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,
+			}},
+		},
+		Recorder: broadcaster.NewRecorder(scheme, "tenantry-webhookbridge"), Clock: clock.RealClock{},
+		Path: c.path, MaxBodyBytes: c.maxBody, CallBudget: c.callBudget,
+		OrderQueryTimeout: c.orderQueryTimeout, FreezeRetryHorizon: c.freezeHorizon, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+
+	var ready atomic.Bool
+	ready.Store(true)
+	probes := http.NewServeMux()
+	probes.Handle("GET /metrics", promhttp.HandlerFor(ctrlmetrics.Registry, promhttp.HandlerOpts{}))
+	probes.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	probes.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+
+	servers := []*namedServer{
+		{name: "production interface", tls: c.tlsCertFile != "", srv: c.httpServer(c.bindAddr, server.Handler())},
+		{name: "suspended page", srv: c.httpServer(c.suspendedAddr, webhookbridge.SuspendedPage())},
+		{name: "metrics and probes", srv: c.httpServer(c.metricsAddr, probes)},
+	}
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() {
+			log.Info("Serving", "server", s.name, "address", s.srv.Addr, "tls", s.tls)
+			var err error
+			if s.tls {
+				err = s.srv.ListenAndServeTLS(c.tlsCertFile, c.tlsKeyFile)
+			} else {
+				err = s.srv.ListenAndServe()
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("serving the %s on %q: %w", s.name, s.srv.Addr, err)
+			}
+		}()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("Shutting down, finishing in-flight calls", "timeout", c.drain)
+	case runErr = <-errc:
+	}
+	// Fail readiness first so no new calls are routed here, then let in-flight calls finish.
+	ready.Store(false)
+	drainCtx, cancel := context.WithTimeout(context.Background(), c.drain)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.srv.Shutdown(drainCtx); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("shutting down the %s: %w", s.name, err))
+		}
+	}
+	return runErr
+}
+
+type namedServer struct {
+	name string
+	tls  bool
+	srv  *http.Server
+}
+
+// httpServer applies the timeouts and header cap every listener needs: a slow or hostile client
+// must not hold connections or memory.
+func (c config) httpServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr: addr, Handler: h,
+		ReadHeaderTimeout: c.readHeaderTimeout, ReadTimeout: c.readTimeout,
+		WriteTimeout: c.writeTimeout, IdleTimeout: c.idleTimeout, MaxHeaderBytes: c.maxHeaderBytes,
+		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+}
+
+// loadSingle reads a one-key file (or environment variable); a rotation pair is refused.
+func loadSingle(file, env string) (string, error) {
+	keys, err := webhookbridge.LoadKeys(file, env)
+	if err != nil || len(keys) == 0 {
+		return "", err
+	}
+	if len(keys) > 1 {
+		return "", errors.New("expected a single value")
+	}
+	return keys[0], nil
+}
