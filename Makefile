@@ -25,6 +25,8 @@ help: ## Show this help.
 manifests: ## Generate CRDs and RBAC (config/ and the chart) from the Go markers.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=tenantry-manager paths="./controllers/..." output:rbac:dir=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=tenantry-webhookbridge paths="./webhookbridge" output:rbac:dir=config/rbac/bridge
+	@mv config/rbac/bridge/role.yaml config/rbac/bridge_role.yaml && rmdir config/rbac/bridge
 	@hack/sync-chart.sh
 
 .PHONY: generate

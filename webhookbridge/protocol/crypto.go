@@ -144,7 +144,7 @@ func DecryptCredential(accessKey, value, encryptType string) (string, error) {
 	if len(value) <= IVLength {
 		return "", bad
 	}
-	ct, err := base64.StdEncoding.Strict().DecodeString(value[IVLength:])
+	ct, err := decodeCanonicalBase64(value[IVLength:])
 	if err != nil || len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
 		return "", bad
 	}
@@ -158,6 +158,16 @@ func DecryptCredential(accessKey, value, encryptType string) (string, error) {
 		return "", bad
 	}
 	return string(pt), nil
+}
+
+// decodeCanonicalBase64 decodes standard, padded base64 and accepts only its
+// canonical form: encoding/base64 skips CR and LF even in strict mode, so
+// without this check many strings would decode to the same bytes.
+func decodeCanonicalBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("line breaks in base64")
+	}
+	return base64.StdEncoding.Strict().DecodeString(s)
 }
 
 const ivAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

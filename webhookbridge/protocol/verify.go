@@ -305,7 +305,7 @@ func (v *Verifier) VerifyV1Key(q url.Values) (int, error) {
 	if err != nil {
 		return -1, authFrom(err)
 	}
-	sig, err := base64.StdEncoding.Strict().DecodeString(replaceSpaces(tok))
+	sig, err := decodeCanonicalBase64(replaceSpaces(tok))
 	if err != nil || len(sig) != 32 {
 		return -1, AuthError(ReasonBadSignature)
 	}
