@@ -41,6 +41,7 @@ import (
 func main() {
 	var (
 		metricsAddr, probeAddr, merchantKeyFile, suspendedHost string
+		leaderElectNamespace                                   string
 		suspendedPort, concurrency, qps, burst                 int
 		leaderElect                                            bool
 		leaseDuration, renewDeadline, retryPeriod              time.Duration
@@ -48,6 +49,7 @@ func main() {
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&leaderElect, "leader-elect", true, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&leaderElectNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; empty means the Pod's own namespace (required outside a cluster).")
 	flag.DurationVar(&leaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a non-leader waits before taking over an unrenewed lease.")
 	flag.DurationVar(&renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader retries renewing before it gives up and exits.")
 	flag.DurationVar(&retryPeriod, "leader-elect-retry-period", 2*time.Second, "How often leader election is retried.")
@@ -64,7 +66,7 @@ func main() {
 	log := ctrl.Log.WithName("setup")
 
 	if err := run(log, config{
-		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect,
+		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect, leaderElectNamespace: leaderElectNamespace,
 		leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod,
 		suspendedHost: suspendedHost, suspendedPort: int32(suspendedPort), merchantKeyFile: merchantKeyFile,
 		concurrency: concurrency, qps: float32(qps), burst: burst,
@@ -76,6 +78,7 @@ func main() {
 
 type config struct {
 	metricsAddr, probeAddr, suspendedHost, merchantKeyFile string
+	leaderElectNamespace                                   string
 	leaderElect                                            bool
 	leaseDuration, renewDeadline, retryPeriod              time.Duration
 	suspendedPort                                          int32
@@ -109,6 +112,7 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		HealthProbeBindAddress:        c.probeAddr,
 		LeaderElection:                c.leaderElect,
 		LeaderElectionID:              "tenantry-operator.tenantry.io",
+		LeaderElectionNamespace:       c.leaderElectNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		LeaseDuration:                 &c.leaseDuration,
 		RenewDeadline:                 &c.renewDeadline,
