@@ -19,12 +19,16 @@ KUBEBUILDER_ASSETS=$(hack/tools.sh envtest | tail -1)
 export KUBEBUILDER_ASSETS
 echo "    $KUBEBUILDER_ASSETS: $("$KUBEBUILDER_ASSETS/kube-apiserver" --version)"
 
-# The suspended page is checked in a real headless browser; install Debian's Chromium when missing.
-if ! command -v chromium >/dev/null 2>&1; then
+# The suspended page is checked in a real headless browser; install Debian's Chromium, and a small
+# CJK font so that the page's Chinese text renders in the screenshot, when missing.
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+{ command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || need+=(fonts-wqy-microhei)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> Installing Chromium for the headless browser test"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
-      echo "    could not install chromium; the browser test will fail"
+    echo "==> Installing ${need[*]} for the headless browser test"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null) ||
+      echo "    could not install ${need[*]}; the browser test may fail"
   fi
 fi
 TENANTRY_BROWSER=$(command -v chromium || true)

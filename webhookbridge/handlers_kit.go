@@ -89,12 +89,11 @@ func (s *Server) handleTenantSync(ctx context.Context, c *call, p *protocol.Tena
 		if c.ignored = tenantIgnored(ti, c); c.ignored != "" {
 			return nil
 		}
-		switch {
-		case p.Flag == protocol.FlagDelete:
+		if p.Flag == protocol.FlagDelete {
 			if ti.Spec.Tenant != nil && ti.Spec.Tenant.TenantID == p.TenantID {
 				ti.Spec.Tenant = nil
 			}
-		default:
+		} else {
 			t := &tenantryv1alpha1.Tenant{TenantID: p.TenantID, TenantCode: p.TenantCode, Name: p.Name, DomainName: p.DomainName}
 			if old := ti.Spec.Tenant; old != nil && old.TenantID == p.TenantID {
 				t.Applications = old.Applications

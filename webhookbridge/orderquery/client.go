@@ -18,7 +18,7 @@ limitations under the License.
 // API (PROTOCOL.md §7). A newInstance or upgradeInstance call only names an
 // order; the product, SKU, expiry and charging mode the tenant is entitled to
 // come from this API, so the bridge must tell a marketplace hiccup (retry
-// later, answer 000004) from an order that will never resolve (fail the call).
+// later, answer 000005) from an order that will never resolve (fail the call).
 package orderquery
 
 import (
@@ -80,7 +80,7 @@ const (
 var (
 	// ErrRetryable marks failures that may succeed later: network errors,
 	// timeouts, HTTP 5xx without a permanent code, and rate limiting. The bridge
-	// answers the marketplace 000004/000005 so the call is resent.
+	// answers the marketplace 000005 so the call is resent.
 	ErrRetryable = errors.New("retryable order query failure")
 
 	// ErrNotFound marks an order or order line the marketplace does not know.
