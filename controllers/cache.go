@@ -29,7 +29,10 @@ import (
 )
 
 // CacheOptions makes the operator's informers see only what it owns (and the shared TLS Secrets
-// plans name), with managedFields stripped, so memory grows with tenants and not with the cluster.
+// plans name), slimmed to what it reads, so memory grows with tenants and not with the cluster,
+// and slowly with tenants. The operator decides whether a child needs applying from its
+// metadata alone (see apply), so the cache keeps metadata, the Deployment's replicas and status,
+// the Namespace's phase, and the data of shared TLS source Secrets, which it copies.
 func CacheOptions() cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{tenantryv1alpha1.LabelManagedBy: tenantryv1alpha1.ManagedByValue})
 	req, err := labels.NewRequirement(tenantryv1alpha1.LabelSecretRole, selection.Exists, nil)
@@ -48,6 +51,46 @@ func CacheOptions() cache.Options {
 	}
 	return cache.Options{
 		ByObject:         byObject,
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: slim,
 	}
+}
+
+// slim is the cache transform: it drops managedFields and the last-applied annotation from every
+// object, and from the children the operator owns everything it never reads. Cached children must
+// never be written back; the operator only applies, creates and deletes them.
+func slim(in any) (any, error) {
+	obj, ok := in.(client.Object)
+	if !ok {
+		return in, nil // a tombstone: nothing to slim
+	}
+	obj.SetManagedFields(nil)
+	if a := obj.GetAnnotations(); a != nil {
+		if _, ok := a[corev1.LastAppliedConfigAnnotation]; ok {
+			delete(a, corev1.LastAppliedConfigAnnotation)
+			obj.SetAnnotations(a)
+		}
+	}
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}
+	case *corev1.Secret:
+		if o.Labels[tenantryv1alpha1.LabelSecretRole] != tenantryv1alpha1.SecretRoleSharedTLS {
+			o.Data, o.StringData = nil, nil
+		}
+	case *corev1.ConfigMap:
+		o.Data, o.BinaryData = nil, nil
+	case *corev1.Namespace:
+		o.Spec = corev1.NamespaceSpec{}
+	case *corev1.Service:
+		o.Spec, o.Status = corev1.ServiceSpec{}, corev1.ServiceStatus{}
+	case *corev1.ResourceQuota:
+		o.Spec, o.Status = corev1.ResourceQuotaSpec{}, corev1.ResourceQuotaStatus{}
+	case *corev1.LimitRange:
+		o.Spec = corev1.LimitRangeSpec{}
+	case *networkingv1.NetworkPolicy:
+		o.Spec = networkingv1.NetworkPolicySpec{}
+	case *networkingv1.Ingress:
+		o.Spec, o.Status = networkingv1.IngressSpec{}, networkingv1.IngressStatus{}
+	}
+	return obj, nil
 }

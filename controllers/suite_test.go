@@ -49,7 +49,9 @@ import (
 
 // Shared by every test of the package: one API server, one manager, one fake clock.
 var (
-	k8s         client.Client
+	k8s client.Client
+	// cached is the operator manager's own client, reading from its cache.
+	cached      client.Client
 	clientset   *kubernetes.Clientset
 	fakeClock   *clocktesting.FakeClock
 	merchantKey *rsa.PrivateKey
@@ -108,6 +110,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	cached = mgr.GetClient()
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager:", err)

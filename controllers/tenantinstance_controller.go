@@ -66,6 +66,8 @@ type TenantInstanceReconciler struct {
 	MerchantKey *rsa.PrivateKey
 	// MaxConcurrentReconciles bounds parallel reconciles.
 	MaxConcurrentReconciles int
+
+	applied appliedVersions
 }
 
 // scope is everything one reconcile of one TenantInstance learns; status is derived from it alone.
@@ -219,10 +221,6 @@ func (r *TenantInstanceReconciler) nextExpiryCheck(s *scope) time.Duration {
 	}
 	// A second of slack so the requeue lands after the boundary, not just before it.
 	return at.Sub(s.now) + time.Second
-}
-
-func (r *TenantInstanceReconciler) apply(ctx context.Context, obj runtime.ApplyConfiguration) error {
-	return r.Apply(ctx, obj, client.FieldOwner(FieldOwner), client.ForceOwnership)
 }
 
 func (r *TenantInstanceReconciler) reconcileNamespace(ctx context.Context, s *scope) error {
@@ -383,6 +381,7 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 		// The namespace's deletion event requeues us; the timer only guards against a missed event.
 		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
 	}
+	r.applied.forget(NamespaceName(s.instance.Name))
 	patch := client.MergeFromWithOptions(s.instance.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(s.instance, tenantryv1alpha1.Finalizer)
 	if err := r.Patch(ctx, s.instance, patch); err != nil && !apierrors.IsNotFound(err) {

@@ -75,4 +75,9 @@ const (
 
 	// Finalizer holds a TenantInstance until its namespace is gone.
 	Finalizer = "tenantry.io/release"
+
+	// AnnotationAppliedHash is set by the operator on every object it applies: a hash of what it
+	// applied, so that reconciles with nothing to change send no writes. Never on pod templates,
+	// so a new operator build never rolls tenants' Deployments by itself.
+	AnnotationAppliedHash = "tenantry.io/applied-hash"
 )

@@ -1,0 +1,144 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/controllers"
+)
+
+// writeCounter is the operator's client with every write counted.
+type writeCounter struct {
+	client.Client
+	writes *atomic.Int64
+}
+
+func (c writeCounter) Create(ctx context.Context, o client.Object, opts ...client.CreateOption) error {
+	c.writes.Add(1)
+	return c.Client.Create(ctx, o, opts...)
+}
+
+func (c writeCounter) Update(ctx context.Context, o client.Object, opts ...client.UpdateOption) error {
+	c.writes.Add(1)
+	return c.Client.Update(ctx, o, opts...)
+}
+
+func (c writeCounter) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.PatchOption) error {
+	c.writes.Add(1)
+	return c.Client.Patch(ctx, o, p, opts...)
+}
+
+func (c writeCounter) Delete(ctx context.Context, o client.Object, opts ...client.DeleteOption) error {
+	c.writes.Add(1)
+	return c.Client.Delete(ctx, o, opts...)
+}
+
+func (c writeCounter) Apply(ctx context.Context, o runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+	c.writes.Add(1)
+	return c.Client.Apply(ctx, o, opts...)
+}
+
+func (c writeCounter) Status() client.SubResourceWriter {
+	return statusWriteCounter{SubResourceWriter: c.Client.Status(), writes: c.writes}
+}
+
+type statusWriteCounter struct {
+	client.SubResourceWriter
+	writes *atomic.Int64
+}
+
+func (c statusWriteCounter) Update(ctx context.Context, o client.Object, opts ...client.SubResourceUpdateOption) error {
+	c.writes.Add(1)
+	return c.SubResourceWriter.Update(ctx, o, opts...)
+}
+
+func (c statusWriteCounter) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+	c.writes.Add(1)
+	return c.SubResourceWriter.Patch(ctx, o, p, opts...)
+}
+
+func (c statusWriteCounter) Apply(ctx context.Context, o runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+	c.writes.Add(1)
+	return c.SubResourceWriter.Apply(ctx, o, opts...)
+}
+
+// TestReconcileWithNothingToChangeWritesNothing runs a second reconciler — a freshly started
+// operator, remembering nothing — over a Ready tenant: it sends no write, neither at once nor
+// on later reconciles, until somebody changes a child; then it writes again and repairs it.
+func TestReconcileWithNothingToChangeWritesNothing(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	create(t, newPlan("quiet-plan", "SKU-QUIET"), newInstance("quiet1", "SKU-QUIET"))
+	g.Eventually(func(g Gomega) { rollOut(g, "quiet1") }).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "quiet1", tenantryv1alpha1.ConditionReady, "True", "")
+	}).Should(Succeed())
+
+	var writes atomic.Int64
+	restarted := &controllers.TenantInstanceReconciler{
+		Client: writeCounter{Client: cached, writes: &writes}, Scheme: cached.Scheme(),
+		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
+	}
+	req := ctrl.Request{NamespacedName: client.ObjectKey{Name: "quiet1"}}
+	// The cache must hold the tenant as the API server has it, or the restarted operator would
+	// rightly see something to do.
+	g.Eventually(func(g Gomega) {
+		for _, o := range []client.Object{&tenantryv1alpha1.TenantInstance{}, &appsv1.Deployment{}} {
+			key := req.NamespacedName
+			if _, ok := o.(*appsv1.Deployment); ok {
+				key = client.ObjectKey{Namespace: controllers.NamespaceName("quiet1"), Name: controllers.AppName}
+			}
+			fresh, seen := o.DeepCopyObject().(client.Object), o.DeepCopyObject().(client.Object)
+			g.Expect(k8s.Get(ctx, key, fresh)).To(Succeed())
+			g.Expect(cached.Get(ctx, key, seen)).To(Succeed())
+			g.Expect(seen.GetResourceVersion()).To(Equal(fresh.GetResourceVersion()))
+		}
+	}).Should(Succeed())
+
+	for range 3 {
+		_, err := restarted.Reconcile(ctx, req)
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	g.Expect(writes.Load()).To(BeZero(), "reconciles of a tenant in sync must not write")
+
+	// A hand edit gives the Deployment a newer resourceVersion: the next reconcile applies again.
+	d := deployment(g, "quiet1")
+	d.Spec.Replicas = ptr.To[int32](5)
+	g.Expect(k8s.Update(ctx, d)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		seen := &appsv1.Deployment{}
+		g.Expect(cached.Get(ctx, client.ObjectKeyFromObject(d), seen)).To(Succeed())
+		g.Expect(seen.Generation).To(BeNumerically(">=", d.Generation))
+	}).Should(Succeed())
+	_, err := restarted.Reconcile(ctx, req)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(writes.Load()).To(BeNumerically(">=", 1))
+	g.Eventually(func(g Gomega) {
+		g.Expect(*deployment(g, "quiet1").Spec.Replicas).To(Equal(int32(2)))
+	}).Should(Succeed())
+}
