@@ -41,13 +41,14 @@ import (
 func main() {
 	var (
 		metricsAddr, probeAddr, merchantKeyFile, suspendedHost string
-		leaderElectNamespace                                   string
+		leaderElectNamespace, pprofAddr                        string
 		suspendedPort, concurrency, qps, burst                 int
 		leaderElect                                            bool
 		leaseDuration, renewDeadline, retryPeriod              time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "Address net/http/pprof binds to, for profiling; 0 disables it.")
 	flag.BoolVar(&leaderElect, "leader-elect", true, "Elect a leader so that only one replica reconciles at a time.")
 	flag.StringVar(&leaderElectNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; empty means the Pod's own namespace (required outside a cluster).")
 	flag.DurationVar(&leaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a non-leader waits before taking over an unrenewed lease.")
@@ -66,7 +67,7 @@ func main() {
 	log := ctrl.Log.WithName("setup")
 
 	if err := run(log, config{
-		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect, leaderElectNamespace: leaderElectNamespace,
+		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect, leaderElectNamespace: leaderElectNamespace, pprofAddr: pprofAddr,
 		leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod,
 		suspendedHost: suspendedHost, suspendedPort: int32(suspendedPort), merchantKeyFile: merchantKeyFile,
 		concurrency: concurrency, qps: float32(qps), burst: burst,
@@ -78,7 +79,7 @@ func main() {
 
 type config struct {
 	metricsAddr, probeAddr, suspendedHost, merchantKeyFile string
-	leaderElectNamespace                                   string
+	leaderElectNamespace, pprofAddr                        string
 	leaderElect                                            bool
 	leaseDuration, renewDeadline, retryPeriod              time.Duration
 	suspendedPort                                          int32
@@ -110,6 +111,7 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		Cache:                         controllers.CacheOptions(),
 		Metrics:                       metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:        c.probeAddr,
+		PprofBindAddress:              c.pprofAddr,
 		LeaderElection:                c.leaderElect,
 		LeaderElectionID:              "tenantry-operator.tenantry.io",
 		LeaderElectionNamespace:       c.leaderElectNamespace,
