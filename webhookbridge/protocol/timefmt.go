@@ -132,6 +132,9 @@ func allDigits(s string) bool {
 // parseCompact parses 14 (seconds) or 17 (milliseconds) ASCII digits in loc and
 // rejects values that are not a real calendar time (month 13, 30 February, hour
 // 24, second 60, year 0).
+// minYear is the earliest year a marketplace time may carry.
+const minYear = 1970
+
 func parseCompact(s string, loc *time.Location) (time.Time, error) {
 	if (len(s) != 14 && len(s) != 17) || !allDigits(s) {
 		return time.Time{}, fmt.Errorf("time %q: want digits yyyyMMddHHmmss[SSS]", s)
@@ -149,8 +152,13 @@ func parseCompact(s string, loc *time.Location) (time.Time, error) {
 	if len(s) == 17 {
 		ms = n(14, 17)
 	}
-	if year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, fmt.Errorf("time %q: not a calendar time", s)
+	}
+	if year < minYear {
+		// The marketplace did not exist before; and year 1 would be Go's zero time, which
+		// means "absent" everywhere else.
+		return time.Time{}, fmt.Errorf("time %q: before %d", s, minYear)
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, ms*int(time.Millisecond), loc)
 	if t.Day() != day || t.Month() != time.Month(month) {
