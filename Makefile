@@ -45,6 +45,10 @@ vet: ## go vet.
 lint: ## golangci-lint with the project's configuration.
 	$(GOLANGCI_LINT) run ./...
 
+.PHONY: helm-lint
+helm-lint: ## helm lint --strict the chart with each of its ci/*-values.yaml.
+	@for f in charts/tenantry/ci/*-values.yaml; do echo "helm lint --strict -f $$f"; $(HELM) lint --strict charts/tenantry -f "$$f"; done
+
 .PHONY: verify
 verify: generate manifests fmt vet lint ## Regenerate everything, vet and lint; fail if the tree changed.
 	@if [ -n "$$(git status --porcelain)" ]; then \
@@ -60,6 +64,10 @@ test: ## Run every test: unit, fuzz (FUZZTIME each), envtest integration against
 test-unit: ## Unit tests only (no API server).
 	go test $(GOTEST_FLAGS) -short ./...
 
+.PHONY: test-e2e
+test-e2e: ## End-to-end tests only: a kwok cluster, the Helm chart, tenants driven by signed marketplace calls.
+	go test -count=1 -timeout 20m $(GOTEST_FLAGS) ./test/e2e/...
+
 .PHONY: envtest
 envtest: ## Provide kube-apiserver, etcd and kubectl in bin/ (built from source the first time).
 	@$(TOOLS) envtest
@@ -67,6 +75,28 @@ envtest: ## Provide kube-apiserver, etcd and kubectl in bin/ (built from source 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME.
 	@hack/fuzz.sh $(FUZZTIME)
+
+##@ Local cluster
+
+# CLUSTER_NAME is the cluster cluster-up and cluster-down manage; KEEP=1 leaves the demo running.
+CLUSTER_NAME ?= tenantry
+KEEP ?=
+
+.PHONY: demo
+demo: ## Local cluster, Helm chart, one tenant bought → frozen → upgraded → released (KEEP=1 keeps it up).
+	go run ./hack/demo $(if $(filter 1 true yes,$(KEEP)),--keep)
+
+.PHONY: demo-down
+demo-down: ## Stop what `make demo KEEP=1` left running and delete its cluster.
+	go run ./hack/demo down
+
+.PHONY: cluster-up
+cluster-up: ## Start (or reuse) the kwok cluster CLUSTER_NAME; `hack/cluster.sh env` sets up a shell for it.
+	@hack/cluster.sh up --name $(CLUSTER_NAME)
+
+.PHONY: cluster-down
+cluster-down: ## Delete the kwok cluster CLUSTER_NAME.
+	@hack/cluster.sh down --name $(CLUSTER_NAME)
 
 ##@ Build
 

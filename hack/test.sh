@@ -3,8 +3,10 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # test.sh is `make test`, the one command that runs every test on a fresh machine:
-#   1. provides kube-apiserver, etcd and kubectl (built from source the first time, cached in bin/),
-#   2. runs every package's tests: unit tests and integration tests against a real API server,
+#   1. provides kube-apiserver, etcd and kubectl, and for the end-to-end tests kube-controller-manager,
+#      kube-scheduler, kwok and helm (built from source the first time, cached in bin/),
+#   2. runs every package's tests: unit tests, integration tests against a real API server, and
+#      end-to-end tests against a local kwok cluster with the Helm chart installed,
 #   3. runs every fuzz target for FUZZTIME (default 30s).
 # It ends with go test's own summary lines, one per package and fuzz target.
 set -euo pipefail
@@ -18,6 +20,10 @@ echo "==> Providing the Kubernetes test binaries (kube-apiserver, etcd, kubectl)
 KUBEBUILDER_ASSETS=$(hack/tools.sh envtest | tail -1)
 export KUBEBUILDER_ASSETS
 echo "    $KUBEBUILDER_ASSETS: $("$KUBEBUILDER_ASSETS/kube-apiserver" --version)"
+echo "==> Providing the local cluster binaries (kube-controller-manager, kube-scheduler, kwok) and helm"
+cluster_bin=$(hack/tools.sh cluster | tail -1)
+helm_bin=$(hack/tools.sh helm | tail -1)
+echo "    $cluster_bin, $helm_bin"
 
 # The suspended page is checked in a real headless browser; install Debian's Chromium, and a small
 # CJK font so that the page's Chinese text renders in the screenshot, when missing.

@@ -1,0 +1,320 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package e2e tests Tenantry as it is installed: a local cluster with a real control plane
+// (kube-apiserver, etcd, kube-controller-manager, kube-scheduler) and kwok nodes, the Helm chart
+// installed into a namespace enforcing the restricted Pod Security Standard, the operator and the
+// bridge running as the chart's ServiceAccounts, and every tenant driven by signed marketplace
+// calls from the simulator.
+package e2e
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"go.uber.org/zap/zapcore"
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/testenv"
+	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/test/e2e/framework"
+)
+
+const (
+	// clusterPrefix names this package's clusters; the test binary's pid makes the name unique, so
+	// concurrent runs on one machine never share a cluster, and lets a later run delete the
+	// cluster of a run that died before it could.
+	clusterPrefix = "tenantry-e2e-"
+	nodes         = 3
+
+	skuSmall   = "e2e.small" // plan e2e-small: 1 replica
+	skuLarge   = "e2e.large" // plan e2e-large: 2 replicas
+	planSmall  = "e2e-small"
+	planLarge  = "e2e-large"
+	baseDomain = "apps.e2e.example.com"
+)
+
+// Shared by the tests: the cluster, its administrator's clients, the identities of the two
+// binaries, the simulated marketplace, and the running components.
+var (
+	cluster    *framework.Cluster
+	admin      client.Client
+	clientset  kubernetes.Interface
+	managerCfg *rest.Config
+	bridgeCfg  *rest.Config
+	orders     *simulator.OrderServer
+	market     *simulator.Client
+	components *framework.Components
+	// workDir holds the binaries, keys, kubeconfigs and (unless TENANTRY_ARTIFACTS is set) logs.
+	workDir string
+	logDir  string
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// Every test skips itself: no cluster in -short mode.
+		os.Exit(m.Run())
+	}
+	os.Exit(run(m))
+}
+
+// e2e skips a test in -short mode.
+func e2e(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: needs a local cluster")
+	}
+}
+
+func run(m *testing.M) (code int) {
+	// The tests' own clients log errors only; the binaries log into their files.
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+	start := time.Now()
+	name := clusterPrefix + strconv.Itoa(os.Getpid())
+	ctx := context.Background()
+
+	var once sync.Once
+	teardown := func() {
+		once.Do(func() {
+			if components != nil {
+				if err := components.Stop(); err != nil {
+					fmt.Fprintln(os.Stderr, "e2e:", err)
+				}
+			}
+			if err := framework.DownCluster(context.Background(), name, os.Stderr); err != nil {
+				fmt.Fprintln(os.Stderr, "e2e:", err)
+			}
+			cleanWorkDir(code == 0)
+		})
+	}
+	defer teardown()
+	// An interrupted run still deletes its cluster.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		fmt.Fprintln(os.Stderr, "e2e: interrupted, deleting cluster", name)
+		teardown()
+		os.Exit(2)
+	}()
+
+	if err := setUp(ctx, name); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: setting up: %v\n", err)
+		printLogs()
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "e2e: cluster %s, chart and components ready in %s\n", name, time.Since(start).Round(time.Second))
+
+	SetDefaultEventuallyTimeout(3 * time.Minute)
+	SetDefaultEventuallyPollingInterval(250 * time.Millisecond)
+	code = m.Run()
+	if code != 0 {
+		printLogs()
+	}
+	return code
+}
+
+func printLogs() {
+	if components == nil {
+		return
+	}
+	for _, p := range []*framework.Process{components.Manager, components.Bridge} {
+		fmt.Fprintf(os.Stderr, "---- the end of %s (%s)\n%s\n", p.Name, p.LogPath, framework.LogTail(p.LogPath, 40))
+	}
+}
+
+// setUp starts the cluster, installs the chart, and runs the operator and the bridge under the
+// chart's ServiceAccounts, talking to an in-process Order Query API.
+func setUp(ctx context.Context, name string) error {
+	reapClusters(ctx)
+
+	work, err := os.MkdirTemp("", "tenantry-e2e-")
+	if err != nil {
+		return err
+	}
+	workDir = work
+	logDir = filepath.Join(work, "logs")
+	if dir := os.Getenv("TENANTRY_ARTIFACTS"); dir != "" {
+		logDir = filepath.Join(dir, "e2e")
+	}
+	binDir := filepath.Join(work, "bin")
+
+	// The cluster, the binaries and helm are independent; on 2 cores this still saves time.
+	var helm string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		cluster, err = framework.UpCluster(gctx, name, nodes, os.Stderr)
+		return err
+	})
+	g.Go(func() error { return framework.Build(gctx, binDir, os.Stderr, "manager", "webhookbridge") })
+	g.Go(func() (err error) {
+		helm, err = framework.Tool(gctx, "helm", os.Stderr)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	if admin, err = client.New(cluster.Config, client.Options{Scheme: testenv.Scheme()}); err != nil {
+		return err
+	}
+	if clientset, err = kubernetes.NewForConfig(cluster.Config); err != nil {
+		return err
+	}
+
+	keys, err := framework.NewKeys()
+	if err != nil {
+		return err
+	}
+	keysDir := filepath.Join(work, "keys")
+	if err := keys.WriteFiles(keysDir); err != nil {
+		return err
+	}
+	// The release namespace enforces the restricted Pod Security Standard before anything of the
+	// chart exists, so the chart's Pods are admitted only if they comply.
+	if err := framework.Prepare(ctx, clientset, map[string]string{
+		"pod-security.kubernetes.io/enforce":         "restricted",
+		"pod-security.kubernetes.io/enforce-version": "latest",
+	}, keys); err != nil {
+		return err
+	}
+	values := framework.Values{ManagerReplicas: 1, BridgeReplicas: 1, Plans: []framework.Plan{
+		{Name: planSmall, Spec: planSpec(1, "1", "1Gi", skuSmall)},
+		{Name: planLarge, Spec: planSpec(2, "4", "4Gi", skuLarge)},
+	}}
+	if err := framework.InstallChart(ctx, helm, cluster, values, filepath.Join(work, "helm"), os.Stderr); err != nil {
+		return err
+	}
+
+	// The binaries authenticate exactly as the chart's Pods would: with tokens of its ServiceAccounts.
+	kubeconfigs := map[string]string{}
+	for sa, cfg := range map[string]**rest.Config{framework.ManagerServiceAccount: &managerCfg, framework.BridgeServiceAccount: &bridgeCfg} {
+		token, err := framework.ServiceAccountToken(ctx, clientset, framework.Namespace, sa, 2*time.Hour)
+		if err != nil {
+			return err
+		}
+		*cfg = framework.TokenConfig(cluster.Config, token)
+		kubeconfigs[sa] = filepath.Join(work, sa+".kubeconfig")
+		if err := framework.WriteKubeconfig(*cfg, sa, kubeconfigs[sa]); err != nil {
+			return err
+		}
+	}
+
+	orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: keys.MarketplaceAK, SK: keys.MarketplaceSK, DefaultSKU: skuSmall})
+	orderSrv := httptest.NewServer(orders) // closed when the test binary exits
+
+	components, err = framework.StartComponents(ctx, framework.ComponentOptions{
+		BinDir: binDir, ManagerKubeconfig: kubeconfigs[framework.ManagerServiceAccount],
+		BridgeKubeconfig: kubeconfigs[framework.BridgeServiceAccount], KeysDir: keysDir,
+		OrderAPIURL: orderSrv.URL, LogDir: logDir,
+	})
+	if err != nil {
+		return err
+	}
+	market, err = simulator.NewClient(simulator.Options{BaseURL: components.BridgeURL, AccessKey: keys.AccessKey})
+	return err
+}
+
+// cleanWorkDir removes the work directory, keeping the logs of a failed run.
+func cleanWorkDir(passed bool) {
+	if workDir == "" {
+		return
+	}
+	entries, _ := os.ReadDir(workDir)
+	for _, e := range entries {
+		if passed || filepath.Join(workDir, e.Name()) != logDir {
+			_ = os.RemoveAll(filepath.Join(workDir, e.Name()))
+		}
+	}
+	if passed || logDir != filepath.Join(workDir, "logs") {
+		_ = os.Remove(workDir)
+		return
+	}
+	fmt.Fprintln(os.Stderr, "e2e: the logs of the operator and the bridge are in", logDir)
+}
+
+// reapClusters deletes the clusters of earlier runs whose test binary is gone (killed by the
+// test timeout, for instance, which skips every deferred cleanup).
+func reapClusters(ctx context.Context) {
+	names, err := framework.ListClusters(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return
+	}
+	owned := regexp.MustCompile("^" + regexp.QuoteMeta(clusterPrefix) + `(\d+)$`)
+	for _, n := range names {
+		m := owned.FindStringSubmatch(n)
+		if m == nil {
+			continue
+		}
+		if pid, _ := strconv.Atoi(m[1]); pid == os.Getpid() || framework.ProcessAlive(pid, "e2e.test") {
+			continue
+		}
+		fmt.Fprintln(os.Stderr, "e2e: deleting cluster", n, "left by an earlier run")
+		if err := framework.DownCluster(ctx, n, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+		}
+	}
+}
+
+// planSpec is a plan whose tenants fit in a small quota and are released at once.
+func planSpec(replicas int32, cpu, memory string, skus ...string) tenantryv1alpha1.TenantPlanSpec {
+	return tenantryv1alpha1.TenantPlanSpec{
+		SKUs:        skus,
+		DisplayName: "End-to-end " + skus[0],
+		App: tenantryv1alpha1.AppSpec{
+			Image:         "registry.example.com/tenantry/e2e-app:1.0",
+			Port:          8080,
+			ReadinessPath: "/healthz",
+			AdminPath:     "/admin",
+			Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
+			},
+		},
+		Replicas: ptr.To(replicas),
+		Quota: corev1.ResourceList{
+			corev1.ResourceRequestsCPU:    resource.MustParse(cpu),
+			corev1.ResourceRequestsMemory: resource.MustParse(memory),
+			corev1.ResourcePods:           resource.MustParse("10"),
+		},
+		Domain:          tenantryv1alpha1.DomainSettings{BaseDomain: baseDomain, IngressClassName: "nginx", ClusterIssuer: "e2e-issuer"},
+		RetentionPeriod: &metav1.Duration{},
+	}
+}
