@@ -277,6 +277,19 @@ func printAnswer(w io.Writer, asJSON bool, step string, a *simulator.Answer) {
 	}
 }
 
+// send makes one signed call with the client the flags describe, within --timeout, and reports
+// its answer as step.
+func (b *bridgeFlags) send(ctx context.Context, e *env, step string, call func(context.Context, *simulator.Client) (*simulator.Answer, error)) error {
+	c, err := b.client(e)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := callCtx(ctx, b)
+	defer cancel()
+	a, err := call(ctx, c)
+	return b.report(e, step, a, err)
+}
+
 func callCtx(ctx context.Context, b *bridgeFlags) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, b.timeout)
 }
@@ -465,14 +478,9 @@ func query(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	if len(all) == 0 {
 		return usageError{"--instance-id or instance id arguments are required"}
 	}
-	c, err := b.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := callCtx(ctx, b)
-	defer cancel()
-	a, err := c.Query(ctx, all...)
-	return b.report(e, "query", a, err)
+	return b.send(ctx, e, "query", func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+		return c.Query(ctx, all...)
+	})
 }
 
 func renew(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -492,17 +500,12 @@ func renew(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	c, err := b.client(e)
-	if err != nil {
-		return err
-	}
 	if *lineID == "" {
 		*lineID = *orderID + "-000001"
 	}
-	ctx, cancel := callCtx(ctx, b)
-	defer cancel()
-	a, err := c.Renew(ctx, *instanceID, *orderID, *lineID, *scene, t)
-	return b.report(e, "renew", a, err)
+	return b.send(ctx, e, "renew", func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+		return c.Renew(ctx, *instanceID, *orderID, *lineID, *scene, t)
+	})
 }
 
 // instanceCommand builds freeze, unfreeze and release, which take only an instance.
@@ -516,14 +519,9 @@ func instanceCommand(step string, call func(*simulator.Client, context.Context, 
 		if err := required("instance-id", *instanceID); err != nil {
 			return err
 		}
-		c, err := b.client(e)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := callCtx(ctx, b)
-		defer cancel()
-		a, err := call(c, ctx, *instanceID)
-		return b.report(e, step, a, err)
+		return b.send(ctx, e, step, func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+			return call(c, ctx, *instanceID)
+		})
 	}
 }
 
@@ -571,14 +569,9 @@ func changeCheck(ctx context.Context, e *env, fs *flag.FlagSet, args []string) e
 	if err := requiredAll("instance-id", *instanceID, "sku", *sku); err != nil {
 		return err
 	}
-	c, err := b.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := callCtx(ctx, b)
-	defer cancel()
-	a, err := c.ChangeCheck(ctx, *instanceID, *productID, *sku, *linear)
-	return b.report(e, "change-check", a, err)
+	return b.send(ctx, e, "change-check", func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+		return c.ChangeCheck(ctx, *instanceID, *productID, *sku, *linear)
+	})
 }
 
 // kitFlags are the identifiers most kit calls share.
@@ -608,14 +601,9 @@ func tenantSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) er
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
-	c, err := b.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := callCtx(ctx, b)
-	defer cancel()
-	a, err := c.TenantSync(ctx, simulator.TenantSync{InstanceID: k.instanceID, OrderID: *orderID, TenantID: k.tenantID, TenantCode: *code, Name: *name, DomainName: *domain, Flag: k.flag})
-	return b.report(e, "tenant-sync", a, err)
+	return b.send(ctx, e, "tenant-sync", func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+		return c.TenantSync(ctx, simulator.TenantSync{InstanceID: k.instanceID, OrderID: *orderID, TenantID: k.tenantID, TenantCode: *code, Name: *name, DomainName: *domain, Flag: k.flag})
+	})
 }
 
 func appSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -634,14 +622,9 @@ func appSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 	if err != nil {
 		return fmt.Errorf("reading client secret: %w", err)
 	}
-	c, err := b.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := callCtx(ctx, b)
-	defer cancel()
-	a, err := c.ApplicationSync(ctx, simulator.ApplicationSync{InstanceID: k.instanceID, TenantID: k.tenantID, AppID: k.appID, ClientID: *clientID, ClientSecret: clientSecret, Flag: k.flag})
-	return b.report(e, "app-sync", a, err)
+	return b.send(ctx, e, "app-sync", func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+		return c.ApplicationSync(ctx, simulator.ApplicationSync{InstanceID: k.instanceID, TenantID: k.tenantID, AppID: k.appID, ClientID: *clientID, ClientSecret: clientSecret, Flag: k.flag})
+	})
 }
 
 func authSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -670,14 +653,9 @@ func authSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	default:
 		return usageError{"--users-file or --user-name is required"}
 	}
-	c, err := b.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := callCtx(ctx, b)
-	defer cancel()
-	a, err := c.AuthSync(ctx, simulator.AuthSync{InstanceID: k.instanceID, TenantID: k.tenantID, AppID: k.appID, Users: users, Flag: k.flag})
-	return b.report(e, "auth-sync", a, err)
+	return b.send(ctx, e, "auth-sync", func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+		return c.AuthSync(ctx, simulator.AuthSync{InstanceID: k.instanceID, TenantID: k.tenantID, AppID: k.appID, Users: users, Flag: k.flag})
+	})
 }
 
 func orgSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -692,14 +670,9 @@ func orgSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 	if err := required("org-code", *code); err != nil {
 		return err
 	}
-	c, err := b.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := callCtx(ctx, b)
-	defer cancel()
-	a, err := c.SingleOrgSync(ctx, simulator.SingleOrgSync{InstanceID: k.instanceID, TenantID: k.tenantID, OrgCode: *code, OrgName: *name, ParentCode: *parent, Flag: k.flag})
-	return b.report(e, "org-sync", a, err)
+	return b.send(ctx, e, "org-sync", func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+		return c.SingleOrgSync(ctx, simulator.SingleOrgSync{InstanceID: k.instanceID, TenantID: k.tenantID, OrgCode: *code, OrgName: *name, ParentCode: *parent, Flag: k.flag})
+	})
 }
 
 func allOrgSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -718,14 +691,9 @@ func allOrgSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) er
 	if err := readJSON(*orgsFile, &orgs); err != nil {
 		return err
 	}
-	c, err := b.client(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := callCtx(ctx, b)
-	defer cancel()
-	a, err := c.AllOrgSync(ctx, simulator.AllOrgSync{InstanceID: *instanceID, TenantID: *tenantID, Orgs: orgs, OrgListAsString: *asString})
-	return b.report(e, "all-org-sync", a, err)
+	return b.send(ctx, e, "all-org-sync", func(ctx context.Context, c *simulator.Client) (*simulator.Answer, error) {
+		return c.AllOrgSync(ctx, simulator.AllOrgSync{InstanceID: *instanceID, TenantID: *tenantID, Orgs: orgs, OrgListAsString: *asString})
+	})
 }
 
 func lifecycle(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
