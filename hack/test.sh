@@ -42,8 +42,16 @@ export TENANTRY_BROWSER TENANTRY_REQUIRE_BROWSER=1
 export TENANTRY_ARTIFACTS=${TENANTRY_ARTIFACTS:-$PWD/bin/test-artifacts}
 
 status=0
+# Packages that start a whole local cluster run one at a time, after the others, so that two
+# clusters never compete for the machine with each other and with envtest.
+cluster_pkgs=$(go list ./test/e2e/... ./test/chaos/... 2>/dev/null | tr '\n' ' ')
+other_pkgs=$(go list ./... | grep -vxF -f <(printf '%s\n' $cluster_pkgs) | tr '\n' ' ')
+show() { tee -a "$log" | grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)' || true; }
+
 echo "==> Unit and integration tests"
-go test -count=1 ${GOTEST_FLAGS:-} ./... 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)' || status=1
+go test -count=1 -timeout 30m ${GOTEST_FLAGS:-} $other_pkgs 2>&1 | show
+echo "==> End-to-end and fault tests on a local cluster"
+go test -count=1 -timeout 40m -p 1 ${GOTEST_FLAGS:-} $cluster_pkgs 2>&1 | show
 grep -qE '^(FAIL|panic)' "$log" && status=1
 
 echo "==> Fuzz targets, $FUZZTIME each"
