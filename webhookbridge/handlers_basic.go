@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/webhookbridge/orderquery"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
@@ -92,6 +94,9 @@ type entitlement struct {
 	trial                      bool
 	customerID, customerName   string
 	orderType, sourceOfDetails string
+	// dedicatedHost is the buyer's own domain, from the order line's extendParams; empty for a
+	// tenant on the plan's shared domain.
+	dedicatedHost string
 }
 
 // handleNewInstance creates the TenantInstance of an order line, idempotently.
@@ -177,14 +182,47 @@ func (s *Server) entitlement(ctx context.Context, p *protocol.NewInstance) (enti
 		return entitlement{}, err
 	}
 	product := line.Products[0]
+	host, err := s.dedicatedHost(line)
+	if err != nil {
+		return entitlement{}, err
+	}
 	return entitlement{
 		sku: product.SkuCode, productID: product.ProductID, expiresAt: line.ExpireAt,
 		chargingMode: line.ChargingMode, periodType: line.PeriodType, periodNumber: line.PeriodNumber,
 		trial:      order.OrderType == "TRIAL",
 		customerID: order.Buyer.CustomerID, customerName: order.Buyer.CustomerName,
-		orderType: order.OrderType, sourceOfDetails: "order-query",
+		orderType: order.OrderType, sourceOfDetails: "order-query", dedicatedHost: host,
 	}, nil
 }
+
+// dedicatedHost reads the buyer's own domain from the order line's extendParams (the custom
+// purchase parameter the product listing asks for, named by Options.DomainParam). Absent or
+// empty means the plan's shared domain. A value that is not a lowercase DNS name with at least
+// two labels — no wildcard, no scheme, no port — is refused with 000002 before anything is
+// persisted, so the buyer's typo never becomes a tenant that cannot get a certificate.
+func (s *Server) dedicatedHost(line *orderquery.OrderLine) (string, error) {
+	if s.domainParam == "" {
+		return "", nil
+	}
+	for _, p := range line.ExtendParams {
+		if p.Name != s.domainParam {
+			continue
+		}
+		host := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(p.Value)), ".")
+		if host == "" {
+			return "", nil
+		}
+		if len(host) > 253 || !dnsName.MatchString(host) {
+			return "", &protocol.Error{Code: protocol.CodeInvalidParam, Reason: "invalid-domain", Field: "extendParams." + s.domainParam,
+				Err: fmt.Errorf("the order's %s is not a DNS name such as shop.example.com", s.domainParam)}
+		}
+		return host, nil
+	}
+	return "", nil
+}
+
+// dnsName is spec.domain.host's pattern: DNS labels, at least two, the last starting with a letter.
+var dnsName = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // buildInstance is the TenantInstance of a purchase. Free-text values are trimmed to the API's
 // bounds rather than failing a paid order over a long display name; identifiers are kept
@@ -226,6 +264,9 @@ func buildInstance(name, orderID, lineID string, e entitlement, sent time.Time) 
 	}
 	if e.customerID != "" {
 		ti.Spec.Customer = &tenantryv1alpha1.Customer{CustomerID: e.customerID, CustomerName: truncateRunes(e.customerName, 256)}
+	}
+	if e.dedicatedHost != "" {
+		ti.Spec.Domain = tenantryv1alpha1.TenantDomain{Type: tenantryv1alpha1.DomainDedicated, Host: e.dedicatedHost}
 	}
 	return ti
 }

@@ -65,6 +65,11 @@ var (
 		Help: "State-changing calls answered 000000 without a change, by activity and reason (out_of_order, stale_freeze).",
 	}, []string{"activity", "reason"})
 
+	shedCallsTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tenantry_bridge_shed_calls_total",
+		Help: "Calls answered 000005 at once, unread, because every call slot was busy (see --max-in-flight).",
+	})
+
 	registerOnce sync.Once
 )
 
@@ -72,7 +77,7 @@ var (
 // serves on /metrics. It runs once per process, so tests can build many Servers.
 func registerMetrics() {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(callsTotal, verificationFailuresTotal, callDurationSeconds,
+		ctrlmetrics.Registry.MustRegister(shedCallsTotal, callsTotal, verificationFailuresTotal, callDurationSeconds,
 			orderQueryDurationSeconds, previousKeyTotal, planLookupFailuresTotal, ignoredCallsTotal)
 	})
 }

@@ -39,6 +39,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tenantry/tenantry/internal/logcap"
 	"github.com/tenantry/tenantry/webhookbridge/orderquery"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
@@ -50,6 +51,9 @@ const (
 	DefaultCallBudget         = 3 * time.Second
 	DefaultOrderQueryTimeout  = 2 * time.Second
 	DefaultFreezeRetryHorizon = time.Hour
+	DefaultMaxInFlight        = 64
+	DefaultDomainParam        = "domain"
+	DefaultQueueWait          = 250 * time.Millisecond
 )
 
 // OrderQuerier looks a marketplace order up; *orderquery.Client implements it. Errors that
@@ -93,7 +97,19 @@ type Options struct {
 	// of a freeze sent before the renewal that preceded the UNFREEZE (see handleStatus);
 	// DefaultFreezeRetryHorizon when zero, the marketplace's resend horizon for status calls.
 	FreezeRetryHorizon time.Duration
-	// Logger is the base logger; every call gets a child of it in its context.
+	// MaxInFlight is how many calls are worked on at once; a call arriving when all slots are
+	// taken waits up to QueueWait for one and is otherwise answered 000005 at once, so that the
+	// marketplace resends it later instead of every call slowing down past its timeout.
+	// DefaultMaxInFlight when zero; negative means unlimited.
+	MaxInFlight int
+	// QueueWait is how long a call may wait for a slot; DefaultQueueWait when zero.
+	QueueWait time.Duration
+	// DomainParam names the order line's extendParam (a custom purchase parameter of the product
+	// listing) that carries the buyer's own domain: an order with it becomes a Dedicated tenant
+	// served at that host. DefaultDomainParam when empty; "-" disables the mapping.
+	DomainParam string
+	// Logger is the base logger; every call gets a child of it in its context, never more
+	// verbose than logcap.MaxVerbosity.
 	Logger logr.Logger
 }
 
@@ -111,6 +127,9 @@ type Server struct {
 	budget            time.Duration
 	orderQueryTimeout time.Duration
 	freezeHorizon     time.Duration
+	slots             chan struct{}
+	queueWait         time.Duration
+	domainParam       string
 	log               logr.Logger
 }
 
@@ -125,8 +144,8 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("webhook bridge: no access key")
 	case o.Orders == nil:
 		return nil, errors.New("webhook bridge: no Order Query client")
-	case o.MaxBodyBytes < 0 || o.CallBudget < 0 || o.OrderQueryTimeout < 0 || o.FreezeRetryHorizon < 0:
-		return nil, errors.New("webhook bridge: negative body cap, budget, timeout or horizon")
+	case o.MaxBodyBytes < 0 || o.CallBudget < 0 || o.OrderQueryTimeout < 0 || o.FreezeRetryHorizon < 0 || o.QueueWait < 0:
+		return nil, errors.New("webhook bridge: negative body cap, budget, timeout, horizon or queue wait")
 	}
 	if err := o.Verifier.Validate(); err != nil {
 		return nil, fmt.Errorf("webhook bridge: %w", err)
@@ -160,9 +179,27 @@ func New(o Options) (*Server, error) {
 	if s.freezeHorizon == 0 {
 		s.freezeHorizon = DefaultFreezeRetryHorizon
 	}
+	switch {
+	case o.MaxInFlight == 0:
+		s.slots = make(chan struct{}, DefaultMaxInFlight)
+	case o.MaxInFlight > 0:
+		s.slots = make(chan struct{}, o.MaxInFlight)
+	}
+	switch o.DomainParam {
+	case "":
+		s.domainParam = DefaultDomainParam
+	case "-":
+	default:
+		s.domainParam = o.DomainParam
+	}
+	s.queueWait = o.QueueWait
+	if s.queueWait == 0 {
+		s.queueWait = DefaultQueueWait
+	}
 	if s.log.GetSink() == nil {
 		s.log = logr.Discard()
 	}
+	s.log = logcap.Cap(s.log)
 	registerMetrics()
 	return s, nil
 }
@@ -176,7 +213,8 @@ const (
 
 // Handler routes the production URL: POST <path> (V2 basic), GET <path> (legacy V1) and
 // POST <path>/produceAPI/v2/<name> (kit). Anything else is refused at the transport level
-// (404, 405), which is the only case where the answer is not HTTP 200 with a signed body.
+// (404, 405); that, and a body that cannot be read (the connection is dropped), are the only
+// cases where the answer is not HTTP 200 with a signed body.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
@@ -221,8 +259,9 @@ type call struct {
 
 const activityUnverified = "unverified"
 
-// serve runs one call: read, verify, decode, act, answer, audit. Every path ends in write, so
-// every call is answered HTTP 200 with a signed JSON body.
+// serve runs one call: read, verify, decode, act, answer, audit. Every path but one ends in
+// write, so every call is answered HTTP 200 with a signed JSON body; the exception is a body that
+// cannot be read, whose connection is dropped unanswered (see readBody).
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), s.budget)
@@ -231,7 +270,30 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	log := s.log.WithValues("family", family)
 	ctx = logr.NewContext(ctx, log)
 
-	resp, err := s.process(ctx, r, c)
+	// The body is read before a call slot is taken, so that a client trickling it in holds no
+	// slot while the server's ReadTimeout runs out.
+	body, err := s.readBody(r, c)
+	if errors.Is(err, errUnreadableBody) {
+		log.Info("Marketplace call dropped unanswered", "activity", c.activity, "reason", "unreadable-body",
+			"latency", time.Since(start).String(), "detail", err.Error())
+		panic(http.ErrAbortHandler)
+	}
+
+	release, ok := s.acquire(ctx)
+	if !ok {
+		// Over capacity: nothing was verified or persisted, so a retryable answer is the honest
+		// one, and a quick one keeps the marketplace's resends from piling up.
+		shedCallsTotal.Inc()
+		s.write(ctx, w, protocol.NewResponse(protocol.CodeInternalError))
+		s.audit(ctx, c, protocol.CodeInternalError, time.Since(start), errOverCapacity)
+		return
+	}
+	defer release()
+
+	var resp protocol.Response
+	if err == nil {
+		resp, err = s.process(ctx, r, body, c)
+	}
 	if err != nil {
 		resp = protocol.NewResponse(codeFor(err))
 	}
@@ -239,22 +301,56 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	s.audit(ctx, c, resp.ResultCode, time.Since(start), err)
 }
 
-// process verifies the call over the bytes received and dispatches it. The body is read up to
-// the cap plus one byte, so an oversized body is detected without reading it all.
-func (s *Server) process(ctx context.Context, r *http.Request, c *call) (protocol.Response, error) {
-	var body []byte
-	if family := c.family; family != familyV1 {
-		b, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
-		if err != nil {
-			verificationFailuresTotal.WithLabelValues("unreadable-body").Inc()
-			return protocol.Response{}, &codeError{code: protocol.CodeInvalidParam, reason: "unreadable-body", err: fmt.Errorf("reading request body: %w", err)}
-		}
-		if int64(len(b)) > s.maxBody {
-			verificationFailuresTotal.WithLabelValues(protocol.ReasonBodyTooLarge).Inc()
-			return protocol.Response{}, protocol.BodyTooLarge(s.maxBody)
-		}
-		body = b
+// errOverCapacity is the audit reason of a call shed because every slot was busy.
+var errOverCapacity = &codeError{code: protocol.CodeInternalError, reason: "over-capacity", err: errors.New("every call slot is busy; the marketplace will resend")}
+
+// acquire takes a call slot, waiting at most the queue wait (and never past ctx). It reports
+// false when none freed up in time.
+func (s *Server) acquire(ctx context.Context) (release func(), ok bool) {
+	if s.slots == nil {
+		return func() {}, true
 	}
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, true
+	default:
+	}
+	t := time.NewTimer(s.queueWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
+// errUnreadableBody marks a request body that could not be read to its end: the server's
+// ReadTimeout cut a slow sender off, or the connection broke. Nobody is left to read an answer,
+// and a slow sender must not learn anything from one, so serve drops the connection.
+var errUnreadableBody = errors.New("request body unreadable")
+
+// readBody reads a POST body up to the cap plus one byte, so an oversized body is detected
+// without reading it all (protocol.BodyTooLarge). V1 calls are GETs and have none.
+func (s *Server) readBody(r *http.Request, c *call) ([]byte, error) {
+	if c.family == familyV1 {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+	if err != nil {
+		verificationFailuresTotal.WithLabelValues("unreadable-body").Inc()
+		return nil, fmt.Errorf("%w: %w", errUnreadableBody, err)
+	}
+	if int64(len(b)) > s.maxBody {
+		verificationFailuresTotal.WithLabelValues(protocol.ReasonBodyTooLarge).Inc()
+		return nil, protocol.BodyTooLarge(s.maxBody)
+	}
+	return b, nil
+}
+
+// process verifies the call over the body bytes received and dispatches it.
+func (s *Server) process(ctx context.Context, r *http.Request, body []byte, c *call) (protocol.Response, error) {
 	switch c.family {
 	case familyBasic:
 		return s.processBasic(ctx, r, body, c)

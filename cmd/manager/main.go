@@ -35,6 +35,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/internal/logcap"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
@@ -63,7 +64,8 @@ func main() {
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	// Capped: above V(7) client-go would log whole request bodies, Secrets included.
+	ctrl.SetLogger(logcap.Cap(zap.New(zap.UseFlagOptions(&opts))))
 	log := ctrl.Log.WithName("setup")
 
 	if err := run(log, config{

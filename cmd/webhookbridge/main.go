@@ -44,6 +44,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/logcap"
 	"github.com/tenantry/tenantry/webhookbridge"
 	"github.com/tenantry/tenantry/webhookbridge/orderquery"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
@@ -56,6 +57,9 @@ type config struct {
 	window, callBudget, orderQueryTimeout, freezeHorizon, drain time.Duration
 	qps                                                         float64
 	burst                                                       int
+	maxInFlight                                                 int
+	domainParam                                                 string
+	queueWait                                                   time.Duration
 	maxBody                                                     int64
 	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout   time.Duration
 	maxHeaderBytes                                              int
@@ -80,18 +84,22 @@ func main() {
 	flag.DurationVar(&c.orderQueryTimeout, "order-query-timeout", webhookbridge.DefaultOrderQueryTimeout, "Deadline of an Order Query within the call budget.")
 	flag.DurationVar(&c.freezeHorizon, "freeze-retry-horizon", webhookbridge.DefaultFreezeRetryHorizon, "A FREEZE sent within this long after an UNFREEZE that followed a renewal is ignored as a late resend.")
 	flag.DurationVar(&c.drain, "shutdown-timeout", 20*time.Second, "How long in-flight calls may take to finish on SIGTERM.")
+	flag.IntVar(&c.maxInFlight, "max-in-flight", webhookbridge.DefaultMaxInFlight, "Calls worked on at once; beyond it a call waits --queue-wait for a slot, then is answered 000005 (resend later). Negative: unlimited.")
+	flag.DurationVar(&c.queueWait, "queue-wait", webhookbridge.DefaultQueueWait, "How long a call waits for a free slot before it is shed.")
+	flag.StringVar(&c.domainParam, "domain-param", webhookbridge.DefaultDomainParam, "Order extendParam carrying the buyer's own domain (a Dedicated tenant); \"-\" disables it.")
 	flag.Int64Var(&c.maxBody, "max-body-bytes", webhookbridge.DefaultMaxBodyBytes, "Largest request body accepted.")
-	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "HTTP server ReadHeaderTimeout.")
-	flag.DurationVar(&c.readTimeout, "read-timeout", 10*time.Second, "HTTP server ReadTimeout.")
-	flag.DurationVar(&c.writeTimeout, "write-timeout", 15*time.Second, "HTTP server WriteTimeout.")
-	flag.DurationVar(&c.idleTimeout, "idle-timeout", 60*time.Second, "HTTP server IdleTimeout.")
-	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", 64<<10, "HTTP server MaxHeaderBytes.")
+	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", webhookbridge.DefaultReadHeaderTimeout, "HTTP server ReadHeaderTimeout.")
+	flag.DurationVar(&c.readTimeout, "read-timeout", webhookbridge.DefaultReadTimeout, "HTTP server ReadTimeout.")
+	flag.DurationVar(&c.writeTimeout, "write-timeout", webhookbridge.DefaultWriteTimeout, "HTTP server WriteTimeout.")
+	flag.DurationVar(&c.idleTimeout, "idle-timeout", webhookbridge.DefaultIdleTimeout, "HTTP server IdleTimeout.")
+	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", webhookbridge.DefaultMaxHeaderBytes, "HTTP server MaxHeaderBytes.")
 	flag.Float64Var(&c.qps, "kube-api-qps", 20, "Sustained requests per second to the API server.")
 	flag.IntVar(&c.burst, "kube-api-burst", 40, "Burst of requests to the API server.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	// Capped: above V(7) client-go would log whole request bodies, Secrets included.
+	ctrl.SetLogger(logcap.Cap(zap.New(zap.UseFlagOptions(&opts))))
 	log := ctrl.Log.WithName("webhookbridge")
 
 	if err := run(ctrl.SetupSignalHandler(), log, c); err != nil {
@@ -171,6 +179,7 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		Recorder: broadcaster.NewRecorder(scheme, "tenantry-webhookbridge"), Clock: clock.RealClock{},
 		Path: c.path, MaxBodyBytes: c.maxBody, CallBudget: c.callBudget,
 		OrderQueryTimeout: c.orderQueryTimeout, FreezeRetryHorizon: c.freezeHorizon, Logger: log,
+		MaxInFlight: c.maxInFlight, QueueWait: c.queueWait, DomainParam: c.domainParam,
 	})
 	if err != nil {
 		return err
@@ -237,12 +246,10 @@ type namedServer struct {
 // httpServer applies the timeouts and header cap every listener needs: a slow or hostile client
 // must not hold connections or memory.
 func (c config) httpServer(addr string, h http.Handler) *http.Server {
-	return &http.Server{
-		Addr: addr, Handler: h,
+	return webhookbridge.NewHTTPServer(addr, h, webhookbridge.HTTPLimits{
 		ReadHeaderTimeout: c.readHeaderTimeout, ReadTimeout: c.readTimeout,
 		WriteTimeout: c.writeTimeout, IdleTimeout: c.idleTimeout, MaxHeaderBytes: c.maxHeaderBytes,
-		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12},
-	}
+	})
 }
 
 // loadSingle reads a one-key file (or environment variable); a rotation pair is refused.

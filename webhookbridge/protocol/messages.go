@@ -34,11 +34,15 @@ import (
 // body cannot push huge strings into logs, metrics or Kubernetes objects.
 const (
 	MaxInstanceIDLength = 64
-	MaxFieldLength      = 256
-	MaxURLLength        = 2048
-	MaxLongFieldLength  = 8192
-	MaxQueryIDs         = 100
-	MaxKitUsers         = 500
+	// MaxOrderIDLength bounds the order and order-line ids the bridge records or looks up:
+	// the API keeps them in fields of at most 64 characters (spec.order, spec.marketplace), so
+	// a call with a longer one can never succeed and is refused rather than resent for hours.
+	MaxOrderIDLength   = 64
+	MaxFieldLength     = 256
+	MaxURLLength       = 2048
+	MaxLongFieldLength = 8192
+	MaxQueryIDs        = 100
+	MaxKitUsers        = 500
 )
 
 // Request is a decoded basic (V2) or legacy (V1) lifecycle call. Exactly one
@@ -285,6 +289,12 @@ func (r *reader) instanceID(name string, required bool) string {
 	return r.get(name, required, kindID, MaxInstanceIDLength)
 }
 
+// orderID reads a mandatory order or order-line id that is recorded or looked up
+// (MaxOrderIDLength).
+func (r *reader) orderID(name string) string {
+	return r.get(name, true, kindID, MaxOrderIDLength)
+}
+
 func (r *reader) text(name string, required bool) string {
 	return r.get(name, required, kindText, MaxFieldLength)
 }
@@ -322,14 +332,23 @@ func checkChars(v string, k kind, maxLen int) error {
 		return fmt.Errorf("value has %d characters, at most %d are allowed", n, maxLen)
 	}
 	for _, c := range v {
-		if c == utf8.RuneError || unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+		if c == utf8.RuneError || unicode.IsControl(c) || c == '\u2028' || c == '\u2029' || isBidiControl(c) {
 			return errors.New("value contains a control or invalid character")
 		}
-		if k == kindID && unicode.IsSpace(c) {
-			return errors.New("value contains whitespace")
+		if k == kindID && (unicode.IsSpace(c) || unicode.Is(unicode.Cf, c)) {
+			return errors.New("value contains whitespace or an invisible formatting character")
 		}
 	}
 	return nil
+}
+
+// isBidiControl reports the bidirectional embedding, override and isolate controls (U+202A to
+// U+202E, U+2066 to U+2069). They reorder how the text after them is displayed, so a value
+// holding one reads as another in logs, Events and kubectl output; no field needs them. Other
+// invisible formatting characters (zero-width joiners, marks) are refused in identifiers only,
+// since names legitimately use them (emoji sequences, right-to-left scripts).
+func isBidiControl(c rune) bool {
+	return c >= '\u202a' && c <= '\u202e' || c >= '\u2066' && c <= '\u2069'
 }
 
 // ---- V2 basic -------------------------------------------------------------
@@ -341,10 +360,13 @@ func checkChars(v string, k kind, maxLen int) error {
 // CanonicalPayload); unknown members are ignored so that new marketplace fields
 // do not break the bridge; a null member counts as absent; string fields must
 // be JSON strings; identifiers may not contain whitespace or control
-// characters; instanceId is at most 64 characters and other fields at most
-// 256. Every failure is a CodeInvalidParam *Error whose Field names the member
-// ("activity" for a missing or unknown activity, "" with reason
-// "malformed-json" for a body that is not a JSON object).
+// characters, nor invisible formatting characters (zero-width spaces, bidi
+// marks, byte-order marks), and no field may contain a bidi override or
+// isolate control; instanceId and the order ids the bridge records are at
+// most 64 characters and other fields at most 256. Every failure is a
+// CodeInvalidParam *Error whose Field names the member ("activity" for a
+// missing or unknown activity, "" with reason "malformed-json" for a body that
+// is not a JSON object).
 func DecodeBasic(body []byte) (Request, error) {
 	members, err := topLevelMembers(body)
 	if err != nil {
@@ -361,8 +383,8 @@ func DecodeBasic(body []byte) (Request, error) {
 	switch req.Activity {
 	case ActivityNewInstance:
 		req.NewInstance = &NewInstance{
-			OrderID:     r.id("orderId", true),
-			OrderLineID: r.id("orderLineId", true),
+			OrderID:     r.orderID("orderId"),
+			OrderLineID: r.orderID("orderLineId"),
 			BusinessID:  r.id("businessId", true),
 		}
 	case ActivityQueryInstance:
@@ -370,7 +392,7 @@ func DecodeBasic(body []byte) (Request, error) {
 	case ActivityRefreshInstance:
 		req.RefreshInstance = &RefreshInstance{
 			InstanceID:  r.instanceID("instanceId", true),
-			OrderID:     r.id("orderId", true),
+			OrderID:     r.orderID("orderId"),
 			OrderLineID: r.id("orderLineId", true),
 			Scene:       r.enum("scene", true, SceneTrialToFormal, SceneRenewal, SceneUnsubscribeRenewalPeriod, SceneRenewalChange),
 			ProductID:   r.id("productId", false),
@@ -384,8 +406,8 @@ func DecodeBasic(body []byte) (Request, error) {
 	case ActivityUpgradeInstance:
 		req.UpgradeInstance = &UpgradeInstance{
 			InstanceID:  r.instanceID("instanceId", true),
-			OrderID:     r.id("orderId", true),
-			OrderLineID: r.id("orderLineId", true),
+			OrderID:     r.orderID("orderId"),
+			OrderLineID: r.orderID("orderLineId"),
 		}
 	case ActivityChangeInstanceCheck:
 		c := &ChangeInstanceCheck{InstanceID: r.instanceID("instanceId", true)}
@@ -573,7 +595,7 @@ func DecodeV1(q url.Values) (Request, error) {
 	case V1ActivityNewInstance:
 		req.Activity = ActivityNewInstance
 		req.NewInstance = &NewInstance{
-			OrderID:          r.id("orderId", true),
+			OrderID:          r.orderID("orderId"),
 			BusinessID:       r.id("businessId", true),
 			CustomerID:       r.id("customerId", true),
 			CustomerName:     r.text("customerName", false),
@@ -598,7 +620,7 @@ func DecodeV1(q url.Values) (Request, error) {
 		req.Activity = ActivityRefreshInstance
 		rf := &RefreshInstance{
 			InstanceID: r.instanceID("instanceId", true),
-			OrderID:    r.id("orderId", true),
+			OrderID:    r.orderID("orderId"),
 			ProductID:  r.id("productId", false),
 			ExpireTime: r.expireTime("expireTime", true),
 			Scene:      SceneRenewal,
@@ -628,7 +650,7 @@ func DecodeV1(q url.Values) (Request, error) {
 		req.Activity = ActivityUpgradeInstance
 		req.UpgradeInstance = &UpgradeInstance{
 			InstanceID: r.instanceID("instanceId", true),
-			OrderID:    r.id("orderId", true),
+			OrderID:    r.orderID("orderId"),
 			ProductID:  r.id("productId", false),
 			SkuCode:    r.id("skuCode", false),
 		}
