@@ -68,6 +68,14 @@ test-unit: ## Unit tests only (no API server).
 test-e2e: ## End-to-end tests only: a kwok cluster, the Helm chart, tenants driven by signed marketplace calls.
 	go test -count=1 -timeout 20m $(GOTEST_FLAGS) ./test/e2e/...
 
+# CHAOS_FUZZTIME is how long each fuzz target runs after the full fault-injection suite.
+CHAOS_FUZZTIME ?= 5m
+
+.PHONY: chaos
+chaos: ## Full fault-injection suite (test/chaos: kills, leader election, API server/etcd outages, storm, upgrade), then fuzz CHAOS_FUZZTIME each.
+	@status=0; CHAOS_FULL=1 go test -count=1 -v -timeout 4h $(GOTEST_FLAGS) ./test/chaos/ || status=1; \
+		hack/fuzz.sh $(CHAOS_FUZZTIME) || status=1; exit $$status
+
 .PHONY: envtest
 envtest: ## Provide kube-apiserver, etcd and kubectl in bin/ (built from source the first time).
 	@$(TOOLS) envtest
@@ -97,6 +105,19 @@ cluster-up: ## Start (or reuse) the kwok cluster CLUSTER_NAME; `hack/cluster.sh 
 .PHONY: cluster-down
 cluster-down: ## Delete the kwok cluster CLUSTER_NAME.
 	@hack/cluster.sh down --name $(CLUSTER_NAME)
+
+##@ Benchmarks
+
+# BENCH_FLAGS are passed to the harness (bench/, its own Go module); `cd bench && go run . -h` lists them.
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: ## Full benchmark on local kwok clusters (N=1,000 and 5,000, 10,000 tenants; 1.5-2 hours on 2 cores); report in bench/results/.
+	cd bench && go run . $(BENCH_FLAGS)
+
+.PHONY: bench-quick
+bench-quick: ## The same scenarios with small N and short phases (about 6 minutes); report in bench/results/.
+	cd bench && go run . -quick $(BENCH_FLAGS)
 
 ##@ Build
 

@@ -1,0 +1,297 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/webhookbridge"
+)
+
+// RateResult is one step of the callback load: newInstance calls at a fixed rate.
+type RateResult struct {
+	Rate        float64 `json:"ratePerSec"`
+	DurationSec float64 `json:"durationSec"`
+	Sent        int     `json:"sent"`
+	Acked       int     `json:"acked000000"`
+	Retryable   int     `json:"retryable000005"`
+	Shed        float64 `json:"shedByBridge"`
+	OtherCodes  map[string]int
+	Transport   int `json:"transportErrors"`
+	// AckLatency is the time from when a call was due to when its 000000 answer arrived, so a
+	// load generator falling behind shows up as latency rather than hiding it.
+	AckLatency       Latency `json:"ackLatency"`
+	RetryableLatency Latency `json:"retryableLatency"`
+	AllLatency       Latency `json:"allLatency"`
+	// SendLag is how late the generator sent calls relative to the schedule.
+	SendLag Latency `json:"sendLag"`
+	// AckedNotPersisted must be 0: an acknowledged purchase whose TenantInstance does not exist.
+	AckedNotPersisted int `json:"ackedNotPersisted"`
+	// FailedButPersisted are calls answered other than 000000 whose instance exists anyway
+	// (harmless: the marketplace's resend finds it and is answered 000000).
+	FailedButPersisted int                `json:"failedButPersisted"`
+	OperatorBacklogMax float64            `json:"operatorQueueDepthMax"`
+	CPU                map[string]float64 `json:"cpuCores"`
+	APIServer          APIServerStats     `json:"apiserver"`
+	// RetryableReasons are the reasons the bridge's audit lines give for 000005 answers; its
+	// log is sampled under load, so they are proportions, not counts of every call.
+	RetryableReasons map[string]int `json:"retryableReasonsSampled"`
+	// Breakdown is where a newInstance call's time goes, as mean milliseconds: the bridge's own
+	// measure of the whole call and of Order Query, and the API server's of each request the
+	// bridge sends.
+	Breakdown map[string]float64 `json:"breakdownMeanMs"`
+}
+
+// CallbacksResult is scenario 3.
+type CallbacksResult struct {
+	Steps      []RateResult `json:"steps"`
+	BridgeArgs []string     `json:"bridgeArgs"`
+}
+
+type callOutcome struct {
+	due, sent time.Time
+	latency   time.Duration
+	code      string
+	err       error
+	instance  string
+}
+
+// marketClient is a marketplace that can keep thousands of calls in flight.
+func (e *env) marketClient(timeout time.Duration) (*simulator.Client, error) {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        4096,
+		MaxIdleConnsPerHost: 4096,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	return simulator.NewClient(simulator.Options{
+		BaseURL: e.bridgeURL, AccessKey: e.keys.access,
+		HTTP: &http.Client{Timeout: timeout, Transport: tr},
+	})
+}
+
+// runCallbacks sends signed newInstance calls at each rate for a fixed duration while the
+// operator provisions what the earlier steps bought.
+func (h *harness) runCallbacks(ctx context.Context, e *env) (*CallbacksResult, error) {
+	if e.manager == nil {
+		if err := e.startManager(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if e.bridge == nil {
+		if err := e.startBridge(ctx); err != nil {
+			return nil, err
+		}
+	}
+	market, err := e.marketClient(10 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	res := &CallbacksResult{BridgeArgs: h.cfg.BridgeArgs}
+	for _, r := range h.cfg.Rates {
+		step, err := h.rateStep(ctx, e, market, float64(r), h.cfg.RateDuration)
+		if err != nil {
+			return res, err
+		}
+		res.Steps = append(res.Steps, *step)
+	}
+	return res, nil
+}
+
+func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client, r float64, dur time.Duration) (*RateResult, error) {
+	total := int(r * dur.Seconds())
+	type order struct{ id, line string }
+	orders := make([]order, total)
+	for i := range orders {
+		o := e.orders.CreateOrder(simulator.OrderSpec{SKU: planSKU, CustomerName: "Bench Co"})
+		orders[i] = order{o.OrderID, o.OrderLine[0].OrderLineID}
+	}
+	h.logf("callbacks: %d newInstance calls at %.0f/s for %s", total, r, dur)
+	b0, err := scrape(ctx, h.hc, e.bridgeMetrics)
+	if err != nil {
+		return nil, err
+	}
+	outcomes := make([]callOutcome, total)
+	interval := time.Duration(float64(time.Second) / r)
+	api0, _ := e.apiserverMetrics(ctx)
+	log0 := fileSize(e.bridge.logPath)
+	cpu0 := e.markCPU()
+	smp := e.startSampler(time.Now(), time.Second, nil)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range total {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			// Pacing of the open-loop schedule (the load itself), not a wait for a condition.
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+		}
+		wg.Go(func() {
+			o := &outcomes[i]
+			o.due, o.sent = due, time.Now()
+			o.instance = webhookbridge.InstanceName(orders[i].id, orders[i].line)
+			a, err := market.Buy(ctx, orders[i].id, orders[i].line, false)
+			o.latency = time.Since(due)
+			o.err = err
+			if a != nil {
+				o.code = a.ResultCode
+			}
+		})
+	}
+	wg.Wait()
+	cpu1 := e.markCPU()
+	samples := smp.stop()
+	b1, err := scrape(ctx, h.hc, e.bridgeMetrics)
+	if err != nil {
+		return nil, err
+	}
+	api1, _ := e.apiserverMetrics(ctx)
+	step := &RateResult{Rate: r, DurationSec: dur.Seconds(), Sent: total, OtherCodes: map[string]int{}, CPU: cpuSince(cpu0, cpu1), APIServer: apiserverDelta(api0, api1)}
+	step.Breakdown = callBreakdown(b0, b1, api0, api1)
+	step.RetryableReasons = bridgeReasons(e.bridge.logPath, log0, fileSize(e.bridge.logPath), simulator.ResultInternal)
+	step.Shed = b1.sum("tenantry_bridge_shed_calls_total", nil) - b0.sum("tenantry_bridge_shed_calls_total", nil)
+	for _, s := range samples {
+		step.OperatorBacklogMax = max(step.OperatorBacklogMax, s.QueueDepth)
+	}
+
+	// What was persisted: every TenantInstance, read from the API server (not a cache).
+	list := &tenantryv1alpha1.TenantInstanceList{}
+	if err := e.adminClient.List(ctx, list, client.Limit(0)); err != nil {
+		return nil, fmt.Errorf("listing TenantInstances: %w", err)
+	}
+	exists := make(map[string]bool, len(list.Items))
+	for _, ti := range list.Items {
+		exists[ti.Name] = true
+	}
+	var ack, retry, all, lag []time.Duration
+	for _, o := range outcomes {
+		all = append(all, o.latency)
+		lag = append(lag, o.sent.Sub(o.due))
+		switch {
+		case o.err != nil && o.code == "":
+			step.Transport++
+		case o.code == simulator.ResultSuccess && o.err == nil:
+			step.Acked++
+			ack = append(ack, o.latency)
+			if !exists[o.instance] {
+				step.AckedNotPersisted++
+			}
+		case o.code == simulator.ResultInternal:
+			step.Retryable++
+			retry = append(retry, o.latency)
+		default:
+			step.OtherCodes[o.code]++
+		}
+		if o.code != simulator.ResultSuccess && exists[o.instance] {
+			step.FailedButPersisted++
+		}
+	}
+	step.AckLatency, step.RetryableLatency, step.AllLatency, step.SendLag = summarize(ack), summarize(retry), summarize(all), summarize(lag)
+	h.logf("callbacks: %.0f/s: %d acked (p50 %.0f ms, p99 %.0f ms), %d answered 000005 (%.0f shed, p99 %.0f ms), %d transport errors, %d acked but not persisted",
+		r, step.Acked, step.AckLatency.P50, step.AckLatency.P99, step.Retryable, step.Shed, step.RetryableLatency.P99, step.Transport, step.AckedNotPersisted)
+	return step, nil
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// bridgeReasons counts the reason field of the bridge's audit lines with the given result code
+// between two offsets of its log.
+func bridgeReasons(path string, from, to int64, code string) map[string]int {
+	out := map[string]int{}
+	f, err := os.Open(path)
+	if err != nil {
+		return out
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return out
+	}
+	sc := bufio.NewScanner(io.LimitReader(f, to-from))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Msg        string `json:"msg"`
+			ResultCode string `json:"resultCode"`
+			Reason     string `json:"reason"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.ResultCode != code || !strings.HasPrefix(line.Msg, "Marketplace call") {
+			continue
+		}
+		out[line.Reason]++
+	}
+	return out
+}
+
+// meanDelta is the mean of a histogram's observations between two scrapes, in milliseconds.
+func meanDelta(a, b metrics, name string, match map[string]string) (float64, bool) {
+	sum := b.sum(name+"_sum", match) - a.sum(name+"_sum", match)
+	cnt := b.sum(name+"_count", match) - a.sum(name+"_count", match)
+	if cnt < 1 {
+		return 0, false
+	}
+	return 1000 * sum / cnt, true
+}
+
+func callBreakdown(b0, b1, api0, api1 metrics) map[string]float64 {
+	out := map[string]float64{}
+	for name, m := range map[string]struct {
+		bridge bool
+		metric string
+		match  map[string]string
+	}{
+		"call (bridge)":          {true, "tenantry_bridge_call_duration_seconds", map[string]string{"activity": "newInstance"}},
+		"Order Query":            {true, "tenantry_bridge_order_query_duration_seconds", nil},
+		"GET tenantinstances":    {false, "apiserver_request_duration_seconds", map[string]string{"resource": "tenantinstances", "verb": "GET"}},
+		"LIST tenantplans":       {false, "apiserver_request_duration_seconds", map[string]string{"resource": "tenantplans", "verb": "LIST"}},
+		"POST tenantinstances":   {false, "apiserver_request_duration_seconds", map[string]string{"resource": "tenantinstances", "verb": "POST"}},
+		"APF wait, workload-low": {false, "apiserver_flowcontrol_request_wait_duration_seconds", map[string]string{"priority_level": "workload-low", "execute": "true"}},
+	} {
+		a, b := api0, api1
+		if m.bridge {
+			a, b = b0, b1
+		}
+		if v, ok := meanDelta(a, b, m.metric, m.match); ok {
+			out[name] = v
+		}
+	}
+	return out
+}
