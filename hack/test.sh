@@ -29,7 +29,7 @@ echo "    $cluster_bin, $helm_bin"
 # CJK font so that the page's Chinese text renders in the screenshot, when missing.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-{ command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || need+=(fonts-wqy-microhei)
+{ command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; } || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "==> Installing ${need[*]} for the headless browser test"
@@ -44,7 +44,7 @@ export TENANTRY_ARTIFACTS=${TENANTRY_ARTIFACTS:-$PWD/bin/test-artifacts}
 status=0
 # Packages that start a whole local cluster run one at a time, after the others, so that two
 # clusters never compete for the machine with each other and with envtest.
-cluster_pkgs=$(go list ./test/e2e/... ./test/chaos/... 2>/dev/null | tr '\n' ' ')
+cluster_pkgs=$(go list ./... | grep -E '/test/(e2e|chaos)(/|$)' | tr '\n' ' ' || true)
 other_pkgs=$(go list ./... | grep -vxF -f <(printf '%s\n' $cluster_pkgs) | tr '\n' ' ')
 show() { tee -a "$log" | grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)' || true; }
 
