@@ -310,12 +310,15 @@ func TestReleaseDeletesTheNamespaceThenLetsGo(t *testing.T) {
 		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, n)).To(Succeed())
 		g.Expect(n.DeletionTimestamp).NotTo(BeNil())
 	}).Should(Succeed())
-	// The finalizer holds the instance while the namespace still exists.
-	g.Consistently(func(g Gomega) {
+	// The finalizer holds the instance while the namespace still exists. The status says
+	// Releasing once the reconcile that deleted the namespace has written it.
+	releasing := func(g Gomega) {
 		ti := getInstance(g, "release1")
 		g.Expect(ti.Finalizers).To(ContainElement(tenantryv1alpha1.Finalizer))
 		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateReleasing))
-	}, time.Second).Should(Succeed())
+	}
+	g.Eventually(releasing).Should(Succeed())
+	g.Consistently(releasing, time.Second).Should(Succeed())
 
 	g.Eventually(func(g Gomega) { finalizeNamespace(g, ns) }).Should(Succeed())
 	g.Eventually(func() bool {
