@@ -49,9 +49,9 @@ other_pkgs=$(go list ./... | grep -vxF -f <(printf '%s\n' $cluster_pkgs) | tr '\
 show() { tee -a "$log" | grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)' || true; }
 
 echo "==> Unit and integration tests"
-go test -count=1 -timeout 30m ${GOTEST_FLAGS:-} $other_pkgs 2>&1 | show
+go test -count=1 -timeout 30m ${GOTEST_FLAGS:-} $other_pkgs 2>&1 | show || status=1
 echo "==> End-to-end and fault tests on a local cluster"
-go test -count=1 -timeout 40m -p 1 ${GOTEST_FLAGS:-} $cluster_pkgs 2>&1 | show
+go test -count=1 -timeout 40m -p 1 ${GOTEST_FLAGS:-} $cluster_pkgs 2>&1 | show || status=1
 grep -qE '^(FAIL|panic)' "$log" && status=1
 
 echo "==> Fuzz targets, $FUZZTIME each"
