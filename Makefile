@@ -68,6 +68,36 @@ test-unit: ## Unit tests only (no API server).
 test-e2e: ## End-to-end tests only: a kwok cluster, the Helm chart, tenants driven by signed marketplace calls.
 	go test -count=1 -timeout 20m $(GOTEST_FLAGS) ./test/e2e/...
 
+.PHONY: envtest
+envtest: ## Provide kube-apiserver, etcd and kubectl in bin/ (built from source the first time).
+	@$(TOOLS) envtest
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME.
+	@hack/fuzz.sh $(FUZZTIME)
+
+##@ Local cluster
+
+# CLUSTER_NAME is the cluster cluster-up and cluster-down manage; KEEP=1 leaves the demo running.
+CLUSTER_NAME ?= tenantry
+KEEP ?=
+
+.PHONY: demo
+demo: ## Local cluster, Helm chart, one tenant bought → frozen → upgraded → released (KEEP=1 keeps it up).
+	go run ./hack/demo $(if $(filter 1 true yes,$(KEEP)),--keep)
+
+.PHONY: demo-down
+demo-down: ## Stop what `make demo KEEP=1` left running and delete its cluster.
+	go run ./hack/demo down
+
+.PHONY: cluster-up
+cluster-up: ## Start (or reuse) the kwok cluster CLUSTER_NAME; `hack/cluster.sh env` sets up a shell for it.
+	@hack/cluster.sh up --name $(CLUSTER_NAME)
+
+.PHONY: cluster-down
+cluster-down: ## Delete the kwok cluster CLUSTER_NAME.
+	@hack/cluster.sh down --name $(CLUSTER_NAME)
+
 ##@ Benchmarks
 
 # BENCH_FLAGS are passed to the harness (bench/, its own Go module); `cd bench && go run . -h` lists them.
