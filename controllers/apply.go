@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -39,15 +40,22 @@ type appliedKey struct {
 	namespace, name string
 }
 
-// appliedVersions remembers, per object, the resourceVersion it had right after the operator's
-// last apply (or when the operator first found it in sync). It is what lets a reconcile that
+// appliedState is what the operator remembers of an object right after its last apply (or when
+// it first found the object in sync): its resourceVersion and, for the kinds whose status other
+// controllers write, the fingerprint of everything but its status (see fingerprint).
+type appliedState struct {
+	resourceVersion string
+	fingerprint     string
+}
+
+// appliedVersions remembers, per object, its appliedState. It is what lets a reconcile that
 // changes nothing send nothing: an object whose hash annotation matches what would be applied and
 // that nobody else has written since is left alone.
 type appliedVersions struct {
 	mu sync.Mutex
 	// byTenant groups entries by tenant namespace (a Namespace object under its own name), so a
 	// release forgets its tenant's entries at once.
-	byTenant map[string]map[appliedKey]string
+	byTenant map[string]map[appliedKey]appliedState
 }
 
 func (k appliedKey) tenant() string {
@@ -57,25 +65,25 @@ func (k appliedKey) tenant() string {
 	return k.namespace
 }
 
-func (a *appliedVersions) get(k appliedKey) (string, bool) {
+func (a *appliedVersions) get(k appliedKey) (appliedState, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	rv, ok := a.byTenant[k.tenant()][k]
 	return rv, ok
 }
 
-func (a *appliedVersions) set(k appliedKey, rv string) {
+func (a *appliedVersions) set(k appliedKey, st appliedState) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.byTenant == nil {
-		a.byTenant = map[string]map[appliedKey]string{}
+		a.byTenant = map[string]map[appliedKey]appliedState{}
 	}
 	m := a.byTenant[k.tenant()]
 	if m == nil {
-		m = map[appliedKey]string{}
+		m = map[appliedKey]appliedState{}
 		a.byTenant[k.tenant()] = m
 	}
-	m[k] = rv
+	m[k] = st
 }
 
 // forget drops what is remembered of a tenant namespace and the objects in it.
@@ -94,6 +102,9 @@ func (a *appliedVersions) forget(namespace string) {
 // resourceVersion the last apply returned, or an older one (the cache has not caught up with that
 // apply yet). Any other write — a hand edit, another controller — gives it a newer
 // resourceVersion, and the next reconcile applies again, putting back the fields the operator owns.
+// The exception is a write to the status (or the revision annotation) of a Deployment,
+// ResourceQuota or Ingress, which their controllers make as a matter of course: for those kinds a
+// newer object whose fingerprint is unchanged is still in sync.
 // After a restart nothing is remembered: an object whose hash matches is trusted once, so that a
 // restart with thousands of tenants sends no writes.
 func (r *TenantInstanceReconciler) apply(ctx context.Context, ac runtime.ApplyConfiguration) error {
@@ -115,18 +126,29 @@ func (r *TenantInstanceReconciler) apply(ctx context.Context, ac runtime.ApplyCo
 	u.SetAnnotations(annotations)
 
 	key := appliedKey{gvk: u.GroupVersionKind(), namespace: u.GetNamespace(), name: u.GetName()}
-	if r.holds(ctx, key, hash) {
+	if r.holds(ctx, key, hash, u) {
 		return nil
 	}
 	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return err
 	}
-	r.applied.set(key, u.GetResourceVersion())
+	st := appliedState{resourceVersion: u.GetResourceVersion()}
+	if statusWrittenByOthers(key.gvk) {
+		// The object as the API server returned it, slimmed as the cache will hold it.
+		if o, err := r.Scheme.New(key.gvk); err == nil {
+			if obj, ok := o.(client.Object); ok && runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj) == nil {
+				if _, err := slim(obj); err == nil {
+					st.fingerprint = fingerprint(obj, u)
+				}
+			}
+		}
+	}
+	r.applied.set(key, st)
 	return nil
 }
 
 // holds reports whether the cached object already is what an apply with this hash would make it.
-func (r *TenantInstanceReconciler) holds(ctx context.Context, key appliedKey, hash string) bool {
+func (r *TenantInstanceReconciler) holds(ctx context.Context, key appliedKey, hash string, desired *unstructured.Unstructured) bool {
 	o, err := r.Scheme.New(key.gvk)
 	if err != nil {
 		return false
@@ -141,12 +163,83 @@ func (r *TenantInstanceReconciler) holds(ctx context.Context, key appliedKey, ha
 	if obj.GetAnnotations()[tenantryv1alpha1.AnnotationAppliedHash] != hash || !obj.GetDeletionTimestamp().IsZero() {
 		return false
 	}
-	seen := obj.GetResourceVersion()
+	seen := appliedState{resourceVersion: obj.GetResourceVersion()}
+	if statusWrittenByOthers(key.gvk) {
+		seen.fingerprint = fingerprint(obj, desired)
+	}
 	last, ok := r.applied.get(key)
 	if !ok {
 		r.applied.set(key, seen)
 		return true
 	}
-	cmp, err := resourceversion.CompareResourceVersion(seen, last)
-	return err == nil && cmp <= 0
+	cmp, err := resourceversion.CompareResourceVersion(seen.resourceVersion, last.resourceVersion)
+	switch {
+	case err != nil:
+		return false
+	case cmp <= 0:
+		return true
+	case last.fingerprint != "" && seen.fingerprint == last.fingerprint:
+		// Only the status moved (the Deployment controller reporting a rollout, the quota
+		// controller counting usage): remember the newer version and send nothing.
+		r.applied.set(key, seen)
+		return true
+	}
+	return false
+}
+
+// statusWrittenByOthers lists the kinds the operator applies whose status (or metadata) other
+// controllers write after every apply: the Deployment controller, the quota controller, an
+// Ingress controller. Their cached copies carry the hash of the spec they had (see slim), which
+// is what tells such a write from an edit of what the operator applied.
+func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
+	switch gvk.GroupKind() {
+	case schema.GroupKind{Group: "apps", Kind: "Deployment"},
+		schema.GroupKind{Group: "networking.k8s.io", Kind: "Ingress"},
+		schema.GroupKind{Kind: "ResourceQuota"}:
+		return true
+	}
+	return false
+}
+
+// fingerprint hashes what of a cached (slimmed) object an apply of desired sets: its spec (by
+// the hash slim kept of it), owner references, and the labels and annotations desired names —
+// not its status, resourceVersion, generation (a Deployment's rises with any annotation change)
+// or metadata others add, such as the Deployment controller's revision annotation, which an apply
+// would leave alone anyway. Two versions with the same fingerprint need no apply between them. An
+// object that cannot be encoded has an empty fingerprint, which matches nothing.
+func fingerprint(obj client.Object, desired *unstructured.Unstructured) string {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return ""
+	}
+	delete(m, "status")
+	want := maps.Clone(desired.GetAnnotations())
+	if want == nil {
+		want = map[string]string{}
+	}
+	want[annotationCachedSpecHash] = ""
+	m["metadata"] = map[string]any{
+		"ownerReferences": obj.GetOwnerReferences(),
+		"labels":          pick(obj.GetLabels(), desired.GetLabels()),
+		"annotations":     pick(obj.GetAnnotations(), want),
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:12])
+}
+
+// pick returns the entries of have under the keys of want, absent ones included as absent.
+func pick(have, want map[string]string) map[string]*string {
+	out := make(map[string]*string, len(want))
+	for k := range want {
+		if v, ok := have[k]; ok {
+			out[k] = &v
+		} else {
+			out[k] = nil
+		}
+	}
+	return out
 }

@@ -17,6 +17,10 @@ limitations under the License.
 package controllers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -72,6 +76,7 @@ func slim(in any) (any, error) {
 	}
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
+		keepSpecHash(o, o.Spec)
 		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}
 	case *corev1.Secret:
 		if o.Labels[tenantryv1alpha1.LabelSecretRole] != tenantryv1alpha1.SecretRoleSharedTLS {
@@ -84,13 +89,35 @@ func slim(in any) (any, error) {
 	case *corev1.Service:
 		o.Spec, o.Status = corev1.ServiceSpec{}, corev1.ServiceStatus{}
 	case *corev1.ResourceQuota:
+		keepSpecHash(o, o.Spec)
 		o.Spec, o.Status = corev1.ResourceQuotaSpec{}, corev1.ResourceQuotaStatus{}
 	case *corev1.LimitRange:
 		o.Spec = corev1.LimitRangeSpec{}
 	case *networkingv1.NetworkPolicy:
 		o.Spec = networkingv1.NetworkPolicySpec{}
 	case *networkingv1.Ingress:
+		keepSpecHash(o, o.Spec)
 		o.Spec, o.Status = networkingv1.IngressSpec{}, networkingv1.IngressStatus{}
 	}
 	return obj, nil
+}
+
+// annotationCachedSpecHash is set on cached Deployments, ResourceQuotas and Ingresses only, never
+// on the API server: the hash of the spec slim dropped, so that apply can tell an edit of the spec
+// from a status write without keeping the spec in memory.
+const annotationCachedSpecHash = "tenantry.io/cached-spec-hash"
+
+// keepSpecHash records the hash of spec in obj's annotationCachedSpecHash.
+func keepSpecHash(obj client.Object, spec any) {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return // cannot happen for API types, which always encode
+	}
+	sum := sha256.Sum256(data)
+	a := obj.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[annotationCachedSpecHash] = hex.EncodeToString(sum[:12])
+	obj.SetAnnotations(a)
 }

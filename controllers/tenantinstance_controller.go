@@ -67,7 +67,8 @@ type TenantInstanceReconciler struct {
 	// MaxConcurrentReconciles bounds parallel reconciles.
 	MaxConcurrentReconciles int
 
-	applied appliedVersions
+	applied  appliedVersions
+	statuses writtenStatuses
 }
 
 // scope is everything one reconcile of one TenantInstance learns; status is derived from it alone.
@@ -89,6 +90,9 @@ type scope struct {
 	namespaceObserved bool
 	// waitingFor explains, when not Ready, what the loop is waiting for.
 	waitingFor string
+	// statusPending is set when the status could not be written because the cache has not yet
+	// seen the operator's own previous status write; the reconcile then comes back shortly.
+	statusPending bool
 }
 
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances,verbs=get;list;watch;update;patch
@@ -105,12 +109,18 @@ type scope struct {
 func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	instance := &tenantryv1alpha1.TenantInstance{}
 	if err := r.Get(ctx, req.NamespacedName, instance); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.statuses.forget(req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	s := &scope{instance: instance, before: instance.DeepCopy(), now: r.Clock.Now()}
 
 	defer func() {
 		retErr = kerrors.NewAggregate([]error{retErr, r.finalizeStatus(ctx, s, retErr)})
+		if s.statusPending && retErr == nil && (result.RequeueAfter == 0 || result.RequeueAfter > statusRetryAfter) {
+			result.RequeueAfter = statusRetryAfter
+		}
 		if retErr != nil && apierrors.IsConflict(retErr) {
 			// Someone else wrote the object meanwhile: the watch brings the new version.
 			result, retErr = ctrl.Result{RequeueAfter: time.Second}, nil
@@ -382,6 +392,7 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
 	}
 	r.applied.forget(NamespaceName(s.instance.Name))
+	r.statuses.forget(s.instance.Name)
 	patch := client.MergeFromWithOptions(s.instance.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(s.instance, tenantryv1alpha1.Finalizer)
 	if err := r.Patch(ctx, s.instance, patch); err != nil && !apierrors.IsNotFound(err) {
@@ -423,6 +434,18 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 		return nil
 	}
 	computeStatus(s, reconcileErr)
+	sum := statusHash(s.instance.Status)
+	if last, ok := r.statuses.get(s.instance.Name); ok && olderThan(s.before.ResourceVersion, last.resourceVersion) {
+		// The cache has not caught up with this operator's last status write. Comparing with the
+		// cached status would be comparing with the past: a status equal to it would not be
+		// written, and the newer one, written from a staler view, would stay. A merge patch from
+		// the cached status would miss fields. So: nothing to do if the last write said the same,
+		// else come back once the cache has it.
+		if sum != last.hash {
+			s.statusPending = true
+		}
+		return nil
+	}
 	r.emitTransitions(s, reconcileErr)
 	if equalStatus(s.before.Status, s.instance.Status) {
 		return nil
@@ -434,6 +457,7 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 		}
 		return fmt.Errorf("patching status: %w", err)
 	}
+	r.statuses.set(s.instance.Name, writtenStatus{resourceVersion: s.instance.ResourceVersion, hash: sum})
 	return nil
 }
 
