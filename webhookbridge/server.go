@@ -68,6 +68,11 @@ type Options struct {
 	// Client reads and writes the API server directly. It must not be a cached client: answers
 	// to the marketplace must reflect what is persisted, not what an informer has seen so far.
 	Client client.Client
+	// Plans is where TenantPlans are read; nil reads them from the API server on every call.
+	// An informer-backed cache spares the API server a LIST per purchase, upgrade and change
+	// check. Plans change rarely, and a plan the cache has not seen yet only delays a purchase or
+	// upgrade: it is answered 000005 and resent. TenantInstances are always read via Client.
+	Plans client.Reader
 	// Verifier checks signatures, timestamps and nonces; its Keys and KitKeys carry the current
 	// key first and, during a rotation, the previous one.
 	Verifier *protocol.Verifier
@@ -116,6 +121,7 @@ type Options struct {
 // Server answers marketplace calls. Build it with New; it is safe for concurrent use.
 type Server struct {
 	client            client.Client
+	plans             client.Reader
 	verifier          *protocol.Verifier
 	accessKey         string
 	orders            OrderQuerier
@@ -151,7 +157,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("webhook bridge: %w", err)
 	}
 	s := &Server{
-		client: o.Client, verifier: o.Verifier, accessKey: o.AccessKey, orders: o.Orders,
+		client: o.Client, plans: o.Plans, verifier: o.Verifier, accessKey: o.AccessKey, orders: o.Orders,
 		merchantKey: o.MerchantKey, recorder: o.Recorder, clock: o.Clock,
 		maxBody: o.MaxBodyBytes, budget: o.CallBudget, orderQueryTimeout: o.OrderQueryTimeout,
 		freezeHorizon: o.FreezeRetryHorizon, log: o.Logger,
@@ -164,6 +170,9 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("webhook bridge: path %q does not start with a slash", path)
 	}
 	s.basePath = strings.TrimRight(path, "/")
+	if s.plans == nil {
+		s.plans = o.Client
+	}
 	if s.clock == nil {
 		s.clock = clock.RealClock{}
 	}

@@ -131,12 +131,13 @@ func marketplaceRecord(ti *tenantryv1alpha1.TenantInstance) *tenantryv1alpha1.Ma
 	return ti.Spec.Marketplace
 }
 
-// planFor returns the one TenantPlan listing sku. The bridge has no cache and no field index,
-// so it lists all plans and filters in memory; plans are few. No plan, or several, is an error
-// carrying the result code reason: errUnknownSKU or errAmbiguousSKU.
+// planFor returns the one TenantPlan listing sku. It lists all plans from the plan reader
+// (Options.Plans: the binary's watch cache, else the API server) and filters in memory; there is
+// no field index, and plans are few. No plan, or several, is an error carrying the result code
+// reason: errUnknownSKU or errAmbiguousSKU.
 func (s *Server) planFor(ctx context.Context, sku string) (*tenantryv1alpha1.TenantPlan, error) {
 	var plans tenantryv1alpha1.TenantPlanList
-	if err := s.client.List(ctx, &plans); err != nil {
+	if err := s.plans.List(ctx, &plans); err != nil {
 		return nil, fmt.Errorf("listing TenantPlans: %w", err)
 	}
 	var found []*tenantryv1alpha1.TenantPlan

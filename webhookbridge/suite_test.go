@@ -36,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -52,6 +53,7 @@ import (
 // bridge, each test using its own orders and instances.
 var (
 	k8s         client.Client
+	k8sConfig   *rest.Config
 	orders      *simulator.OrderServer
 	orderURL    string
 	bridgeURL   string
@@ -87,6 +89,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
+	k8sConfig = cfg
 	if k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

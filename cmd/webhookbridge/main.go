@@ -36,9 +36,11 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -93,8 +95,8 @@ func main() {
 	flag.DurationVar(&c.writeTimeout, "write-timeout", webhookbridge.DefaultWriteTimeout, "HTTP server WriteTimeout.")
 	flag.DurationVar(&c.idleTimeout, "idle-timeout", webhookbridge.DefaultIdleTimeout, "HTTP server IdleTimeout.")
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", webhookbridge.DefaultMaxHeaderBytes, "HTTP server MaxHeaderBytes.")
-	flag.Float64Var(&c.qps, "kube-api-qps", 20, "Sustained requests per second to the API server.")
-	flag.IntVar(&c.burst, "kube-api-burst", 40, "Burst of requests to the API server.")
+	flag.Float64Var(&c.qps, "kube-api-qps", 150, "Sustained requests per second to the API server; a purchase costs about three (read, create, Event), so allow about 3x the peak call rate.")
+	flag.IntVar(&c.burst, "kube-api-burst", 300, "Burst of requests to the API server.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -163,12 +165,41 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	broadcaster.StartRecordingToSink(ctx.Done())
 	defer broadcaster.Shutdown()
 
+	// TenantPlans are read from a watch cache, saving a LIST per purchase; TenantInstances stay
+	// uncached (k8s), since idempotency and ordering depend on reading what is persisted. The
+	// cache runs until in-flight calls have drained, and readiness waits for its first sync.
+	plans, err := newPlanCache(restConfig, scheme, k8s)
+	if err != nil {
+		return err
+	}
+	if _, err := plans.GetInformer(ctx, &tenantryv1alpha1.TenantPlan{}); err != nil {
+		return fmt.Errorf("setting up the TenantPlan informer: %w", err)
+	}
+	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
+	cacheDone := make(chan struct{})
+	var cacheErr error
+	go func() {
+		defer close(cacheDone)
+		cacheErr = plans.Start(cacheCtx)
+	}()
+	defer func() {
+		stopCache()
+		<-cacheDone
+	}()
+	var plansSynced atomic.Bool
+	go func() {
+		if plans.WaitForCacheSync(cacheCtx) {
+			plansSynced.Store(true)
+			log.Info("TenantPlan cache synced")
+		}
+	}()
+
 	verifier := &protocol.Verifier{
 		Keys: keys, KitKeys: kitKeys, Window: c.window, MaxBodyBytes: c.maxBody,
 		Nonces: protocol.NewNonceCache(2*c.window, 0, nil),
 	}
 	server, err := webhookbridge.New(webhookbridge.Options{
-		Client: k8s, Verifier: verifier, AccessKey: keys[0], MerchantKey: merchantKey,
+		Client: k8s, Plans: plans, Verifier: verifier, AccessKey: keys[0], MerchantKey: merchantKey,
 		Orders: &orderquery.Client{
 			Endpoint: c.orderAPIURL, AK: ak, SK: sk, Observe: webhookbridge.ObserveOrderQuery,
 			HTTP: &http.Client{Timeout: c.orderQueryTimeout, Transport: &http.Transport{
@@ -193,6 +224,10 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	probes.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready.Load() {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		if !plansSynced.Load() {
+			http.Error(w, "TenantPlan cache not synced yet", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok"))
@@ -224,6 +259,8 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	case <-ctx.Done():
 		log.Info("Shutting down, finishing in-flight calls", "timeout", c.drain)
 	case runErr = <-errc:
+	case <-cacheDone: // Start returns early only on an error
+		runErr = fmt.Errorf("running the TenantPlan cache: %w", cacheErr)
 	}
 	// Fail readiness first so no new calls are routed here, then let in-flight calls finish.
 	ready.Store(false)
@@ -235,6 +272,23 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		}
 	}
 	return runErr
+}
+
+// newPlanCache builds the cache planFor reads TenantPlans from. Its only informer is TenantPlan
+// (reading any other kind through it fails instead of starting a watch), without managedFields.
+func newPlanCache(cfg *rest.Config, scheme *runtime.Scheme, k8s client.Client) (cache.Cache, error) {
+	c, err := cache.New(cfg, cache.Options{
+		Scheme: scheme,
+		Mapper: k8s.RESTMapper(),
+		ByObject: map[client.Object]cache.ByObject{
+			&tenantryv1alpha1.TenantPlan{}: {Transform: cache.TransformStripManagedFields()},
+		},
+		ReaderFailOnMissingInformer: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the TenantPlan cache: %w", err)
+	}
+	return c, nil
 }
 
 type namedServer struct {

@@ -1,0 +1,143 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package webhookbridge_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/testenv"
+	"github.com/tenantry/tenantry/webhookbridge"
+	"github.com/tenantry/tenantry/webhookbridge/protocol"
+)
+
+// TestPlansFromCache gives the bridge a started TenantPlan cache as Options.Plans, and a direct
+// client that refuses to list TenantPlans, so every plan it resolves comes from the cache: plans
+// added or deleted are served, or not, once the cache has seen the change.
+func TestPlansFromCache(t *testing.T) {
+	integration(t)
+	g := NewWithT(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+
+	plans, err := cache.New(k8sConfig, cache.Options{
+		Scheme: testenv.Scheme(),
+		ByObject: map[client.Object]cache.ByObject{
+			&tenantryv1alpha1.TenantPlan{}: {Transform: cache.TransformStripManagedFields()},
+		},
+		ReaderFailOnMissingInformer: true,
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = plans.GetInformer(ctx, &tenantryv1alpha1.TenantPlan{})
+	g.Expect(err).NotTo(HaveOccurred())
+	go func() { _ = plans.Start(ctx) }()
+	g.Expect(plans.WaitForCacheSync(ctx)).To(BeTrue())
+
+	direct, err := client.NewWithWatch(k8sConfig, client.Options{Scheme: testenv.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	noPlanLists := interceptor.NewClient(direct, interceptor.Funcs{
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if _, ok := list.(*tenantryv1alpha1.TenantPlanList); ok {
+				return errors.New("TenantPlans must be read from the cache")
+			}
+			return c.List(ctx, list, opts...)
+		},
+	})
+	audit := &auditLines{}
+	base := newBridge(t, func(o *webhookbridge.Options) {
+		o.Client, o.Plans, o.Logger = noPlanLists, plans, audit.logger()
+	})
+	c := marketFor(t, base)
+
+	// A plan the cache has.
+	o := newOrder(skuSmall)
+	a, err := c.Buy(ctx, o.OrderID, o.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeSuccess)
+	g.Expect(getInstance(g, a.InstanceID).Spec.SKU).To(Equal(skuSmall))
+
+	// A plan created later, for a new SKU, is served once the cache has seen it.
+	const sku = "tenantry.cached"
+	p := plan("plan-cached", "1", "1Gi", sku)
+	g.Expect(k8s.Create(ctx, p)).To(Succeed())
+	t.Cleanup(func() { _ = client.IgnoreNotFound(k8s.Delete(context.Background(), p)) })
+	g.Eventually(func() error {
+		return plans.Get(ctx, client.ObjectKeyFromObject(p), &tenantryv1alpha1.TenantPlan{})
+	}).Should(Succeed())
+	o = newOrder(sku)
+	a, err = c.Buy(ctx, o.OrderID, o.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeSuccess)
+	g.Expect(getInstance(g, a.InstanceID).Spec.SKU).To(Equal(sku))
+
+	// Once the cache has seen the plan deleted, the SKU is unknown again: 000005, nothing created.
+	g.Expect(k8s.Delete(ctx, p)).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(plans.Get(ctx, client.ObjectKeyFromObject(p), &tenantryv1alpha1.TenantPlan{}))
+	}).Should(BeTrue())
+	before := snapshot(g)
+	o = newOrder(sku)
+	a, err = c.Buy(ctx, o.OrderID, o.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeInternalError)
+	g.Expect(audit.reasons("newInstance")).To(Equal([]string{"", "", "unknown_sku"}))
+	g.Expect(snapshot(g)).To(Equal(before))
+}
+
+// auditLines keeps the bridge's audit lines ("Marketplace call", "Marketplace call failed").
+type auditLines struct {
+	mu    sync.Mutex
+	lines []map[string]any
+}
+
+func (l *auditLines) logger() logr.Logger {
+	return funcr.NewJSON(func(obj string) {
+		var line map[string]any
+		if json.Unmarshal([]byte(obj), &line) != nil {
+			return
+		}
+		if msg, _ := line["msg"].(string); msg != "Marketplace call" && msg != "Marketplace call failed" {
+			return
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.lines = append(l.lines, line)
+	}, funcr.Options{})
+}
+
+// reasons lists the audit reason of every call of activity, in order; "" for a call without one.
+func (l *auditLines) reasons(activity string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if line["activity"] == activity {
+			reason, _ := line["reason"].(string)
+			out = append(out, reason)
+		}
+	}
+	return out
+}
