@@ -68,6 +68,14 @@ test-unit: ## Unit tests only (no API server).
 test-e2e: ## End-to-end tests only: a kwok cluster, the Helm chart, tenants driven by signed marketplace calls.
 	go test -count=1 -timeout 20m $(GOTEST_FLAGS) ./test/e2e/...
 
+# CHAOS_FUZZTIME is how long each fuzz target runs after the full fault-injection suite.
+CHAOS_FUZZTIME ?= 5m
+
+.PHONY: chaos
+chaos: ## Full fault-injection suite (test/chaos: kills, leader election, API server/etcd outages, storm, upgrade), then fuzz CHAOS_FUZZTIME each.
+	@status=0; CHAOS_FULL=1 go test -count=1 -v -timeout 4h $(GOTEST_FLAGS) ./test/chaos/ || status=1; \
+		hack/fuzz.sh $(CHAOS_FUZZTIME) || status=1; exit $$status
+
 .PHONY: envtest
 envtest: ## Provide kube-apiserver, etcd and kubectl in bin/ (built from source the first time).
 	@$(TOOLS) envtest

@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -74,6 +75,9 @@ type Cluster struct {
 	BinDir string
 	// Config is the administrator's client configuration.
 	Config *rest.Config
+
+	// components serialises starting control-plane components (see faults.go).
+	components sync.Mutex
 }
 
 // UpCluster starts the cluster name with nodes kwok nodes (hack/cluster.sh up), or reuses it.

@@ -46,6 +46,9 @@ type ProcessOptions struct {
 	// Detach starts the process in a session of its own so that it outlives this program (the
 	// demo's KEEP mode). Otherwise the kernel kills it when this program dies, however it dies.
 	Detach bool
+	// AppendLog appends to LogPath instead of truncating it, so that a restarted process (see
+	// Process.Restart) keeps the log of the ones before it.
+	AppendLog bool
 }
 
 // Process is a started binary.
@@ -54,6 +57,12 @@ type Process struct {
 	cmd                 *exec.Cmd
 	done                chan struct{}
 	err                 error
+	// opts started the process; Restart starts it again with them.
+	opts ProcessOptions
+	// logOffset is where this process's output starts in LogPath.
+	logOffset int64
+	// startedAt and exitedAt (set before done is closed) bound the process's life.
+	startedAt, exitedAt time.Time
 }
 
 // StartProcess starts a binary with its output going to a log file.
@@ -61,11 +70,19 @@ func StartProcess(o ProcessOptions) (*Process, error) {
 	if err := os.MkdirAll(filepath.Dir(o.LogPath), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(o.LogPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if o.AppendLog {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(o.LogPath, flags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("creating log of %s: %w", o.Name, err)
 	}
 	defer func() { _ = f.Close() }()
+	var offset int64
+	if fi, err := f.Stat(); err == nil && o.AppendLog {
+		offset = fi.Size()
+	}
 	cmd := exec.Command(o.Path, o.Args...)
 	cmd.Env = o.Env
 	cmd.Stdout, cmd.Stderr = f, f
@@ -77,9 +94,11 @@ func StartProcess(o ProcessOptions) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", o.Name, err)
 	}
-	p := &Process{Name: o.Name, Path: o.Path, LogPath: o.LogPath, cmd: cmd, done: make(chan struct{})}
+	p := &Process{Name: o.Name, Path: o.Path, LogPath: o.LogPath, cmd: cmd, done: make(chan struct{}),
+		opts: o, logOffset: offset, startedAt: time.Now()}
 	go func() {
 		p.err = cmd.Wait()
+		p.exitedAt = time.Now()
 		close(p.done)
 	}()
 	return p, nil

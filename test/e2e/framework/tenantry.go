@@ -298,29 +298,11 @@ func StartComponents(ctx context.Context, o ComponentOptions) (*Components, erro
 	}
 	c := &Components{ManagerProbes: "http://" + addrs[1], BridgeURL: "http://" + addrs[2] + BridgePath, BridgeProbes: "http://" + addrs[4]}
 	var err error
-	c.Manager, err = StartProcess(ProcessOptions{
-		Name: "the operator (manager)", Path: filepath.Join(o.BinDir, "manager"), LogPath: filepath.Join(o.LogDir, "manager.log"),
-		Env: processEnv(o.ManagerKubeconfig), Detach: o.Detach,
-		Args: append([]string{
-			"--leader-elect", "--leader-election-namespace=" + Namespace,
-			"--metrics-bind-address=" + addrs[0], "--health-probe-bind-address=" + addrs[1],
-			"--suspended-page-host=" + SuspendedPageHost,
-		}, o.ManagerArgs...),
-	})
+	c.Manager, err = StartProcess(ManagerProcessOptions(o, addrs[0], addrs[1]))
 	if err != nil {
 		return nil, err
 	}
-	c.Bridge, err = StartProcess(ProcessOptions{
-		Name: "the webhook bridge", Path: filepath.Join(o.BinDir, "webhookbridge"), LogPath: filepath.Join(o.LogDir, "webhookbridge.log"),
-		Env: processEnv(o.BridgeKubeconfig), Detach: o.Detach,
-		Args: append([]string{
-			"--bind-address=" + addrs[2], "--suspended-page-bind-address=" + addrs[3], "--metrics-bind-address=" + addrs[4],
-			"--path=" + BridgePath, "--order-api-url=" + o.OrderAPIURL,
-			"--access-key-file=" + filepath.Join(o.KeysDir, "access-key"),
-			"--marketplace-ak-file=" + filepath.Join(o.KeysDir, "marketplace-ak"),
-			"--marketplace-sk-file=" + filepath.Join(o.KeysDir, "marketplace-sk"),
-		}, o.BridgeArgs...),
-	})
+	c.Bridge, err = StartProcess(BridgeProcessOptions(o, addrs[2], addrs[3], addrs[4]))
 	if err != nil {
 		_ = c.Manager.Stop(5 * time.Second)
 		return nil, err
@@ -333,6 +315,38 @@ func StartComponents(ctx context.Context, o ComponentOptions) (*Components, erro
 		return nil, err
 	}
 	return c, nil
+}
+
+// ManagerProcessOptions is how StartComponents runs the operator: under o.ManagerKubeconfig, with
+// leader election in the release namespace (as in the chart), metrics and probes on the given
+// addresses, and o.ManagerArgs last.
+func ManagerProcessOptions(o ComponentOptions, metricsAddr, probeAddr string) ProcessOptions {
+	return ProcessOptions{
+		Name: "the operator (manager)", Path: filepath.Join(o.BinDir, "manager"), LogPath: filepath.Join(o.LogDir, "manager.log"),
+		Env: processEnv(o.ManagerKubeconfig), Detach: o.Detach,
+		Args: append([]string{
+			"--leader-elect", "--leader-election-namespace=" + Namespace,
+			"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
+			"--suspended-page-host=" + SuspendedPageHost,
+		}, o.ManagerArgs...),
+	}
+}
+
+// BridgeProcessOptions is how StartComponents runs the bridge: under o.BridgeKubeconfig, serving
+// the production interface at BridgePath on bindAddr, the suspended page on pagesAddr and metrics
+// and probes on metricsAddr, with the keys of o.KeysDir and o.BridgeArgs last.
+func BridgeProcessOptions(o ComponentOptions, bindAddr, pagesAddr, metricsAddr string) ProcessOptions {
+	return ProcessOptions{
+		Name: "the webhook bridge", Path: filepath.Join(o.BinDir, "webhookbridge"), LogPath: filepath.Join(o.LogDir, "webhookbridge.log"),
+		Env: processEnv(o.BridgeKubeconfig), Detach: o.Detach,
+		Args: append([]string{
+			"--bind-address=" + bindAddr, "--suspended-page-bind-address=" + pagesAddr, "--metrics-bind-address=" + metricsAddr,
+			"--path=" + BridgePath, "--order-api-url=" + o.OrderAPIURL,
+			"--access-key-file=" + filepath.Join(o.KeysDir, "access-key"),
+			"--marketplace-ak-file=" + filepath.Join(o.KeysDir, "marketplace-ak"),
+			"--marketplace-sk-file=" + filepath.Join(o.KeysDir, "marketplace-sk"),
+		}, o.BridgeArgs...),
+	}
 }
 
 // Stop shuts both down; the operator releases its leader-election Lease on the way.

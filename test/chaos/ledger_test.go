@@ -1,0 +1,257 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package chaos
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/simulator"
+)
+
+// The ledger's judgement is what makes every scenario able to fail; these tests pin it down
+// without a cluster (they run in -short mode too).
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+func ack(ms int) attempt {
+	return attempt{sent: at(ms), answered: at(ms + 5), code: simulator.ResultSuccess}
+}
+func retry(ms int) attempt {
+	return attempt{sent: at(ms), answered: at(ms + 5), code: simulator.ResultInternal}
+}
+func reset(ms int) attempt {
+	return attempt{sent: at(ms), answered: at(ms + 5), err: errors.New("connection reset")}
+}
+func expiry(days int) *call {
+	return &call{kind: kindRenew, value: t0.AddDate(0, 0, days).Format(time.RFC3339)}
+}
+
+func ledgerTenant(calls ...*call) *tenant {
+	tn := &tenant{id: "ti-0123456789abcdef0123", sku: skuSmall, expire: t0.AddDate(0, 1, 0),
+		order: simulator.RegisteredOrder{OrderID: "CS1", OrderLineID: "CS1-000001"}}
+	buy := &call{kind: kindBuy}
+	buy.record(ack(0))
+	tn.add(buy)
+	for _, c := range calls {
+		tn.add(c)
+	}
+	return tn
+}
+
+func with(c *call, attempts ...attempt) *call {
+	for _, a := range attempts {
+		c.record(a)
+	}
+	return c
+}
+
+func TestExpect(t *testing.T) {
+	bought := ledgerTenant()
+	base := expectation{exists: mustExist, lifecycle: []string{"Active"}, sku: []string{skuSmall},
+		expiry: []string{bought.expire.Format(time.RFC3339)}, acknowledged: 1}
+	for _, tc := range []struct {
+		name   string
+		tenant *tenant
+		want   func(e expectation) expectation
+	}{
+		{name: "only bought", tenant: bought, want: func(e expectation) expectation { return e }},
+		{
+			name: "the newest acknowledged send time wins, not the order of acknowledgement",
+			tenant: ledgerTenant(
+				with(freezeCall(), retry(20), ack(40)),
+				with(unfreezeCall(), ack(30)), // acknowledged after the freeze was first sent, but sent before its resend
+			),
+			want: func(e expectation) expectation {
+				e.lifecycle, e.acknowledged = []string{"Frozen"}, 3
+				return e
+			},
+		},
+		{
+			name: "a call never acknowledged but sent after the newest acknowledged one may have been persisted",
+			tenant: ledgerTenant(
+				with(&call{kind: kindUpgrade, value: skuLarge}, reset(50), retry(60)),
+				with(expiry(90), ack(70)),
+				with(expiry(400), reset(65)), // sent before the acknowledged renewal: must have lost
+			),
+			want: func(e expectation) expectation {
+				e.sku = []string{skuSmall, skuLarge}
+				e.expiry = []string{t0.AddDate(0, 0, 90).Format(time.RFC3339)}
+				e.acknowledged, e.uncertain = 2, 2
+				return e
+			},
+		},
+		{
+			name:   "an acknowledged release",
+			tenant: ledgerTenant(with(freezeCall(), ack(10)), with(releaseCall(), reset(20), ack(30))),
+			want: func(e expectation) expectation {
+				e.exists, e.lifecycle, e.acknowledged = mustBeGone, []string{"Frozen"}, 3
+				return e
+			},
+		},
+		{
+			name:   "a release never acknowledged",
+			tenant: ledgerTenant(with(releaseCall(), reset(20))),
+			want: func(e expectation) expectation {
+				e.exists, e.uncertain = mayExist, 1
+				return e
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := expect(tc.tenant)
+			if diff := cmp.Diff(tc.want(base), got, cmp.AllowUnexported(expectation{})); diff != "" {
+				t.Errorf("expect() (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	notBought := &tenant{id: "ti-1", sku: skuSmall, expire: t0}
+	notBought.add(with(buyCall(notBought), retry(0), reset(10)))
+	if e := expect(notBought); e.exists != mayExist {
+		t.Errorf("a purchase never acknowledged: exists = %v, want mayExist", e.exists)
+	}
+}
+
+// converged is the world of one Running tenant exactly as the ledger of ledgerTenant() wants it.
+func converged(tn *tenant) *world {
+	ns := controllers.NamespaceName(tn.id)
+	labels := map[string]string{tenantryv1alpha1.LabelInstance: tn.id}
+	exp := metav1.NewTime(tn.expire)
+	ti := &tenantryv1alpha1.TenantInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: tn.id, Generation: 3},
+		Spec: tenantryv1alpha1.TenantInstanceSpec{SKU: skuSmall, Lifecycle: tenantryv1alpha1.LifecycleActive, ExpiresAt: &exp,
+			Order: tenantryv1alpha1.Order{OrderID: tn.order.OrderID, OrderLineID: tn.order.OrderLineID}},
+		Status: tenantryv1alpha1.TenantInstanceStatus{ObservedGeneration: 3, State: tenantryv1alpha1.StateRunning, Plan: plans[skuSmall].name,
+			Conditions: []metav1.Condition{{Type: tenantryv1alpha1.ConditionReady, Status: metav1.ConditionTrue, ObservedGeneration: 3}}},
+	}
+	return &world{
+		instances:    map[string]*tenantryv1alpha1.TenantInstance{tn.id: ti},
+		byOrder:      map[string]int{tn.order.OrderID + "/" + tn.order.OrderLineID: 1},
+		namespaces:   map[string]*corev1.Namespace{ns: {ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}},
+		nsByInstance: map[string]int{tn.id: 1},
+		deployments: map[string][]appsv1.Deployment{ns: {{
+			ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns, Generation: 1},
+			Spec:       appsv1.DeploymentSpec{Replicas: ptr.To[int32](1)},
+			Status:     appsv1.DeploymentStatus{ObservedGeneration: 1, ReadyReplicas: 1},
+		}}},
+		replicaSets: map[string][]appsv1.ReplicaSet{ns: {{Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](1)}}}},
+		pods:        map[string][]corev1.Pod{tn.id: {{Status: corev1.PodStatus{Phase: corev1.PodRunning}}}},
+		deadPods:    map[string]int{},
+	}
+}
+
+func TestWorldCheck(t *testing.T) {
+	tn := ledgerTenant()
+	ns := controllers.NamespaceName(tn.id)
+	for _, tc := range []struct {
+		name   string
+		tenant *tenant
+		change func(w *world)
+		want   []string // substrings of the problems, in order; none for a converged tenant
+	}{
+		{name: "converged", tenant: tn, change: func(*world) {}},
+		{name: "lost", tenant: tn, change: func(w *world) { delete(w.instances, tn.id) }, want: []string{"lost"}},
+		{
+			name: "an acknowledged freeze not reflected", tenant: ledgerTenant(with(freezeCall(), ack(10))),
+			change: func(*world) {}, want: []string{"spec.lifecycle is Active, the ledger allows [Frozen]"},
+		},
+		{name: "duplicate instance", tenant: tn, change: func(w *world) { w.byOrder[tn.order.OrderID+"/"+tn.order.OrderLineID] = 2 },
+			want: []string{"duplicate: 2 TenantInstances"}},
+		{name: "duplicate Deployment", tenant: tn, change: func(w *world) { w.deployments[ns] = append(w.deployments[ns], w.deployments[ns][0]) },
+			want: []string{"duplicate or missing Deployment"}},
+		{
+			name: "frozen in the spec, still running", tenant: ledgerTenant(with(freezeCall(), ack(10))),
+			change: func(w *world) { w.instances[tn.id].Spec.Lifecycle = tenantryv1alpha1.LifecycleFrozen },
+			want:   []string{"status.state is Running, want Frozen", "Deployment asks for 1 replicas, want 0", "1 Pods (1 Running), want 0"},
+		},
+		{name: "status of an older spec", tenant: tn, change: func(w *world) { w.instances[tn.id].Generation = 4 },
+			want: []string{"status is for generation 3"}},
+		{name: "stale Ready", tenant: tn, change: func(w *world) {
+			w.instances[tn.id].Status.Conditions[0].Status = metav1.ConditionFalse
+		}, want: []string{"not Ready: Ready=False (); its Deployment has settled: generation 1 observed"}},
+		{
+			name: "orphan namespace after an acknowledged release", tenant: ledgerTenant(with(releaseCall(), ack(10))),
+			change: func(w *world) { delete(w.instances, tn.id); w.pods = map[string][]corev1.Pod{} },
+			want:   []string{"orphan: namespace " + ns},
+		},
+		{
+			name: "released", tenant: ledgerTenant(with(releaseCall(), ack(10))),
+			change: func(w *world) {
+				delete(w.instances, tn.id)
+				delete(w.namespaces, ns)
+				w.nsByInstance, w.pods = map[string]int{}, map[string][]corev1.Pod{}
+			},
+		},
+		{
+			name: "still there after an acknowledged release", tenant: ledgerTenant(with(releaseCall(), ack(10))),
+			change: func(*world) {}, want: []string{"released (acknowledged) but the TenantInstance still exists"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := converged(tn)
+			tc.change(w)
+			got := w.check(tc.tenant, expect(tc.tenant))
+			if len(got) != len(tc.want) {
+				t.Fatalf("check() = %q, want %d problems like %q", got, len(tc.want), tc.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tc.want[i]) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestParseSample(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want sample
+		ok   bool
+	}{
+		{`leader_election_master_status{name="tenantry-operator.tenantry.io"} 1`,
+			sample{"leader_election_master_status", map[string]string{"name": "tenantry-operator.tenantry.io"}, 1}, true},
+		{`rest_client_requests_total{code="409",host="127.0.0.1:6443",method="PUT"} 17`,
+			sample{"rest_client_requests_total", map[string]string{"code": "409", "host": "127.0.0.1:6443", "method": "PUT"}, 17}, true},
+		{`tenantry_bridge_shed_calls_total 3`, sample{"tenantry_bridge_shed_calls_total", map[string]string{}, 3}, true},
+		{`x{msg="a \"quoted\", comma"} 2.5e+00`, sample{"x", map[string]string{"msg": `a "quoted", comma`}, 2.5}, true},
+		{`# HELP x something`, sample{}, false},
+		{`x{broken 1`, sample{}, false},
+	} {
+		got, ok := parseSample(tc.line)
+		if ok != tc.ok {
+			t.Errorf("parseSample(%q) ok = %t, want %t", tc.line, ok, tc.ok)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(sample{})); ok && diff != "" {
+			t.Errorf("parseSample(%q) (-want +got):\n%s", tc.line, diff)
+		}
+	}
+}

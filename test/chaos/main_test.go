@@ -1,0 +1,349 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package chaos is Tenantry's fault-injection suite: on the same local control plane as the
+// end-to-end tests (test/e2e/framework), it SIGKILLs the operator and the bridge during a burst of
+// marketplace calls, hands leadership between two operator replicas, stops the API server and
+// restarts etcd, runs a conflict storm, and upgrades the operator from an older build. A ledger of
+// every acknowledged call is compared with the cluster at the end of each scenario: any loss,
+// duplicate or orphan fails it. See README.md in this directory.
+package chaos
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/testenv"
+	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/test/e2e/framework"
+)
+
+const (
+	// clusterPrefix names this package's clusters; the test binary's pid makes the name unique
+	// and lets a later run delete the cluster of a run that died before it could.
+	clusterPrefix = "chaos-"
+
+	skuSmall   = "chaos.small" // plan chaos-small: 1 replica
+	skuLarge   = "chaos.large" // plan chaos-large: 2 replicas
+	baseDomain = "apps.chaos.example.com"
+)
+
+// plans says what each SKU runs: the plan's name and its replicas while Active.
+var plans = map[string]struct {
+	name     string
+	replicas int32
+}{
+	skuSmall: {"chaos-small", 1},
+	skuLarge: {"chaos-large", 2},
+}
+
+// Shared by the scenarios: the sizes, the cluster and its administrator's clients, the binaries,
+// the identities they run as, and the simulated Order Query API. Each scenario starts its own
+// operator and bridge processes.
+var (
+	cfg       config
+	cluster   *framework.Cluster
+	watchdog  *framework.Watchdog
+	admin     client.Client
+	clientset kubernetes.Interface
+	keys      framework.Keys
+	orders    *simulator.OrderServer
+	// components is how every operator and bridge of the suite is run (binaries, identities,
+	// keys, Order Query); LogDir is replaced per scenario.
+	components framework.ComponentOptions
+	// workDir holds the binaries, keys, kubeconfigs and (unless TENANTRY_ARTIFACTS is set) logs.
+	workDir, logDir string
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// Every test skips itself: no cluster in -short mode.
+		os.Exit(m.Run())
+	}
+	os.Exit(run(m))
+}
+
+// chaos skips a test in -short mode.
+func chaos(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fault-injection test: needs a local cluster")
+	}
+}
+
+func run(m *testing.M) (code int) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+	cfg = loadConfig()
+	start := time.Now()
+	name := clusterPrefix + strconv.Itoa(os.Getpid())
+	ctx := context.Background()
+
+	var once sync.Once
+	teardown := func() {
+		once.Do(func() {
+			if watchdog != nil {
+				if err := watchdog.Stop(); err != nil {
+					fmt.Fprintln(os.Stderr, "chaos: control-plane watchdog:", err)
+				}
+			}
+			if truthy(os.Getenv("CHAOS_KEEP")) && code != 0 {
+				fmt.Fprintf(os.Stderr, "chaos: CHAOS_KEEP is set: cluster %s is kept for inspection (hack/cluster.sh down --name %s deletes it)\n", name, name)
+				cleanWorkDir(false)
+				return
+			}
+			if err := framework.DownCluster(context.Background(), name, os.Stderr); err != nil {
+				fmt.Fprintln(os.Stderr, "chaos:", err)
+			}
+			cleanWorkDir(code == 0)
+		})
+	}
+	defer teardown()
+	// An interrupted run still deletes its cluster (the processes die with this program).
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "chaos: %v received, deleting cluster %s\n", sig, name)
+		teardown()
+		os.Exit(2)
+	}()
+
+	fmt.Fprintf(os.Stderr, "chaos: %s\n", cfg)
+	if err := setUp(ctx, name); err != nil {
+		fmt.Fprintf(os.Stderr, "chaos: setting up: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "chaos: cluster %s and chart ready in %s\n", name, time.Since(start).Round(time.Second))
+
+	code = m.Run()
+	restarts := watchdog.Restarts()
+	figuresMu.Lock()
+	figures = append(figures, figure{scenario: "(control plane)", name: "restarted after exiting",
+		value: fmt.Sprintf("kube-controller-manager %d, kube-scheduler %d, kwok-controller %d",
+			restarts[framework.KubeControllerManager], restarts[framework.KubeScheduler], restarts[framework.KwokController])})
+	figuresMu.Unlock()
+	printFigures(os.Stdout, time.Since(start))
+	return code
+}
+
+// setUp starts the cluster, installs the chart and prepares everything the scenarios need to run
+// the operator and the bridge under the chart's ServiceAccounts.
+func setUp(ctx context.Context, name string) error {
+	reapClusters(ctx)
+
+	work, err := os.MkdirTemp("", "tenantry-chaos-")
+	if err != nil {
+		return err
+	}
+	workDir = work
+	logDir = filepath.Join(work, "logs")
+	if dir := os.Getenv("TENANTRY_ARTIFACTS"); dir != "" {
+		logDir = filepath.Join(dir, "chaos")
+		_ = os.RemoveAll(logDir)
+	}
+	binDir := filepath.Join(work, "bin")
+
+	var helm string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		cluster, err = framework.UpCluster(gctx, name, cfg.clusterNodes, os.Stderr)
+		return err
+	})
+	g.Go(func() error { return framework.Build(gctx, binDir, os.Stderr, "manager", "webhookbridge") })
+	g.Go(func() (err error) {
+		helm, err = framework.Tool(gctx, "helm", os.Stderr)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// The controllers of the control plane exit when they lose their Lease (under load, or while
+	// a scenario stops the API server); they are restarted as a kubelet would restart them.
+	if watchdog, err = cluster.Watch(time.Second, framework.KubeControllerManager, framework.KubeScheduler, framework.KwokController); err != nil {
+		return err
+	}
+	// The suite's own clients list thousands of objects while the control plane is busy.
+	cluster.Config.QPS, cluster.Config.Burst = 200, 400
+	if admin, err = client.New(cluster.Config, client.Options{Scheme: testenv.Scheme()}); err != nil {
+		return err
+	}
+	if clientset, err = kubernetes.NewForConfig(cluster.Config); err != nil {
+		return err
+	}
+
+	if err := widenServiceRange(ctx); err != nil {
+		return err
+	}
+	if keys, err = framework.NewKeys(); err != nil {
+		return err
+	}
+	keysDir := filepath.Join(work, "keys")
+	if err := keys.WriteFiles(keysDir); err != nil {
+		return err
+	}
+	if err := framework.Prepare(ctx, clientset, nil, keys); err != nil {
+		return err
+	}
+	// No replicas of the chart's own Deployments: the operator and the bridge run as local
+	// processes, which is what lets the suite kill them.
+	values := framework.Values{Plans: []framework.Plan{
+		{Name: plans[skuSmall].name, Spec: planSpec(plans[skuSmall].replicas, skuSmall)},
+		{Name: plans[skuLarge].name, Spec: planSpec(plans[skuLarge].replicas, skuLarge)},
+	}}
+	if err := framework.InstallChart(ctx, helm, cluster, values, filepath.Join(work, "helm"), os.Stderr); err != nil {
+		return err
+	}
+
+	kubeconfigs := map[string]string{}
+	for _, sa := range []string{framework.ManagerServiceAccount, framework.BridgeServiceAccount} {
+		token, err := framework.ServiceAccountToken(ctx, clientset, framework.Namespace, sa, 6*time.Hour)
+		if err != nil {
+			return err
+		}
+		kubeconfigs[sa] = filepath.Join(work, sa+".kubeconfig")
+		if err := framework.WriteKubeconfig(framework.TokenConfig(cluster.Config, token), sa, kubeconfigs[sa]); err != nil {
+			return err
+		}
+	}
+
+	orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: keys.MarketplaceAK, SK: keys.MarketplaceSK, DefaultSKU: skuSmall})
+	orderSrv := httptest.NewServer(orders) // closed when the test binary exits
+	components = framework.ComponentOptions{
+		BinDir: binDir, ManagerKubeconfig: kubeconfigs[framework.ManagerServiceAccount],
+		BridgeKubeconfig: kubeconfigs[framework.BridgeServiceAccount], KeysDir: keysDir,
+		OrderAPIURL: orderSrv.URL, LogDir: logDir,
+		ManagerArgs: cfg.managerArgs(), BridgeArgs: cfg.bridgeArgs(),
+	}
+	return nil
+}
+
+// widenServiceRange gives the cluster room for the full suite's Services: every tenant has a
+// ClusterIP Service, and the local cluster's service range (a /24) runs out at about 250 of them.
+// A ServiceCIDR adds a /16 to it.
+func widenServiceRange(ctx context.Context) error {
+	cidr := &networkingv1.ServiceCIDR{
+		ObjectMeta: metav1.ObjectMeta{Name: "chaos-tenants"},
+		Spec:       networkingv1.ServiceCIDRSpec{CIDRs: []string{"10.1.0.0/16"}},
+	}
+	if _, err := clientset.NetworkingV1().ServiceCIDRs().Create(ctx, cidr, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("adding a service range: %w", err)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		got, err := clientset.NetworkingV1().ServiceCIDRs().Get(ctx, cidr.Name, metav1.GetOptions{})
+		return err == nil && meta.IsStatusConditionTrue(got.Status.Conditions, networkingv1.ServiceCIDRConditionReady), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the service range %s to be ready: %w", cidr.Spec.CIDRs[0], err)
+	}
+	return nil
+}
+
+// cleanWorkDir removes the work directory, keeping the logs of a failed run.
+func cleanWorkDir(passed bool) {
+	if workDir == "" {
+		return
+	}
+	entries, _ := os.ReadDir(workDir)
+	for _, e := range entries {
+		if passed || filepath.Join(workDir, e.Name()) != logDir {
+			_ = os.RemoveAll(filepath.Join(workDir, e.Name()))
+		}
+	}
+	if passed || logDir != filepath.Join(workDir, "logs") {
+		_ = os.Remove(workDir)
+		return
+	}
+	fmt.Fprintln(os.Stderr, "chaos: the logs of the operators and bridges are in", logDir)
+}
+
+// reapClusters deletes the clusters of earlier runs whose test binary is gone (killed by the
+// test timeout, for instance, which skips every deferred cleanup).
+func reapClusters(ctx context.Context) {
+	names, err := framework.ListClusters(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		return
+	}
+	owned := regexp.MustCompile("^" + regexp.QuoteMeta(clusterPrefix) + `(\d+)$`)
+	for _, n := range names {
+		m := owned.FindStringSubmatch(n)
+		if m == nil {
+			continue
+		}
+		if pid, _ := strconv.Atoi(m[1]); pid == os.Getpid() || framework.ProcessAlive(pid, "chaos.test") {
+			continue
+		}
+		fmt.Fprintln(os.Stderr, "chaos: deleting cluster", n, "left by an earlier run")
+		if err := framework.DownCluster(ctx, n, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "chaos:", err)
+		}
+	}
+}
+
+// planSpec is a plan whose tenants fit in a small quota and are released at once; both plans
+// run the same app, so an upgrade scales it rather than rolling it.
+func planSpec(replicas int32, sku string) tenantryv1alpha1.TenantPlanSpec {
+	return tenantryv1alpha1.TenantPlanSpec{
+		SKUs:        []string{sku},
+		DisplayName: "Chaos " + sku,
+		App: tenantryv1alpha1.AppSpec{
+			Image:         "registry.example.com/tenantry/chaos-app:1.0",
+			Port:          8080,
+			ReadinessPath: "/healthz",
+			AdminPath:     "/admin",
+			Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+			},
+		},
+		Replicas: ptr.To(replicas),
+		Quota: corev1.ResourceList{
+			corev1.ResourceRequestsCPU:    resource.MustParse("1"),
+			corev1.ResourceRequestsMemory: resource.MustParse("1Gi"),
+			corev1.ResourcePods:           resource.MustParse("10"),
+		},
+		Domain:          tenantryv1alpha1.DomainSettings{BaseDomain: baseDomain, IngressClassName: "nginx"},
+		RetentionPeriod: &metav1.Duration{},
+	}
+}

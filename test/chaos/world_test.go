@@ -1,0 +1,385 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/controllers"
+)
+
+// existence is what the ledger says about whether an instance exists at the end.
+type existence int
+
+const (
+	mustExist existence = iota
+	mustBeGone
+	// mayExist: the call that would decide it (the purchase, or the release) was never
+	// acknowledged, so either outcome is right.
+	mayExist
+)
+
+// expectation is the final state the ledger allows for one tenant. Each aspect may have several
+// allowed values when calls that were never acknowledged were sent after the newest
+// acknowledged one: they may or may not have been persisted.
+type expectation struct {
+	exists                  existence
+	lifecycle, sku, expiry  []string
+	acknowledged, uncertain int
+}
+
+// aspect groups the calls that set one part of the spec.
+var aspects = []struct {
+	name  string
+	kinds []kind
+}{
+	{"lifecycle", []kind{kindFreeze, kindUnfreeze}},
+	{"expiry", []kind{kindRenew}},
+	{"sku", []kind{kindUpgrade}},
+}
+
+// expect computes what t must end as. For every aspect the newest acknowledged call, by send
+// time, wins (docs/webhookbridge.md, Ordering); the purchase sets every aspect first.
+func expect(t *tenant) expectation {
+	calls := t.snapshot()
+	e := expectation{}
+	bought := false
+	released, releaseTried := false, false
+	for _, c := range calls {
+		c.mu.Lock()
+		switch {
+		case c.acked != nil:
+			e.acknowledged++
+		case len(c.attempts) > 0:
+			e.uncertain++
+		}
+		switch c.kind {
+		case kindBuy:
+			bought = bought || c.acked != nil
+		case kindRelease:
+			released = released || c.acked != nil
+			releaseTried = releaseTried || len(c.attempts) > 0
+		}
+		c.mu.Unlock()
+	}
+	switch {
+	case released:
+		e.exists = mustBeGone
+	case !bought || releaseTried:
+		e.exists = mayExist
+	default:
+		e.exists = mustExist
+	}
+	base := map[string]string{
+		"lifecycle": string(tenantryv1alpha1.LifecycleActive),
+		"expiry":    t.expire.Format(time.RFC3339),
+		"sku":       t.sku,
+	}
+	for _, a := range aspects {
+		latest, latestAt := base[a.name], time.Time{}
+		for _, c := range calls {
+			c.mu.Lock()
+			if slices.Contains(a.kinds, c.kind) && c.acked != nil && c.acked.sent.After(latestAt) {
+				latest, latestAt = c.value, c.acked.sent
+			}
+			c.mu.Unlock()
+		}
+		allowed := []string{latest}
+		for _, c := range calls {
+			c.mu.Lock()
+			if slices.Contains(a.kinds, c.kind) && c.acked == nil {
+				for _, at := range c.attempts {
+					if at.sent.After(latestAt) && !slices.Contains(allowed, c.value) {
+						allowed = append(allowed, c.value)
+					}
+				}
+			}
+			c.mu.Unlock()
+		}
+		switch a.name {
+		case "lifecycle":
+			e.lifecycle = allowed
+		case "expiry":
+			e.expiry = allowed
+		case "sku":
+			e.sku = allowed
+		}
+	}
+	return e
+}
+
+// world is one observation of everything the suite's tenants could have left in the cluster.
+type world struct {
+	instances  map[string]*tenantryv1alpha1.TenantInstance
+	byOrder    map[string]int
+	namespaces map[string]*corev1.Namespace
+	// byInstance counts objects labelled with each instance, by kind.
+	nsByInstance map[string]int
+	deployments  map[string][]appsv1.Deployment // by namespace
+	replicaSets  map[string][]appsv1.ReplicaSet // by namespace
+	pods         map[string][]corev1.Pod        // live Pods, by instance label
+	deadPods     map[string]int
+}
+
+func observe(ctx context.Context) (*world, error) {
+	w := &world{
+		instances: map[string]*tenantryv1alpha1.TenantInstance{}, byOrder: map[string]int{},
+		namespaces: map[string]*corev1.Namespace{}, nsByInstance: map[string]int{},
+		deployments: map[string][]appsv1.Deployment{}, replicaSets: map[string][]appsv1.ReplicaSet{},
+		pods: map[string][]corev1.Pod{}, deadPods: map[string]int{},
+	}
+	tis := &tenantryv1alpha1.TenantInstanceList{}
+	if err := admin.List(ctx, tis); err != nil {
+		return nil, fmt.Errorf("listing TenantInstances: %w", err)
+	}
+	for i := range tis.Items {
+		ti := &tis.Items[i]
+		w.instances[ti.Name] = ti
+		w.byOrder[ti.Spec.Order.OrderID+"/"+ti.Spec.Order.OrderLineID]++
+	}
+	nss := &corev1.NamespaceList{}
+	if err := admin.List(ctx, nss); err != nil {
+		return nil, fmt.Errorf("listing namespaces: %w", err)
+	}
+	for i := range nss.Items {
+		ns := &nss.Items[i]
+		w.namespaces[ns.Name] = ns
+		if id := ns.Labels[tenantryv1alpha1.LabelInstance]; id != "" {
+			w.nsByInstance[id]++
+		}
+	}
+	labelled := client.HasLabels{tenantryv1alpha1.LabelInstance}
+	deps := &appsv1.DeploymentList{}
+	if err := admin.List(ctx, deps, labelled); err != nil {
+		return nil, fmt.Errorf("listing Deployments: %w", err)
+	}
+	for _, d := range deps.Items {
+		w.deployments[d.Namespace] = append(w.deployments[d.Namespace], d)
+	}
+	rss := &appsv1.ReplicaSetList{}
+	if err := admin.List(ctx, rss, labelled); err != nil {
+		return nil, fmt.Errorf("listing ReplicaSets: %w", err)
+	}
+	for _, rs := range rss.Items {
+		w.replicaSets[rs.Namespace] = append(w.replicaSets[rs.Namespace], rs)
+	}
+	pods := &corev1.PodList{}
+	if err := admin.List(ctx, pods, labelled); err != nil {
+		return nil, fmt.Errorf("listing Pods: %w", err)
+	}
+	for _, p := range pods.Items {
+		id := p.Labels[tenantryv1alpha1.LabelInstance]
+		if p.DeletionTimestamp != nil {
+			w.deadPods[id]++
+			continue
+		}
+		w.pods[id] = append(w.pods[id], p)
+	}
+	return w, nil
+}
+
+// check lists how t differs from what e allows; nothing means t has converged.
+func (w *world) check(t *tenant, e expectation) []string {
+	var problems []string
+	add := func(format string, args ...any) {
+		problems = append(problems, t.id+": "+fmt.Sprintf(format, args...))
+	}
+	ns := controllers.NamespaceName(t.id)
+	ti := w.instances[t.id]
+	if n := w.byOrder[t.order.OrderID+"/"+t.order.OrderLineID]; n > 1 {
+		add("duplicate: %d TenantInstances for order line %s", n, t.order.OrderLineID)
+	}
+	if e.exists == mustBeGone || (e.exists == mayExist && ti == nil) {
+		if e.exists == mustBeGone && ti != nil {
+			add("released (acknowledged) but the TenantInstance still exists (deleting: %t)", ti.DeletionTimestamp != nil)
+			return problems
+		}
+		if _, ok := w.namespaces[ns]; ok {
+			add("orphan: namespace %s still exists without its TenantInstance", ns)
+		}
+		if n := w.nsByInstance[t.id]; n > 0 && w.namespaces[ns] == nil {
+			add("orphan: %d namespaces labelled with the released instance", n)
+		}
+		if n := len(w.pods[t.id]); n > 0 {
+			add("orphan: %d Pods of the released instance", n)
+		}
+		return problems
+	}
+	if ti == nil {
+		add("lost: the TenantInstance does not exist")
+		return problems
+	}
+	if ti.DeletionTimestamp != nil {
+		add("still being deleted")
+		return problems
+	}
+	lifecycle := string(ti.Spec.Lifecycle)
+	if lifecycle == "" {
+		lifecycle = string(tenantryv1alpha1.LifecycleActive)
+	}
+	if !slices.Contains(e.lifecycle, lifecycle) {
+		add("spec.lifecycle is %s, the ledger allows %v", lifecycle, e.lifecycle)
+	}
+	if !slices.Contains(e.sku, ti.Spec.SKU) {
+		add("spec.sku is %s, the ledger allows %v", ti.Spec.SKU, e.sku)
+	}
+	expiry := ""
+	if ti.Spec.ExpiresAt != nil {
+		expiry = ti.Spec.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if !slices.Contains(e.expiry, expiry) {
+		add("spec.expiresAt is %q, the ledger allows %v", expiry, e.expiry)
+	}
+	ready := meta.FindStatusCondition(ti.Status.Conditions, tenantryv1alpha1.ConditionReady)
+	switch {
+	case ti.Status.ObservedGeneration != ti.Generation:
+		add("status is for generation %d, the spec is at %d", ti.Status.ObservedGeneration, ti.Generation)
+	case ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != ti.Generation:
+		msg := "no Ready condition"
+		if ready != nil {
+			msg = fmt.Sprintf("Ready=%s (%s)", ready.Status, ready.Message)
+		}
+		if d := w.deployments[controllers.NamespaceName(t.id)]; len(d) == 1 && d[0].Status.ObservedGeneration == d[0].Generation &&
+			d[0].Status.ReadyReplicas == ptrValue(d[0].Spec.Replicas) {
+			msg += fmt.Sprintf("; its Deployment has settled: generation %d observed, %d ready replicas", d[0].Generation, d[0].Status.ReadyReplicas)
+		}
+		add("not Ready: %s", msg)
+	}
+	frozen := lifecycle == string(tenantryv1alpha1.LifecycleFrozen)
+	wantState, want := tenantryv1alpha1.StateRunning, plans[ti.Spec.SKU].replicas
+	if frozen {
+		wantState, want = tenantryv1alpha1.StateFrozen, 0
+	}
+	if ti.Status.State != wantState {
+		add("status.state is %s, want %s", ti.Status.State, wantState)
+	}
+	if plan := plans[ti.Spec.SKU].name; ti.Status.Plan != plan {
+		add("status.plan is %q, want %q", ti.Status.Plan, plan)
+	}
+	if n := w.nsByInstance[t.id]; n != 1 || w.namespaces[ns] == nil {
+		add("%d namespaces labelled with the instance (namespace %s exists: %t)", n, ns, w.namespaces[ns] != nil)
+	}
+	deps := w.deployments[ns]
+	switch {
+	case len(deps) != 1:
+		add("duplicate or missing Deployment: %d in %s", len(deps), ns)
+	case deps[0].Spec.Replicas == nil || ptrValue(deps[0].Spec.Replicas) != want:
+		add("Deployment asks for %d replicas, want %d", ptrValue(deps[0].Spec.Replicas), want)
+	}
+	active := 0
+	for _, rs := range w.replicaSets[ns] {
+		if rs.Spec.Replicas != nil && *rs.Spec.Replicas > 0 {
+			active++
+		}
+	}
+	if active > 1 {
+		add("duplicate: %d ReplicaSets with replicas", active)
+	}
+	running := 0
+	for _, p := range w.pods[t.id] {
+		if p.Status.Phase == corev1.PodRunning {
+			running++
+		}
+	}
+	if len(w.pods[t.id]) != int(want) || running != int(want) {
+		add("%d Pods (%d Running), want %d", len(w.pods[t.id]), running, want)
+	}
+	return problems
+}
+
+// converge polls the cluster until every tenant is what the ledger allows, and returns how long
+// that took; on timeout it fails the test with what is still wrong.
+func converge(ctx context.Context, t *testing.T, tenants []*tenant, timeout time.Duration) (time.Duration, bool) {
+	t.Helper()
+	start := time.Now()
+	expectations := make([]expectation, len(tenants))
+	for i, tn := range tenants {
+		expectations[i] = expect(tn)
+	}
+	var problems []string
+	var err error
+	for {
+		var w *world
+		if w, err = observe(ctx); err == nil {
+			problems = problems[:0]
+			for i, tn := range tenants {
+				problems = append(problems, w.check(tn, expectations[i])...)
+			}
+			if len(problems) == 0 {
+				return time.Since(start), true
+			}
+		}
+		if time.Since(start) > timeout || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+		}
+	}
+	if err != nil {
+		t.Errorf("observing the cluster: %v", err)
+	}
+	sort.Strings(problems)
+	shown := problems
+	if len(shown) > 25 {
+		shown = shown[:25]
+	}
+	t.Errorf("not converged %s after the faults: %d problems, first ones:\n  %s", timeout, len(problems), strings.Join(shown, "\n  "))
+	return time.Since(start), false
+}
+
+// ledgerFigures reports what the ledger holds about tenants.
+func ledgerFigures(tenants []*tenant) (acknowledged, uncertain, released int) {
+	for _, tn := range tenants {
+		e := expect(tn)
+		acknowledged += e.acknowledged
+		uncertain += e.uncertain
+		if e.exists == mustBeGone {
+			released++
+		}
+	}
+	return acknowledged, uncertain, released
+}
+
+// unexpectedAnswers lists calls answered with a code the marketplace would not resend.
+func unexpectedAnswers(tenants []*tenant) []string {
+	var out []string
+	for _, tn := range tenants {
+		for _, c := range tn.snapshot() {
+			c.mu.Lock()
+			if c.unexpected != "" {
+				out = append(out, fmt.Sprintf("%s %s: answered %s", tn.id, c.kind, c.unexpected))
+			}
+			c.mu.Unlock()
+		}
+	}
+	return out
+}
