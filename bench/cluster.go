@@ -365,10 +365,23 @@ func (e *env) saConfig(sa string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// down deletes the cluster; safe to call more than once.
+// down deletes the cluster, keeping its control plane's logs in the run's work directory; safe
+// to call more than once.
 func (h *harness) downCluster(name string) {
 	if !h.clusters[name] {
 		return
+	}
+	logs := filepath.Join(h.kwokWorkdir, "clusters", name, "logs")
+	keep := filepath.Join(h.work, name, "cluster-logs")
+	if entries, err := os.ReadDir(logs); err == nil && os.MkdirAll(keep, 0o755) == nil {
+		for _, en := range entries {
+			if en.Name() == "audit.log" {
+				continue
+			}
+			if b, err := os.ReadFile(filepath.Join(logs, en.Name())); err == nil {
+				_ = os.WriteFile(filepath.Join(keep, en.Name()), b, 0o644)
+			}
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -391,6 +404,18 @@ func (e *env) close() {
 	if e.ordersSrv != nil {
 		_ = e.ordersSrv.Close()
 	}
+}
+
+// deadControlPlane names the control-plane processes that are no longer running, so that a
+// stalled phase says why.
+func (e *env) deadControlPlane() []string {
+	var dead []string
+	for name, pid := range e.clusterPids() {
+		if _, ok := cpuSeconds(pid); !ok {
+			dead = append(dead, name)
+		}
+	}
+	return dead
 }
 
 // clusterPids are the control plane's processes, from kwokctl's pid files.

@@ -155,7 +155,7 @@ func (h *harness) transition(ctx context.Context, e *env, what string, ids []str
 	wctx, cancel := context.WithTimeout(ctx, h.readyTimeout(len(ids)))
 	defer cancel()
 	if err := comp.wait(wctx); err != nil {
-		h.logf("lifecycle: %s: %v", what, err)
+		h.logf("lifecycle: %s: %v%s", what, err, deadNote(e))
 	}
 	res.CPU = cpuSince(cpu0, e.markCPU())
 	times := comp.times()

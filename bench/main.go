@@ -63,6 +63,7 @@ type Config struct {
 	LifecyclePace float64       `json:"lifecyclePacePerSec"`
 	ScaleTenants  int           `json:"scaleTenants"`
 	IdleWindow    time.Duration `json:"idleWindow"`
+	ScaleSteps    int           `json:"scaleSteps"`
 	Replicas      int           `json:"replicas"`
 	Nodes         int           `json:"nodes"`
 	PodsPerNode   int           `json:"podsPerNode"`
@@ -103,6 +104,10 @@ var defaultClusterArgs = []string{
 	"kube-controller-manager=concurrent-namespace-syncs=20",
 	"kube-scheduler=kube-api-qps=2000",
 	"kube-scheduler=kube-api-burst=4000",
+	// One instance of each: leader election only lets a CPU-starved controller manager or
+	// scheduler lose its lease and exit (kwokctl does not restart it), which stalls a scenario.
+	"kube-controller-manager=leader-elect=false",
+	"kube-scheduler=leader-elect=false",
 }
 
 type listFlag struct{ v *[]string }
@@ -146,6 +151,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.IntVar(&c.Lifecycle, "lifecycle-tenants", 200, "Scenario 4: tenants frozen, unfrozen and released.")
 	fs.Float64Var(&c.LifecyclePace, "lifecycle-pace", 5, "Scenario 4: calls per second of each transition (what the bridge absorbs at its default --kube-api-qps).")
 	fs.IntVar(&c.ScaleTenants, "scale-tenants", 10000, "Scenario 5: tenants the operator holds.")
+	fs.IntVar(&c.ScaleSteps, "scale-steps", 10, "Scenario 5: batches the tenants arrive in; memory is measured after each.")
 	fs.DurationVar(&c.IdleWindow, "idle-window", time.Minute, "Scenario 5: how long the idle operator's writes are counted.")
 	fs.IntVar(&c.Replicas, "replicas", 1, "Replicas of every tenant's app (the plan's spec.replicas).")
 	fs.IntVar(&c.Nodes, "nodes", 6, "kwok nodes.")
@@ -176,7 +182,7 @@ func parseFlags(args []string) (Config, error) {
 	if c.Quick {
 		quick := map[string]string{
 			"tenants": "150", "helm-tenants": "20", "rates": "10,50,200,500", "rate-duration": "4s",
-			"lifecycle-tenants": "60", "scale-tenants": "300", "idle-window": "20s",
+			"lifecycle-tenants": "60", "scale-tenants": "300", "idle-window": "20s", "scale-steps": "3",
 			"profile-seconds": "10", "cold-profile-seconds": "5", "nodes": "2",
 			"ready-timeout": "4m",
 		}

@@ -210,6 +210,7 @@ type auditEvent struct {
 		Resource    string `json:"resource"`
 		Subresource string `json:"subresource"`
 		Name        string `json:"name"`
+		Namespace   string `json:"namespace"`
 		APIGroup    string `json:"apiGroup"`
 	} `json:"objectRef"`
 	ResponseStatus struct {
@@ -232,6 +233,8 @@ type WriteCounts struct {
 	Total int            `json:"total"`
 	Lease int            `json:"leaseWrites"` // leader election: Lease updates and its Events
 	Kinds map[string]int `json:"byVerbAndResource"`
+	// Events names up to ten Events written (what they are about is in their names).
+	Events []string `json:"events,omitempty"`
 }
 
 // auditWrites counts the writes user sent between two offsets of the audit log, lease writes
@@ -256,12 +259,19 @@ func (e *env) auditWrites(from, to int64, user string) (WriteCounts, error) {
 				if ev.ObjectRef.Subresource != "" {
 					key += "/" + ev.ObjectRef.Subresource
 				}
-				// Leader election: the Lease, and the Event it records when a leader is elected.
-				if ev.ObjectRef.Resource == "leases" || (ev.ObjectRef.Resource == "events" && strings.HasPrefix(ev.ObjectRef.Name, leaderLease)) {
+				if ev.ResponseStatus.Code >= 400 {
+					key += fmt.Sprintf(" (refused %d)", ev.ResponseStatus.Code)
+				}
+				// Leader election: the Lease, and the Event it records in the Lease's namespace when a
+				// leader is elected (tenant Events go to the namespace of cluster-scoped objects).
+				if ev.ObjectRef.Resource == "leases" || (ev.ObjectRef.Resource == "events" && ev.ObjectRef.Namespace == systemNamespace) {
 					wc.Lease++
 				} else {
 					wc.Total++
 					wc.Kinds[key]++
+					if ev.ObjectRef.Resource == "events" && len(wc.Events) < 10 {
+						wc.Events = append(wc.Events, ev.ObjectRef.Namespace+"/"+ev.ObjectRef.Name)
+					}
 				}
 			}
 		}

@@ -292,40 +292,48 @@ func plotLatency(path string, r *Results) (bool, error) {
 
 func plotMemory(path string, r *Results) (bool, error) {
 	s := r.Scale
-	if s == nil || s.Provision == nil || len(s.Provision.Samples) == 0 {
+	if s == nil || len(s.Steps) == 0 {
 		return false, nil
 	}
-	p := newPlot(fmt.Sprintf("Scenario 5: operator memory vs tenants (to %d)", s.Tenants), "tenants Ready", "MiB")
+	p := newPlot(fmt.Sprintf("Scenario 5: operator memory vs tenants (to %d)", s.Tenants), "tenants (all Ready, operator idle)", "MiB")
 	var rss, heap plotter.XYs
-	maxT := 0.0
-	for _, o := range s.Provision.Samples {
+	top, maxT := goalRSSMiB, 0.0
+	for _, o := range s.Steps {
 		rss = append(rss, plotter.XY{X: float64(o.Tenants), Y: o.RSSMiB})
-		heap = append(heap, plotter.XY{X: float64(o.Tenants), Y: o.HeapMiB})
-		maxT = max(maxT, float64(o.Tenants))
+		heap = append(heap, plotter.XY{X: float64(o.Tenants), Y: o.HeapInuseMiB})
+		top, maxT = max(top, o.RSSMiB), max(maxT, float64(o.Tenants))
 	}
-	if err := addLine(p, "RSS while provisioning", rss, colOperator, false, vg.Points(2)); err != nil {
-		return false, err
-	}
-	if err := addLine(p, "Go heap (alloc) while provisioning", heap, colHeap, false, vg.Points(2)); err != nil {
-		return false, err
-	}
-	if s.IdleRSSMiB > 0 {
-		if err := addPoints(p, fmt.Sprintf("idle RSS (%.0f MiB)", s.IdleRSSMiB), plotter.XYs{{X: maxT, Y: s.IdleRSSMiB}}, colOperator, draw.BoxGlyph{}); err != nil {
+	for _, l := range []struct {
+		name string
+		xy   plotter.XYs
+		c    color.Color
+	}{{"RSS", rss, colOperator}, {"Go heap in use", heap, colHeap}} {
+		if err := addLine(p, l.name, l.xy, l.c, false, vg.Points(2)); err != nil {
+			return false, err
+		}
+		if err := addPoints(p, "", l.xy, l.c, draw.CircleGlyph{}); err != nil {
 			return false, err
 		}
 	}
 	if s.ColdSettledRSSMiB > 0 {
-		if err := addPoints(p, fmt.Sprintf("RSS after cold start (%.0f MiB)", s.ColdSettledRSSMiB), plotter.XYs{{X: maxT, Y: s.ColdSettledRSSMiB}}, colP999, draw.TriangleGlyph{}); err != nil {
+		if err := addPoints(p, fmt.Sprintf("RSS after a restart (%.0f MiB)", s.ColdSettledRSSMiB), plotter.XYs{{X: maxT, Y: s.ColdSettledRSSMiB}}, colP999, draw.TriangleGlyph{}); err != nil {
 			return false, err
 		}
+		top = max(top, s.ColdSettledRSSMiB)
 	}
-	if err := addLine(p, "goal: 128 MiB RSS", plotter.XYs{{X: 0, Y: goalRSSMiB}, {X: max(maxT, 1), Y: goalRSSMiB}}, colGoal, true, vg.Points(1.5)); err != nil {
+	if err := addLine(p, "goal: 128 MiB RSS at 10,000 tenants", plotter.XYs{{X: 0, Y: goalRSSMiB}, {X: max(maxT, goalScaleTenants), Y: goalRSSMiB}}, colGoal, true, vg.Points(1.5)); err != nil {
 		return false, err
 	}
-	top := goalRSSMiB
-	for _, o := range s.Provision.Samples {
-		top = max(top, o.RSSMiB)
+	if maxT < goalScaleTenants && len(rss) >= 2 {
+		// Where the measured slope leads at the goal's size (dotted): an extrapolation, labelled so.
+		a, b := rss[0], rss[len(rss)-1]
+		slope := (b.Y - a.Y) / (b.X - a.X)
+		at := b.Y + slope*(goalScaleTenants-b.X)
+		if err := addLine(p, fmt.Sprintf("RSS extrapolated linearly: %.0f MiB at 10,000", at), plotter.XYs{b, {X: goalScaleTenants, Y: at}}, colOperator, true, vg.Points(1)); err != nil {
+			return false, err
+		}
+		top = max(top, at)
 	}
-	p.Y.Min, p.Y.Max = 0, top*1.7 // room above the lines for the legend
+	p.X.Min, p.Y.Min, p.Y.Max = 0, 0, top*1.5 // room above the lines for the legend
 	return true, saveTiles(path, []*plot.Plot{p}, 1, 16*vg.Centimeter, 11*vg.Centimeter)
 }

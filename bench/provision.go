@@ -284,7 +284,7 @@ func (h *harness) runCeiling(ctx context.Context, e *env, n, profileSecs int) (*
 	wctx, cancel := context.WithTimeout(ctx, h.readyTimeout(n))
 	defer cancel()
 	if err := avail.wait(wctx); err != nil {
-		h.logf("ceiling: not every Deployment became available: %v", err)
+		h.logf("ceiling: not every Deployment became available: %v%s", err, deadNote(e))
 	} else {
 		res.AvailableAll = true
 	}
@@ -466,7 +466,7 @@ func (h *harness) runOperator(ctx context.Context, e *env, prefix string, n int,
 	wctx, cancel := context.WithTimeout(ctx, h.readyTimeout(n))
 	defer cancel()
 	if err := ready.wait(wctx); err != nil {
-		h.logf("operator: not every tenant became Ready: %v", err)
+		h.logf("operator: not every tenant became Ready: %v%s", err, deadNote(e))
 	} else {
 		res.AllReady = true
 	}
@@ -512,4 +512,11 @@ func (h *harness) runOperator(ctx context.Context, e *env, prefix string, n int,
 	res.WritesPerTenant = ratio(float64(res.AuditWrites.Total), float64(n))
 	h.logf("operator: %d of %d tenants Ready after %.1fs (%.1f tenants/s, %.1f writes per tenant)", res.ReadyCount, n, res.ElapsedSec, res.TenantsPerSec, res.WritesPerTenant)
 	return res, nil
+}
+
+func deadNote(e *env) string {
+	if dead := e.deadControlPlane(); len(dead) > 0 {
+		return fmt.Sprintf(" (not running any more: %s; their logs are kept in %s)", strings.Join(dead, ", "), e.dir)
+	}
+	return ""
 }

@@ -318,7 +318,8 @@ func renderMarkdown(r *Results, base *baseline, plots []string, notes string) st
 	}
 	m.p("# %s", title)
 	m.p("")
-	kind := "full (`make bench`)"
+	kind := fmt.Sprintf("full mode (as `make bench`) at the sizes N = %s, %d Helm releases, %s per rate, %d lifecycle tenants, %d scale tenants",
+		strings.Trim(strings.Join(strings.Fields(fmt.Sprint(r.Config.Tenants)), ", "), "[]"), r.Config.HelmTenants, r.Config.RateDuration, r.Config.Lifecycle, r.Config.ScaleTenants)
 	if r.Config.Quick {
 		kind = "quick (`make bench-quick`): small N, short phases — a smoke run, not the goals' sizes"
 	}
@@ -547,6 +548,23 @@ func renderMarkdown(r *Results, base *baseline, plots []string, notes string) st
 			"reconciles completed with nothing queued and no worker busy.", s.Tenants, s.IdleWindowSec, s.Tenants)
 		m.p("")
 		m.table([]string{"", "measured"}, rows)
+		if len(s.Steps) > 0 {
+			rows = nil
+			for _, st := range s.Steps {
+				rows = append(rows, []string{fmt.Sprint(st.Tenants), f0(st.RSSMiB), f0(st.HeapMiB), f0(st.HeapInuseMiB)})
+			}
+			m.p("Memory as tenants arrive in batches (each batch Ready and the operator idle before the reading):")
+			m.p("")
+			m.table([]string{"tenants", "RSS MiB", "heap alloc MiB", "heap in use MiB"}, rows)
+			if k := len(s.Steps); k >= 2 && s.Steps[k-1].Tenants > s.Steps[0].Tenants {
+				a, b := s.Steps[0], s.Steps[k-1]
+				per := (b.RSSMiB - a.RSSMiB) * 1024 / float64(b.Tenants-a.Tenants)
+				perHeap := (b.HeapInuseMiB - a.HeapInuseMiB) * 1024 / float64(b.Tenants-a.Tenants)
+				m.p("Each tenant adds about %.0f KiB of RSS (%.0f KiB of heap in use); at that slope %d tenants would take about %.0f MiB of RSS.",
+					per, perHeap, goalScaleTenants, b.RSSMiB+per*float64(goalScaleTenants-b.Tenants)/1024)
+				m.p("")
+			}
+		}
 	}
 	if plotted(plots, "memory_vs_tenants.png") {
 		m.p("![memory vs tenants](memory_vs_tenants.png)")

@@ -24,8 +24,11 @@ import (
 
 // ScaleResult is scenario 5: many tenants, idle and after a restart.
 type ScaleResult struct {
-	Tenants   int             `json:"tenants"`
+	Tenants int `json:"tenants"`
+	// Provision sums the batches: tenants Ready, time spent provisioning, peak RSS.
 	Provision *OperatorResult `json:"provision"`
+	// Steps are the operator's memory after each batch was Ready and the operator idle again.
+	Steps []ScaleStep `json:"steps"`
 
 	// Idle: the operator with every tenant Ready and nothing changing.
 	IdleWindowSec    float64            `json:"idleWindowSec"`
@@ -57,17 +60,45 @@ type ScaleResult struct {
 // runScale provisions n tenants, measures the idle operator, then restarts it.
 func (h *harness) runScale(ctx context.Context, e *env, n int) (*ScaleResult, error) {
 	res := &ScaleResult{Tenants: n}
-	prov, err := h.runOperator(ctx, e, "scale", n, 0)
-	if err != nil {
-		return res, err
-	}
+	// Tenants arrive in batches, each provisioned to Ready and the operator settled before the
+	// next, so memory is measured against tenants the operator holds, not against a backlog.
+	steps := max(1, min(h.cfg.ScaleSteps, n))
+	prov := &OperatorResult{Tenants: n, RestWrites: map[string]float64{}, CPU: map[string]float64{}}
 	res.Provision = prov
-	if !prov.AllReady {
-		return res, fmt.Errorf("only %d of %d tenants became Ready", prov.ReadyCount, n)
+	done := 0
+	for k := range steps {
+		size := n*(k+1)/steps - done
+		batch, err := h.runOperator(ctx, e, fmt.Sprintf("scale%02d", k+1), size, 0)
+		if err != nil {
+			return res, err
+		}
+		done += size
+		prov.ReadyCount += batch.ReadyCount
+		prov.ElapsedSec += batch.ElapsedSec
+		prov.PeakRSSMiB = max(prov.PeakRSSMiB, batch.PeakRSSMiB)
+		prov.AuditWrites.Total += batch.AuditWrites.Total
+		for k, v := range batch.RestWrites {
+			prov.RestWrites[k] += v
+		}
+		prov.ManagerArgs = batch.ManagerArgs
+		if !batch.AllReady {
+			return res, fmt.Errorf("only %d of %d tenants of batch %d became Ready%s", batch.ReadyCount, size, k+1, deadNote(e))
+		}
+		if err := h.settle(ctx, e); err != nil {
+			return res, err
+		}
+		m, err := scrape(ctx, h.hc, e.managerMetrics)
+		if err != nil {
+			return res, err
+		}
+		step := ScaleStep{Tenants: done, RSSMiB: m.sum("process_resident_memory_bytes", nil) / (1 << 20),
+			HeapMiB: m.sum("go_memstats_heap_alloc_bytes", nil) / (1 << 20), HeapInuseMiB: m.sum("go_memstats_heap_inuse_bytes", nil) / (1 << 20)}
+		res.Steps = append(res.Steps, step)
+		h.logf("scale: %d tenants: RSS %.0f MiB, heap %.0f MiB", done, step.RSSMiB, step.HeapMiB)
 	}
-	if err := h.settle(ctx, e); err != nil {
-		return res, err
-	}
+	prov.AllReady = prov.ReadyCount == n
+	prov.TenantsPerSec = ratio(float64(prov.ReadyCount), prov.ElapsedSec)
+	prov.WritesPerTenant = ratio(float64(prov.AuditWrites.Total), float64(n))
 
 	// Idle: a fixed observation window.
 	h.logf("scale: observing the idle operator with %d tenants for %s", n, h.cfg.IdleWindow)
@@ -124,6 +155,14 @@ func (h *harness) runScale(ctx context.Context, e *env, n int) (*ScaleResult, er
 		return res, err
 	}
 	return res, nil
+}
+
+// ScaleStep is the operator's memory with a number of tenants, all Ready, the operator idle.
+type ScaleStep struct {
+	Tenants      int     `json:"tenants"`
+	RSSMiB       float64 `json:"rssMiB"`
+	HeapMiB      float64 `json:"heapAllocMiB"`
+	HeapInuseMiB float64 `json:"heapInuseMiB"`
 }
 
 // settle waits until the operator has nothing queued and no reconcile running, several scrapes
