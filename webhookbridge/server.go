@@ -51,7 +51,7 @@ const (
 	DefaultCallBudget         = 3 * time.Second
 	DefaultOrderQueryTimeout  = 2 * time.Second
 	DefaultFreezeRetryHorizon = time.Hour
-	DefaultMaxInFlight        = 64
+	DefaultMaxInFlight        = 32
 	DefaultDomainParam        = "domain"
 	DefaultQueueWait          = 250 * time.Millisecond
 )
