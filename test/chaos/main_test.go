@@ -30,7 +30,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -129,13 +128,13 @@ func run(m *testing.M) (code int) {
 			}
 			if truthy(os.Getenv("CHAOS_KEEP")) && code != 0 {
 				fmt.Fprintf(os.Stderr, "chaos: CHAOS_KEEP is set: cluster %s is kept for inspection (hack/cluster.sh down --name %s deletes it)\n", name, name)
-				cleanWorkDir(false)
+				framework.CleanWorkDir(workDir, logDir, "chaos", false)
 				return
 			}
 			if err := framework.DownCluster(context.Background(), name, os.Stderr); err != nil {
 				fmt.Fprintln(os.Stderr, "chaos:", err)
 			}
-			cleanWorkDir(code == 0)
+			framework.CleanWorkDir(workDir, logDir, "chaos", code == 0)
 		})
 	}
 	defer teardown()
@@ -170,7 +169,7 @@ func run(m *testing.M) (code int) {
 // setUp starts the cluster, installs the chart and prepares everything the scenarios need to run
 // the operator and the bridge under the chart's ServiceAccounts.
 func setUp(ctx context.Context, name string) error {
-	reapClusters(ctx)
+	framework.ReapClusters(ctx, clusterPrefix, "chaos.test", "chaos")
 
 	work, err := os.MkdirTemp("", "tenantry-chaos-")
 	if err != nil {
@@ -277,48 +276,6 @@ func widenServiceRange(ctx context.Context) error {
 		return fmt.Errorf("waiting for the service range %s to be ready: %w", cidr.Spec.CIDRs[0], err)
 	}
 	return nil
-}
-
-// cleanWorkDir removes the work directory, keeping the logs of a failed run.
-func cleanWorkDir(passed bool) {
-	if workDir == "" {
-		return
-	}
-	entries, _ := os.ReadDir(workDir)
-	for _, e := range entries {
-		if passed || filepath.Join(workDir, e.Name()) != logDir {
-			_ = os.RemoveAll(filepath.Join(workDir, e.Name()))
-		}
-	}
-	if passed || logDir != filepath.Join(workDir, "logs") {
-		_ = os.Remove(workDir)
-		return
-	}
-	fmt.Fprintln(os.Stderr, "chaos: the logs of the operators and bridges are in", logDir)
-}
-
-// reapClusters deletes the clusters of earlier runs whose test binary is gone (killed by the
-// test timeout, for instance, which skips every deferred cleanup).
-func reapClusters(ctx context.Context) {
-	names, err := framework.ListClusters(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		return
-	}
-	owned := regexp.MustCompile("^" + regexp.QuoteMeta(clusterPrefix) + `(\d+)$`)
-	for _, n := range names {
-		m := owned.FindStringSubmatch(n)
-		if m == nil {
-			continue
-		}
-		if pid, _ := strconv.Atoi(m[1]); pid == os.Getpid() || framework.ProcessAlive(pid, "chaos.test") {
-			continue
-		}
-		fmt.Fprintln(os.Stderr, "chaos: deleting cluster", n, "left by an earlier run")
-		if err := framework.DownCluster(ctx, n, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "chaos:", err)
-		}
-	}
 }
 
 // planSpec is a plan whose tenants fit in a small quota and are released at once; both plans

@@ -29,7 +29,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -120,7 +119,7 @@ func run(m *testing.M) (code int) {
 			if err := framework.DownCluster(context.Background(), name, os.Stderr); err != nil {
 				fmt.Fprintln(os.Stderr, "e2e:", err)
 			}
-			cleanWorkDir(code == 0)
+			framework.CleanWorkDir(workDir, logDir, "e2e", code == 0)
 		})
 	}
 	defer teardown()
@@ -162,7 +161,7 @@ func printLogs() {
 // setUp starts the cluster, installs the chart, and runs the operator and the bridge under the
 // chart's ServiceAccounts, talking to an in-process Order Query API.
 func setUp(ctx context.Context, name string) error {
-	reapClusters(ctx)
+	framework.ReapClusters(ctx, clusterPrefix, "e2e.test", "e2e")
 
 	work, err := os.MkdirTemp("", "tenantry-e2e-")
 	if err != nil {
@@ -249,48 +248,6 @@ func setUp(ctx context.Context, name string) error {
 	}
 	market, err = simulator.NewClient(simulator.Options{BaseURL: components.BridgeURL, AccessKey: keys.AccessKey})
 	return err
-}
-
-// cleanWorkDir removes the work directory, keeping the logs of a failed run.
-func cleanWorkDir(passed bool) {
-	if workDir == "" {
-		return
-	}
-	entries, _ := os.ReadDir(workDir)
-	for _, e := range entries {
-		if passed || filepath.Join(workDir, e.Name()) != logDir {
-			_ = os.RemoveAll(filepath.Join(workDir, e.Name()))
-		}
-	}
-	if passed || logDir != filepath.Join(workDir, "logs") {
-		_ = os.Remove(workDir)
-		return
-	}
-	fmt.Fprintln(os.Stderr, "e2e: the logs of the operator and the bridge are in", logDir)
-}
-
-// reapClusters deletes the clusters of earlier runs whose test binary is gone (killed by the
-// test timeout, for instance, which skips every deferred cleanup).
-func reapClusters(ctx context.Context) {
-	names, err := framework.ListClusters(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return
-	}
-	owned := regexp.MustCompile("^" + regexp.QuoteMeta(clusterPrefix) + `(\d+)$`)
-	for _, n := range names {
-		m := owned.FindStringSubmatch(n)
-		if m == nil {
-			continue
-		}
-		if pid, _ := strconv.Atoi(m[1]); pid == os.Getpid() || framework.ProcessAlive(pid, "e2e.test") {
-			continue
-		}
-		fmt.Fprintln(os.Stderr, "e2e: deleting cluster", n, "left by an earlier run")
-		if err := framework.DownCluster(ctx, n, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "e2e:", err)
-		}
-	}
 }
 
 // planSpec is a plan whose tenants fit in a small quota and are released at once.
