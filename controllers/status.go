@@ -62,7 +62,7 @@ func computeStatus(s *scope, reconcileErr error) {
 
 	if s.releasing {
 		st.State = tenantryv1alpha1.StateReleasing
-		msg := "Deleting the tenant namespace"
+		msg := "Stopping the app and deleting the tenant namespace"
 		reason := tenantryv1alpha1.ReasonReleasing
 		if s.retainedUntil != nil {
 			reason = tenantryv1alpha1.ReasonRetained

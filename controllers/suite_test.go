@@ -216,6 +216,17 @@ func rollOut(g Gomega, instance string) {
 }
 
 // poke changes an annotation so the operator reconciles now; tests use it after moving the fake clock.
+// podsLeft plays the Deployment controller during a scale-down: it reports the replicas still
+// running and those still terminating.
+func podsLeft(g Gomega, instance string, running, terminating int32) {
+	d := deployment(g, instance)
+	d.Status = appsv1.DeploymentStatus{
+		ObservedGeneration: d.Generation, Replicas: running, UpdatedReplicas: running,
+		TerminatingReplicas: ptr.To(terminating),
+	}
+	g.Expect(k8s.Status().Update(context.Background(), d)).To(Succeed())
+}
+
 func poke(g Gomega, name string) {
 	ti := getInstance(g, name)
 	patch := client.MergeFrom(ti.DeepCopy())
@@ -238,6 +249,14 @@ func updateInstance(t *testing.T, name string, mutate func(*tenantryv1alpha1.Ten
 
 // finalizeNamespace plays the namespace controller, which envtest does not run: once the
 // operator deleted the namespace, it empties the namespace's finalizers so the API server removes it.
+// namespaceDeleting reports whether the namespace has been deleted (it stays, terminating, in
+// envtest, which runs no namespace controller).
+func namespaceDeleting(g Gomega, name string) bool {
+	n := &corev1.Namespace{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: name}, n)).To(Succeed())
+	return n.DeletionTimestamp != nil
+}
+
 func finalizeNamespace(g Gomega, name string) {
 	ns, err := clientset.CoreV1().Namespaces().Get(context.Background(), name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {

@@ -32,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -66,6 +67,9 @@ type TenantInstanceReconciler struct {
 	MerchantKey *rsa.PrivateKey
 	// MaxConcurrentReconciles bounds parallel reconciles.
 	MaxConcurrentReconciles int
+	// ReleaseDrainTimeout bounds how long a release waits for the app's pods to stop before it
+	// deletes the namespace; zero means DefaultReleaseDrainTimeout.
+	ReleaseDrainTimeout time.Duration
 
 	applied  appliedVersions
 	statuses writtenStatuses
@@ -271,8 +275,10 @@ func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scop
 		}
 		if err := r.Create(ctx, secret, client.FieldOwner(FieldOwner)); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating admin account secret: %w", err)
-		} else if err == nil {
-			r.event(s.instance, corev1.EventTypeNormal, "AdminAccountCreated", "Create", "Created the initial admin account in Secret %s/%s", ns, AdminSecretName)
+		} else if err == nil && s.before.Status.AdminAccountSecretRef != nil {
+			// The first admin account is in the status; a new one means the old one was lost.
+			r.event(s.instance, corev1.EventTypeWarning, "AdminAccountRecreated", "Create",
+				"The admin account Secret %s/%s was deleted; created a new admin account with a new password", ns, AdminSecretName)
 		}
 	case err != nil:
 		return fmt.Errorf("reading admin account secret: %w", err)
@@ -380,7 +386,11 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 	if err == nil {
 		s.namespaceObserved = true
 		if ns.DeletionTimestamp.IsZero() {
-			if wait, err := r.retain(ctx, s); err != nil || wait > 0 {
+			drainFrom, wait, err := r.retain(ctx, s)
+			if err != nil || wait > 0 {
+				return ctrl.Result{RequeueAfter: wait}, err
+			}
+			if wait, err := r.drain(ctx, s, drainFrom); err != nil || wait > 0 {
 				return ctrl.Result{RequeueAfter: wait}, err
 			}
 			if err := r.Delete(ctx, ns, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
@@ -402,30 +412,81 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 	return ctrl.Result{}, nil
 }
 
-// retain scales a released tenant to zero and reports how long its plan keeps it before deletion.
-func (r *TenantInstanceReconciler) retain(ctx context.Context, s *scope) (time.Duration, error) {
+// retain scales a released tenant to zero and reports how long its plan keeps it before deletion,
+// and when that keeping ends (or ended): the release proper starts then.
+func (r *TenantInstanceReconciler) retain(ctx context.Context, s *scope) (time.Time, time.Duration, error) {
+	from := s.instance.DeletionTimestamp.Time
 	plans := &tenantryv1alpha1.TenantPlanList{}
 	if err := r.List(ctx, plans, client.MatchingFields{planSKUIndex: s.instance.Spec.SKU}); err != nil {
-		return 0, fmt.Errorf("listing plans for SKU %q: %w", s.instance.Spec.SKU, err)
+		return from, 0, fmt.Errorf("listing plans for SKU %q: %w", s.instance.Spec.SKU, err)
 	}
 	if len(plans.Items) != 1 || plans.Items[0].Spec.RetentionPeriod == nil {
-		return 0, nil
+		return from, 0, nil
 	}
 	until := s.instance.DeletionTimestamp.Add(plans.Items[0].Spec.RetentionPeriod.Duration)
 	if !s.now.Before(until) {
-		return 0, nil
+		return until, 0, nil
 	}
 	s.retainedUntil = &until
 	d := Desired{Instance: s.instance, Plan: &plans.Items[0], Frozen: true, SuspendedHost: r.SuspendedHost, SuspendedPort: r.SuspendedPort}
 	if err := r.apply(ctx, d.Deployment()); err != nil {
-		return 0, fmt.Errorf("scaling retained tenant to zero: %w", err)
+		return until, 0, fmt.Errorf("scaling retained tenant to zero: %w", err)
 	}
 	if ing := d.Ingress(); ing != nil {
 		if err := r.apply(ctx, ing); err != nil {
-			return 0, fmt.Errorf("pointing retained tenant at the suspended page: %w", err)
+			return until, 0, fmt.Errorf("pointing retained tenant at the suspended page: %w", err)
 		}
 	}
-	return until.Sub(s.now) + time.Second, nil
+	return until, until.Sub(s.now) + time.Second, nil
+}
+
+// DefaultReleaseDrainTimeout is how long a release waits for the app's pods to stop before it
+// deletes the namespace regardless.
+const DefaultReleaseDrainTimeout = 2 * time.Minute
+
+// drain scales the app to zero and reports how long to wait, at most, for its pods to be gone:
+// zero once they are, or once the drain timeout (counted from from) has passed.
+//
+// Deleting a namespace with running pods costs more than the pods' own shutdown: the namespace
+// controller deletes them, then comes back only after half their termination grace period (15 s
+// by default) however fast they stopped. A namespace emptied of pods first goes in one pass. The
+// Deployment's status (replicas and terminatingReplicas, written by the Deployment controller)
+// tells when no pod is left; its every change requeues the instance.
+func (r *TenantInstanceReconciler) drain(ctx context.Context, s *scope, from time.Time) (time.Duration, error) {
+	timeout := r.ReleaseDrainTimeout
+	if timeout == 0 {
+		timeout = DefaultReleaseDrainTimeout
+	}
+	left := from.Add(timeout).Sub(s.now)
+	if left <= 0 {
+		return 0, nil
+	}
+	d := &appsv1.Deployment{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: NamespaceName(s.instance.Name), Name: AppName}, d); err != nil {
+		if apierrors.IsNotFound(err) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("reading the app Deployment: %w", err)
+	}
+	if !d.DeletionTimestamp.IsZero() {
+		return 0, nil
+	}
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+		// A merge patch of the one field: the Deployment is about to go, and its cached copy
+		// holds no template to apply from.
+		if err := r.Patch(ctx, d, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":0}}`)), client.FieldOwner(FieldOwner)); err != nil {
+			if apierrors.IsNotFound(err) {
+				return 0, nil
+			}
+			return 0, fmt.Errorf("scaling the app to zero before deleting the namespace: %w", err)
+		}
+		return left, nil
+	}
+	st := d.Status
+	if st.ObservedGeneration < d.Generation || st.Replicas > 0 || (st.TerminatingReplicas != nil && *st.TerminatingReplicas > 0) {
+		return left, nil
+	}
+	return 0, nil
 }
 
 // finalizeStatus derives the status from what this reconcile observed and patches it once.

@@ -118,7 +118,7 @@ func TestSharedTenantIsProvisionedAndBecomesReady(t *testing.T) {
 		g.Expect(condition(ti, tenantryv1alpha1.ConditionReconciling)).To(BeNil())
 		expectCondition(g, "shared1", tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive)
 		expectCondition(g, "shared1", tenantryv1alpha1.ConditionExpired, metav1.ConditionFalse, tenantryv1alpha1.ReasonNoExpiry)
-		g.Expect(eventReasons(g, "shared1")).To(ContainElements("AdminAccountCreated", "Ready"))
+		g.Expect(eventReasons(g, "shared1")).To(ContainElement("Ready"))
 	}).Should(Succeed())
 
 	// The certificate is renewed at its source: the tenant's copy follows.
@@ -304,26 +304,56 @@ func TestReleaseDeletesTheNamespaceThenLetsGo(t *testing.T) {
 	ns := controllers.NamespaceName("release1")
 	g.Eventually(func(g Gomega) { deployment(g, "release1") }).Should(Succeed())
 
+	rollOut(g, "release1")
+
 	g.Expect(k8s.Delete(context.Background(), newInstance("release1", ""))).To(Succeed())
-	g.Eventually(func(g Gomega) {
-		n := &corev1.Namespace{}
-		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, n)).To(Succeed())
-		g.Expect(n.DeletionTimestamp).NotTo(BeNil())
-	}).Should(Succeed())
-	// The finalizer holds the instance while the namespace still exists. The status says
-	// Releasing once the reconcile that deleted the namespace has written it.
+	// First the app is scaled to zero, and the namespace stays while its pods stop: running,
+	// then terminating.
+	g.Eventually(func(g Gomega) { g.Expect(*deployment(g, "release1").Spec.Replicas).To(BeZero()) }).Should(Succeed())
+	for _, left := range []struct{ running, terminating int32 }{{2, 0}, {0, 1}} {
+		podsLeft(g, "release1", left.running, left.terminating)
+		g.Consistently(func(g Gomega) { g.Expect(namespaceDeleting(g, ns)).To(BeFalse()) }, time.Second).Should(Succeed())
+	}
+	// The finalizer holds the instance while the namespace still exists.
 	releasing := func(g Gomega) {
 		ti := getInstance(g, "release1")
 		g.Expect(ti.Finalizers).To(ContainElement(tenantryv1alpha1.Finalizer))
 		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateReleasing))
 	}
 	g.Eventually(releasing).Should(Succeed())
+
+	// No pod left: the namespace goes.
+	podsLeft(g, "release1", 0, 0)
+	g.Eventually(func(g Gomega) { g.Expect(namespaceDeleting(g, ns)).To(BeTrue()) }).Should(Succeed())
 	g.Consistently(releasing, time.Second).Should(Succeed())
 
 	g.Eventually(func(g Gomega) { finalizeNamespace(g, ns) }).Should(Succeed())
 	g.Eventually(func() bool {
 		err := k8s.Get(context.Background(), client.ObjectKey{Name: "release1"}, &tenantryv1alpha1.TenantInstance{})
 		return apierrors.IsNotFound(err)
+	}).Should(BeTrue())
+}
+
+func TestReleaseDeletesTheNamespaceAfterTheDrainTimeout(t *testing.T) {
+	g := NewWithT(t)
+	fakeClock.SetTime(time.Now())
+	create(t, newPlan("stuck-plan", "SKU-STUCK"), newInstance("stuck1", "SKU-STUCK"))
+	ns := controllers.NamespaceName("stuck1")
+	g.Eventually(func(g Gomega) { deployment(g, "stuck1") }).Should(Succeed())
+
+	g.Expect(k8s.Delete(context.Background(), newInstance("stuck1", ""))).To(Succeed())
+	g.Eventually(func(g Gomega) { g.Expect(*deployment(g, "stuck1").Spec.Replicas).To(BeZero()) }).Should(Succeed())
+	// A pod that never stops (its node is gone, say).
+	podsLeft(g, "stuck1", 0, 1)
+	g.Consistently(func(g Gomega) { g.Expect(namespaceDeleting(g, ns)).To(BeFalse()) }, time.Second).Should(Succeed())
+
+	deleted := getInstance(g, "stuck1").DeletionTimestamp.Time
+	fakeClock.SetTime(deleted.Add(controllers.DefaultReleaseDrainTimeout + time.Second))
+	poke(g, "stuck1")
+	g.Eventually(func(g Gomega) { g.Expect(namespaceDeleting(g, ns)).To(BeTrue()) }).Should(Succeed())
+	g.Eventually(func(g Gomega) { finalizeNamespace(g, ns) }).Should(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKey{Name: "stuck1"}, &tenantryv1alpha1.TenantInstance{}))
 	}).Should(BeTrue())
 }
 
@@ -390,6 +420,19 @@ func TestDriftIsRepaired(t *testing.T) {
 			g.Expect(now.GetUID()).NotTo(Equal(old.GetUID()))
 		}).Should(Succeed(), "%T was not recreated", o)
 	}
+
+	// A deleted admin account cannot be put back (its password is kept nowhere else): a new one
+	// is made, and a warning says so. The first one made no Event; the status names it.
+	g.Eventually(func(g Gomega) {
+		g.Expect(getInstance(g, "drift1").Status.AdminAccountSecretRef).NotTo(BeNil())
+	}).Should(Succeed())
+	g.Expect(eventReasons(g, "drift1")).NotTo(ContainElement("AdminAccountRecreated"))
+	admin := secret(g, ns, controllers.AdminSecretName)
+	g.Expect(k8s.Delete(ctx, admin)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(secret(g, ns, controllers.AdminSecretName).UID).NotTo(Equal(admin.UID))
+		g.Expect(eventReasons(g, "drift1")).To(ContainElement("AdminAccountRecreated"))
+	}).Should(Succeed())
 
 	// A label the operator owns is restored; a label someone else adds is left alone.
 	n := &corev1.Namespace{}

@@ -45,7 +45,7 @@ func main() {
 		leaderElectNamespace, pprofAddr                        string
 		suspendedPort, concurrency, qps, burst                 int
 		leaderElect                                            bool
-		leaseDuration, renewDeadline, retryPeriod              time.Duration
+		leaseDuration, renewDeadline, retryPeriod, drain       time.Duration
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
@@ -61,6 +61,7 @@ func main() {
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "TenantInstances reconciled in parallel.")
 	flag.IntVar(&qps, "kube-api-qps", 50, "Sustained requests per second to the API server.")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the API server.")
+	flag.DurationVar(&drain, "release-drain-timeout", controllers.DefaultReleaseDrainTimeout, "How long a release waits for the app's pods to stop before it deletes the tenant namespace regardless.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -72,7 +73,7 @@ func main() {
 		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect, leaderElectNamespace: leaderElectNamespace, pprofAddr: pprofAddr,
 		leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod,
 		suspendedHost: suspendedHost, suspendedPort: int32(suspendedPort), merchantKeyFile: merchantKeyFile,
-		concurrency: concurrency, qps: float32(qps), burst: burst,
+		concurrency: concurrency, qps: float32(qps), burst: burst, drainTimeout: drain,
 	}); err != nil {
 		log.Error(err, "Operator failed")
 		os.Exit(1)
@@ -80,13 +81,13 @@ func main() {
 }
 
 type config struct {
-	metricsAddr, probeAddr, suspendedHost, merchantKeyFile string
-	leaderElectNamespace, pprofAddr                        string
-	leaderElect                                            bool
-	leaseDuration, renewDeadline, retryPeriod              time.Duration
-	suspendedPort                                          int32
-	concurrency, burst                                     int
-	qps                                                    float32
+	metricsAddr, probeAddr, suspendedHost, merchantKeyFile  string
+	leaderElectNamespace, pprofAddr                         string
+	leaderElect                                             bool
+	leaseDuration, renewDeadline, retryPeriod, drainTimeout time.Duration
+	suspendedPort                                           int32
+	concurrency, burst                                      int
+	qps                                                     float32
 }
 
 func run(log interface{ Info(string, ...any) }, c config) error {
@@ -135,6 +136,7 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		SuspendedPort:           c.suspendedPort,
 		MerchantKey:             merchantKey,
 		MaxConcurrentReconciles: c.concurrency,
+		ReleaseDrainTimeout:     c.drainTimeout,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the TenantInstance controller: %w", err)
 	}
