@@ -54,7 +54,7 @@ func tenantNames(prefix string, n int) []string {
 func benchInstance(name string) *tenantryv1alpha1.TenantInstance {
 	exp := metav1.NewTime(time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Second))
 	return &tenantryv1alpha1.TenantInstance{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Finalizers: []string{tenantryv1alpha1.Finalizer}},
 		Spec: tenantryv1alpha1.TenantInstanceSpec{
 			SKU: planSKU, ProductID: "00301-000000-0--0", ExpiresAt: &exp,
 			Order: tenantryv1alpha1.Order{

@@ -119,7 +119,7 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 	answer := protocol.NewResponse(protocol.CodeSuccess)
 	answer.InstanceID = name
 
-	existing, err := s.getInstance(ctx, name)
+	existing, err := s.readInstance(ctx, name)
 	switch {
 	case err == nil:
 		if existing.Spec.Order.OrderID != p.OrderID || existing.Spec.Order.OrderLineID != lineID {
@@ -233,6 +233,8 @@ func buildInstance(name, orderID, lineID string, e entitlement, sent time.Time) 
 		ObjectMeta: metav1.ObjectMeta{
 			Name:   name,
 			Labels: map[string]string{LabelOrderID: orderLabelValue(orderID)},
+			// The operator's finalizer, so that it need not add it with a write of its own.
+			Finalizers: []string{tenantryv1alpha1.Finalizer},
 		},
 		Spec: tenantryv1alpha1.TenantInstanceSpec{
 			SKU:       e.sku,
@@ -598,7 +600,7 @@ func (s *Server) handleRelease(ctx context.Context, c *call, p *protocol.Release
 		return success(), nil
 	case err != nil:
 		return protocol.Response{}, err
-	case c.testFlag || ti.DeletionTimestamp != nil:
+	case c.testFlag:
 		return success(), nil
 	}
 	if err := s.client.Delete(ctx, ti); err != nil {

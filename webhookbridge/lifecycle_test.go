@@ -27,6 +27,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -327,15 +328,31 @@ func TestReleaseInstance(t *testing.T) {
 	id, _ := buy(t, skuSmall)
 	c := market(t)
 
+	// The bridge created the instance with the operator's finalizer, which holds it while the
+	// operator tears the tenant down (no operator runs here).
+	g.Expect(getInstance(g, id).Finalizers).To(ConsistOf(tenantryv1alpha1.Finalizer))
 	a, err := c.Release(ctx, id)
 	expectCode(g, a, err, protocol.CodeSuccess)
-	err = k8s.Get(ctx, client.ObjectKey{Name: id}, &tenantryv1alpha1.TenantInstance{})
-	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "no operator runs here, so no finalizer holds it: %v", err)
+	ti := getInstance(g, id)
+	g.Expect(ti.DeletionTimestamp).NotTo(BeNil())
 	g.Expect(events.reasons(id)).To(ContainElement(webhookbridge.ReasonMarketplaceRelease))
+
+	// Released is gone for the marketplace, even while the object stays.
+	a, err = c.Query(ctx, id)
+	expectCode(g, a, err, protocol.CodeInstanceNotFound)
+	a, err = c.Freeze(ctx, id)
+	expectCode(g, a, err, protocol.CodeInstanceNotFound)
+	g.Expect(getInstance(g, id).Spec).To(Equal(ti.Spec), "nothing written to a released instance")
 
 	// Released again, or never existed: the goal state holds.
 	a, err = c.Release(ctx, id)
 	expectCode(g, a, err, protocol.CodeSuccess)
 	a, err = c.Release(ctx, "ti-00000000000000000000")
+	expectCode(g, a, err, protocol.CodeSuccess)
+
+	// The operator lets go once the tenant is torn down; a release after that still succeeds.
+	g.Expect(k8s.Patch(ctx, ti, client.RawPatch(types.JSONPatchType, []byte(`[{"op":"remove","path":"/metadata/finalizers"}]`)))).To(Succeed())
+	g.Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: id}, &tenantryv1alpha1.TenantInstance{}))).To(BeTrue())
+	a, err = c.Release(ctx, id)
 	expectCode(g, a, err, protocol.CodeSuccess)
 }

@@ -42,9 +42,21 @@ const (
 	conflictBackoffMax = 200 * time.Millisecond
 )
 
-// getInstance reads a TenantInstance; an id that cannot be a name, or no such object, is
-// errInstanceNotFound.
+// getInstance reads a live TenantInstance; an id that cannot be a name, no such object, or one
+// being deleted is errInstanceNotFound. A released instance is gone for the marketplace from the
+// release on, though its object stays while the operator tears the tenant down: refresh, status,
+// upgrade, check, query and the kit syncs answer 000003 for it, as they will once it is gone.
 func (s *Server) getInstance(ctx context.Context, id string) (*tenantryv1alpha1.TenantInstance, error) {
+	ti, err := s.readInstance(ctx, id)
+	if err == nil && ti.DeletionTimestamp != nil {
+		return nil, errInstanceNotFound
+	}
+	return ti, err
+}
+
+// readInstance reads a TenantInstance, being deleted or not; an id that cannot be a name, or no
+// such object, is errInstanceNotFound.
+func (s *Server) readInstance(ctx context.Context, id string) (*tenantryv1alpha1.TenantInstance, error) {
 	if !validInstanceName(id) {
 		return nil, errInstanceNotFound
 	}
