@@ -482,7 +482,11 @@ func (e *env) startManager(ctx context.Context) error {
 	}
 	args = append(args, h.cfg.ManagerArgs...)
 	e.managerArgs = args
-	p, err := startProcess("the operator", h.managerBin, args, envWith(e.kubeconfigs[managerSA]), filepath.Join(e.dir, "manager.log"))
+	var env []string
+	if h.cfg.ManagerMemLimit != "" {
+		env = append(env, "GOMEMLIMIT="+h.cfg.ManagerMemLimit)
+	}
+	p, err := startProcess("the operator", h.managerBin, args, envWith(e.kubeconfigs[managerSA], env...), filepath.Join(e.dir, "manager.log"))
 	if err != nil {
 		return err
 	}

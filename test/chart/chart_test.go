@@ -375,6 +375,16 @@ func TestDefaults(t *testing.T) {
 		if tc.d.Spec.Replicas == nil || *tc.d.Spec.Replicas != tc.replicas {
 			t.Errorf("%s replicas = %v, want %d", tc.d.Name, tc.d.Spec.Replicas, tc.replicas)
 		}
+		// The Go runtime's soft memory limit is the container's memory limit.
+		wantEnv := []corev1.EnvVar{{Name: "GOMEMLIMIT", ValueFrom: &corev1.EnvVarSource{
+			ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: tc.container, Resource: "limits.memory"},
+		}}}
+		if diff := cmp.Diff(wantEnv, c.Env); diff != "" {
+			t.Errorf("%s env (-want +got):\n%s", tc.d.Name, diff)
+		}
+		if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
+			t.Errorf("%s has no memory limit for GOMEMLIMIT to follow", tc.d.Name)
+		}
 		for k, v := range tc.d.Spec.Selector.MatchLabels {
 			if tc.d.Spec.Template.Labels[k] != v {
 				t.Errorf("%s selector %s=%s does not match its Pod template", tc.d.Name, k, v)
