@@ -37,6 +37,11 @@ generate: ## Generate deepcopy code from the API types.
 fmt: ## gofmt the tree.
 	gofmt -s -w $$(git ls-files '*.go')
 
+.PHONY: tidy
+tidy: ## go mod tidy the operator's module and the benchmark's.
+	go mod tidy
+	cd bench && go mod tidy
+
 .PHONY: vet
 vet: ## go vet.
 	go vet ./...
@@ -50,7 +55,7 @@ helm-lint: ## helm lint --strict the chart with each of its ci/*-values.yaml.
 	@for f in charts/tenantry/ci/*-values.yaml; do echo "helm lint --strict -f $$f"; $(HELM) lint --strict charts/tenantry -f "$$f"; done
 
 .PHONY: verify
-verify: generate manifests fmt vet lint ## Regenerate everything, vet and lint; fail if the tree changed.
+verify: generate manifests tidy fmt vet lint ## Regenerate everything, tidy, vet and lint; fail if the tree changed.
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "verify: generated or formatted files are out of date:"; git status --porcelain; git --no-pager diff --stat; exit 1; fi
 
