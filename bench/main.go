@@ -161,7 +161,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", 0, "How long a phase waits for its tenants (0: 5m + 300ms per tenant).")
 	fs.IntVar(&c.ManagerQPS, "manager-qps", 50, "The operator's --kube-api-qps (its default is 50).")
 	fs.IntVar(&c.ManagerBurst, "manager-burst", 100, "The operator's --kube-api-burst (its default is 100).")
-	fs.IntVar(&c.ManagerConcurrency, "manager-concurrency", 4, "The operator's --max-concurrent-reconciles (its default is 4).")
+	fs.IntVar(&c.ManagerConcurrency, "manager-concurrency", 8, "The operator's --max-concurrent-reconciles (its default is 8).")
 	fs.StringVar(&c.ManagerMemLimit, "manager-gomemlimit", "256MiB", "The operator's GOMEMLIMIT, as the chart sets it from the container's memory limit (its default is 256Mi); empty: none.")
 	fs.Var(listFlag{&c.ManagerArgs}, "manager-arg", "Extra operator flag (repeatable).")
 	fs.Var(listFlag{&c.BridgeArgs}, "bridge-arg", "Extra bridge flag (repeatable), e.g. --bridge-arg=--kube-api-qps=200.")

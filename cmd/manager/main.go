@@ -58,7 +58,7 @@ func main() {
 	flag.StringVar(&suspendedHost, "suspended-page-host", "", "DNS name of the bridge's suspended-page Service; frozen tenants' Ingresses point there. Empty keeps them on the scaled-down app.")
 	flag.IntVar(&suspendedPort, "suspended-page-port", 8082, "Port of the suspended-page Service.")
 	flag.StringVar(&merchantKeyFile, "merchant-private-key-file", "", "PEM RSA private key that decrypts the 联营 application client secrets.")
-	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "TenantInstances reconciled in parallel.")
+	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8, "TenantInstances reconciled in parallel.")
 	flag.IntVar(&qps, "kube-api-qps", 50, "Sustained requests per second to the API server.")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the API server.")
 	flag.DurationVar(&drain, "release-drain-timeout", controllers.DefaultReleaseDrainTimeout, "How long a release waits for the app's pods to stop before it deletes the tenant namespace regardless.")
