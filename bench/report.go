@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -337,7 +338,7 @@ func renderMarkdown(r *Results, base *baseline, plots []string, notes string) st
 		"ServiceAccounts with the operator's rights. None is exempt from API Priority and Fairness. Operator flags: "+
 		"`--kube-api-qps=%d --kube-api-burst=%d --max-concurrent-reconciles=%d%s`, GOMEMLIMIT `%s`; bridge extra flags: `%s`.",
 		r.Config.ManagerQPS, r.Config.ManagerBurst, r.Config.ManagerConcurrency, prefixSpace(strings.Join(r.Config.ManagerArgs, " ")),
-		orNone(r.Config.ManagerMemLimit), orNone(strings.Join(r.Config.BridgeArgs, " ")))
+		cmp.Or(r.Config.ManagerMemLimit, "none"), orNone(strings.Join(r.Config.BridgeArgs, " ")))
 	m.p("")
 	if len(r.Errors) > 0 {
 		m.p("**Problems during the run:**")
