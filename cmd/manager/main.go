@@ -36,6 +36,7 @@ import (
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/internal/logcap"
+	"github.com/tenantry/tenantry/internal/ratelimit"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
@@ -59,8 +60,8 @@ func main() {
 	flag.IntVar(&suspendedPort, "suspended-page-port", 8082, "Port of the suspended-page Service.")
 	flag.StringVar(&merchantKeyFile, "merchant-private-key-file", "", "PEM RSA private key that decrypts the 联营 application client secrets.")
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8, "TenantInstances reconciled in parallel.")
-	flag.IntVar(&qps, "kube-api-qps", 50, "Sustained requests per second to the API server.")
-	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the API server.")
+	flag.IntVar(&qps, "kube-api-qps", 200, "Sustained requests per second to the API server, all kinds and Events together; 0 turns client-side limiting off.")
+	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of requests to the API server.")
 	flag.DurationVar(&drain, "release-drain-timeout", controllers.DefaultReleaseDrainTimeout, "How long a release waits for the app's pods to stop before it deletes the tenant namespace regardless.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
@@ -107,7 +108,7 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 	}
 
 	restConfig := ctrl.GetConfigOrDie()
-	restConfig.QPS, restConfig.Burst = c.qps, c.burst
+	ratelimit.Share(restConfig, c.qps, c.burst)
 	restConfig.UserAgent = "tenantry-operator"
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                        scheme,

@@ -47,6 +47,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/logcap"
+	"github.com/tenantry/tenantry/internal/ratelimit"
 	"github.com/tenantry/tenantry/webhookbridge"
 	"github.com/tenantry/tenantry/webhookbridge/orderquery"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
@@ -95,8 +96,8 @@ func main() {
 	flag.DurationVar(&c.writeTimeout, "write-timeout", webhookbridge.DefaultWriteTimeout, "HTTP server WriteTimeout.")
 	flag.DurationVar(&c.idleTimeout, "idle-timeout", webhookbridge.DefaultIdleTimeout, "HTTP server IdleTimeout.")
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", webhookbridge.DefaultMaxHeaderBytes, "HTTP server MaxHeaderBytes.")
-	flag.Float64Var(&c.qps, "kube-api-qps", 150, "Sustained requests per second to the API server; a purchase costs about three (read, create, Event), so allow about 3x the peak call rate.")
-	flag.IntVar(&c.burst, "kube-api-burst", 300, "Burst of requests to the API server.")
+	flag.Float64Var(&c.qps, "kube-api-qps", 225, "Sustained requests per second to the API server, all kinds and Events together; a purchase costs three (read, create, Event), so allow 3x the peak call rate. 0 turns client-side limiting off.")
+	flag.IntVar(&c.burst, "kube-api-burst", 450, "Burst of requests to the API server.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -148,7 +149,7 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	restConfig.QPS, restConfig.Burst = float32(c.qps), c.burst
+	ratelimit.Share(restConfig, float32(c.qps), c.burst)
 	restConfig.UserAgent = "tenantry-webhookbridge"
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
