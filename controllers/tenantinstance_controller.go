@@ -448,8 +448,8 @@ const DefaultReleaseDrainTimeout = 2 * time.Minute
 // zero once they are, or once the drain timeout (counted from from) has passed.
 //
 // Deleting a namespace with running pods costs more than the pods' own shutdown: the namespace
-// controller deletes them, then comes back only after half their termination grace period (15 s
-// by default) however fast they stopped. A namespace emptied of pods first goes in one pass. The
+// controller deletes them, then comes back only after half their termination grace period plus
+// a second (16 s for the default 30 s) however fast they stopped. A namespace emptied of pods first goes in one pass. The
 // Deployment's status (replicas and terminatingReplicas, written by the Deployment controller)
 // tells when no pod is left; its every change requeues the instance.
 func (r *TenantInstanceReconciler) drain(ctx context.Context, s *scope, from time.Time) (time.Duration, error) {
