@@ -22,30 +22,43 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"maps"
+	"strconv"
 	"sync"
+	"unique"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
-// appliedKey names one object the operator applies.
+// appliedKey names one object the operator applies within its tenant: appliedVersions keys its
+// entries by tenant namespace first. Its strings are interned: thousands of tenants share them.
 type appliedKey struct {
-	gvk             schema.GroupVersionKind
-	namespace, name string
+	kind, name string
 }
 
 // appliedState is what the operator remembers of an object right after its last apply (or when
 // it first found the object in sync): its resourceVersion and, for the kinds whose status other
-// controllers write, the fingerprint of everything but its status (see fingerprint).
+// controllers write, the fingerprint of everything but its status (see fingerprintOf). It is kept
+// compact, as there are about ten per tenant.
 type appliedState struct {
-	resourceVersion string
-	fingerprint     string
+	// resourceVersion is 0 when the API server's was not a number, which makes every comparison
+	// fail, and so the object is applied.
+	resourceVersion uint64
+	fingerprint     [12]byte
+}
+
+// newAppliedState records rv and the hex fingerprint fp ("" for none).
+func newAppliedState(rv, fp string) appliedState {
+	st := appliedState{}
+	st.resourceVersion, _ = strconv.ParseUint(rv, 10, 64)
+	if b, err := hex.DecodeString(fp); err == nil && len(b) == len(st.fingerprint) {
+		copy(st.fingerprint[:], b)
+	}
+	return st
 }
 
 // appliedVersions remembers, per object, its appliedState. It is what lets a reconcile that
@@ -58,30 +71,32 @@ type appliedVersions struct {
 	byTenant map[string]map[appliedKey]appliedState
 }
 
-func (k appliedKey) tenant() string {
-	if k.namespace == "" {
-		return k.name
+// appliedKeyOf returns the tenant namespace an object is remembered under and its key there.
+func appliedKeyOf(gvk schema.GroupVersionKind, namespace, name string) (string, appliedKey) {
+	k := appliedKey{kind: unique.Make(gvk.GroupKind().String()).Value(), name: unique.Make(name).Value()}
+	if namespace == "" {
+		return k.name, k
 	}
-	return k.namespace
+	return unique.Make(namespace).Value(), k
 }
 
-func (a *appliedVersions) get(k appliedKey) (appliedState, bool) {
+func (a *appliedVersions) get(tenant string, k appliedKey) (appliedState, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	rv, ok := a.byTenant[k.tenant()][k]
-	return rv, ok
+	st, ok := a.byTenant[tenant][k]
+	return st, ok
 }
 
-func (a *appliedVersions) set(k appliedKey, st appliedState) {
+func (a *appliedVersions) set(tenant string, k appliedKey, st appliedState) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.byTenant == nil {
 		a.byTenant = map[string]map[appliedKey]appliedState{}
 	}
-	m := a.byTenant[k.tenant()]
+	m := a.byTenant[tenant]
 	if m == nil {
-		m = map[appliedKey]appliedState{}
-		a.byTenant[k.tenant()] = m
+		m = make(map[appliedKey]appliedState, 10)
+		a.byTenant[tenant] = m
 	}
 	m[k] = st
 }
@@ -125,31 +140,32 @@ func (r *TenantInstanceReconciler) apply(ctx context.Context, ac runtime.ApplyCo
 	annotations[tenantryv1alpha1.AnnotationAppliedHash] = hash
 	u.SetAnnotations(annotations)
 
-	key := appliedKey{gvk: u.GroupVersionKind(), namespace: u.GetNamespace(), name: u.GetName()}
-	if r.holds(ctx, key, hash, u) {
+	gvk := u.GroupVersionKind()
+	tenant, key := appliedKeyOf(gvk, u.GetNamespace(), u.GetName())
+	if r.holds(ctx, gvk, u.GetNamespace(), tenant, key, hash) {
 		return nil
 	}
 	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return err
 	}
-	st := appliedState{resourceVersion: u.GetResourceVersion()}
-	if statusWrittenByOthers(key.gvk) {
+	fp := ""
+	if statusWrittenByOthers(gvk) {
 		// The object as the API server returned it, slimmed as the cache will hold it.
-		if o, err := r.Scheme.New(key.gvk); err == nil {
+		if o, err := r.Scheme.New(gvk); err == nil {
 			if obj, ok := o.(client.Object); ok && runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj) == nil {
 				if _, err := slim(obj); err == nil {
-					st.fingerprint = fingerprint(obj, u)
+					fp = obj.GetAnnotations()[annotationCachedFingerprint]
 				}
 			}
 		}
 	}
-	r.applied.set(key, st)
+	r.applied.set(tenant, key, newAppliedState(u.GetResourceVersion(), fp))
 	return nil
 }
 
 // holds reports whether the cached object already is what an apply with this hash would make it.
-func (r *TenantInstanceReconciler) holds(ctx context.Context, key appliedKey, hash string, desired *unstructured.Unstructured) bool {
-	o, err := r.Scheme.New(key.gvk)
+func (r *TenantInstanceReconciler) holds(ctx context.Context, gvk schema.GroupVersionKind, namespace, tenant string, key appliedKey, hash string) bool {
+	o, err := r.Scheme.New(gvk)
 	if err != nil {
 		return false
 	}
@@ -157,31 +173,30 @@ func (r *TenantInstanceReconciler) holds(ctx context.Context, key appliedKey, ha
 	if !ok {
 		return false
 	}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: key.namespace, Name: key.name}, obj); err != nil {
+	if err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: key.name}, obj); err != nil {
 		return false
 	}
 	if obj.GetAnnotations()[tenantryv1alpha1.AnnotationAppliedHash] != hash || !obj.GetDeletionTimestamp().IsZero() {
 		return false
 	}
-	seen := appliedState{resourceVersion: obj.GetResourceVersion()}
-	if statusWrittenByOthers(key.gvk) {
-		seen.fingerprint = fingerprint(obj, desired)
+	fp := ""
+	if statusWrittenByOthers(gvk) {
+		fp = obj.GetAnnotations()[annotationCachedFingerprint]
 	}
-	last, ok := r.applied.get(key)
-	if !ok {
-		r.applied.set(key, seen)
-		return true
-	}
-	cmp, err := resourceversion.CompareResourceVersion(seen.resourceVersion, last.resourceVersion)
+	seen := newAppliedState(obj.GetResourceVersion(), fp)
+	last, ok := r.applied.get(tenant, key)
 	switch {
-	case err != nil:
-		return false
-	case cmp <= 0:
+	case !ok:
+		r.applied.set(tenant, key, seen)
 		return true
-	case last.fingerprint != "" && seen.fingerprint == last.fingerprint:
+	case seen.resourceVersion == 0 || last.resourceVersion == 0:
+		return false
+	case seen.resourceVersion <= last.resourceVersion:
+		return true
+	case fp != "" && seen.fingerprint == last.fingerprint:
 		// Only the status moved (the Deployment controller reporting a rollout, the quota
 		// controller counting usage): remember the newer version and send nothing.
-		r.applied.set(key, seen)
+		r.applied.set(tenant, key, seen)
 		return true
 	}
 	return false
@@ -189,8 +204,8 @@ func (r *TenantInstanceReconciler) holds(ctx context.Context, key appliedKey, ha
 
 // statusWrittenByOthers lists the kinds the operator applies whose status (or metadata) other
 // controllers write after every apply: the Deployment controller, the quota controller, an
-// Ingress controller. Their cached copies carry the hash of the spec they had (see slim), which
-// is what tells such a write from an edit of what the operator applied.
+// Ingress controller. Their cached copies carry the fingerprint of what they held besides their
+// status (see slim), which is what tells such a write from an edit of what the operator applied.
 func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 	switch gvk.GroupKind() {
 	case schema.GroupKind{Group: "apps", Kind: "Deployment"},
@@ -199,47 +214,4 @@ func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 		return true
 	}
 	return false
-}
-
-// fingerprint hashes what of a cached (slimmed) object an apply of desired sets: its spec (by
-// the hash slim kept of it), owner references, and the labels and annotations desired names —
-// not its status, resourceVersion, generation (a Deployment's rises with any annotation change)
-// or metadata others add, such as the Deployment controller's revision annotation, which an apply
-// would leave alone anyway. Two versions with the same fingerprint need no apply between them. An
-// object that cannot be encoded has an empty fingerprint, which matches nothing.
-func fingerprint(obj client.Object, desired *unstructured.Unstructured) string {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return ""
-	}
-	delete(m, "status")
-	want := maps.Clone(desired.GetAnnotations())
-	if want == nil {
-		want = map[string]string{}
-	}
-	want[annotationCachedSpecHash] = ""
-	m["metadata"] = map[string]any{
-		"ownerReferences": obj.GetOwnerReferences(),
-		"labels":          pick(obj.GetLabels(), desired.GetLabels()),
-		"annotations":     pick(obj.GetAnnotations(), want),
-	}
-	data, err := json.Marshal(m)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:12])
-}
-
-// pick returns the entries of have under the keys of want, absent ones included as absent.
-func pick(have, want map[string]string) map[string]*string {
-	out := make(map[string]*string, len(want))
-	for k := range want {
-		if v, ok := have[k]; ok {
-			out[k] = &v
-		} else {
-			out[k] = nil
-		}
-	}
-	return out
 }

@@ -20,10 +20,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"unique"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -59,9 +62,15 @@ func CacheOptions() cache.Options {
 	}
 }
 
-// slim is the cache transform: it drops managedFields and the last-applied annotation from every
-// object, and from the children the operator owns everything it never reads. Cached children must
-// never be written back; the operator only applies, creates and deletes them.
+// slim is the cache transform. It drops managedFields and the last-applied annotation from every
+// object. The children the operator owns it cuts down to what the operator reads, because with
+// ten of them per tenant they are most of its memory: name, namespace, resourceVersion,
+// generation, deletion timestamp, the controller reference (which maps an event to its tenant),
+// the applied-hash annotation, and, per kind, the Deployment's replicas and replica counts, the
+// Namespace's phase and a Secret's role label. Labels, other annotations and owner references,
+// UIDs, finalizers, specs and conditions are gone. Of a Deployment, ResourceQuota or Ingress it
+// first records the fingerprint of what it drops (see fingerprintOf). Cached children must never
+// be written back; the operator only applies, creates, patches and deletes them.
 func slim(in any) (any, error) {
 	obj, ok := in.(client.Object)
 	if !ok {
@@ -74,50 +83,128 @@ func slim(in any) (any, error) {
 			obj.SetAnnotations(a)
 		}
 	}
+	var role string
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		keepSpecHash(o, o.Spec)
+		keepFingerprint(o, o.Spec)
 		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}
-	case *corev1.Secret:
-		if o.Labels[tenantryv1alpha1.LabelSecretRole] != tenantryv1alpha1.SecretRoleSharedTLS {
-			o.Data, o.StringData = nil, nil
+		o.Status = appsv1.DeploymentStatus{
+			ObservedGeneration:  o.Status.ObservedGeneration,
+			Replicas:            o.Status.Replicas,
+			UpdatedReplicas:     o.Status.UpdatedReplicas,
+			ReadyReplicas:       o.Status.ReadyReplicas,
+			AvailableReplicas:   o.Status.AvailableReplicas,
+			TerminatingReplicas: o.Status.TerminatingReplicas,
 		}
+	case *corev1.Secret:
+		role = o.Labels[tenantryv1alpha1.LabelSecretRole]
+		if role == tenantryv1alpha1.SecretRoleSharedTLS {
+			return o, nil // a plan's TLS source, which the operator copies: kept whole
+		}
+		o.Data, o.StringData = nil, nil
 	case *corev1.ConfigMap:
 		o.Data, o.BinaryData = nil, nil
 	case *corev1.Namespace:
-		o.Spec = corev1.NamespaceSpec{}
+		o.Spec, o.Status = corev1.NamespaceSpec{}, corev1.NamespaceStatus{Phase: o.Status.Phase}
 	case *corev1.Service:
 		o.Spec, o.Status = corev1.ServiceSpec{}, corev1.ServiceStatus{}
 	case *corev1.ResourceQuota:
-		keepSpecHash(o, o.Spec)
+		keepFingerprint(o, o.Spec)
 		o.Spec, o.Status = corev1.ResourceQuotaSpec{}, corev1.ResourceQuotaStatus{}
 	case *corev1.LimitRange:
 		o.Spec = corev1.LimitRangeSpec{}
 	case *networkingv1.NetworkPolicy:
 		o.Spec = networkingv1.NetworkPolicySpec{}
 	case *networkingv1.Ingress:
-		keepSpecHash(o, o.Spec)
+		keepFingerprint(o, o.Spec)
 		o.Spec, o.Status = networkingv1.IngressSpec{}, networkingv1.IngressStatus{}
+	default:
+		return obj, nil // the operator's own resources: TenantInstances, plans, directories
 	}
+	slimMeta(obj, role)
 	return obj, nil
 }
 
-// annotationCachedSpecHash is set on cached Deployments, ResourceQuotas and Ingresses only, never
-// on the API server: the hash of the spec slim dropped, so that apply can tell an edit of the spec
-// from a status write without keeping the spec in memory.
-const annotationCachedSpecHash = "tenantry.io/cached-spec-hash"
-
-// keepSpecHash records the hash of spec in obj's annotationCachedSpecHash.
-func keepSpecHash(obj client.Object, spec any) {
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return // cannot happen for API types, which always encode
+// slimMeta cuts a child's metadata down to what the operator reads (see slim). role is a Secret's
+// LabelSecretRole, kept for the shared TLS watch's predicate.
+func slimMeta(obj client.Object, role string) {
+	obj.SetName(unique.Make(obj.GetName()).Value())
+	obj.SetNamespace(unique.Make(obj.GetNamespace()).Value())
+	obj.SetUID("")
+	obj.SetGenerateName("")
+	obj.SetFinalizers(nil)
+	obj.SetLabels(nil)
+	if role != "" {
+		obj.SetLabels(map[string]string{tenantryv1alpha1.LabelSecretRole: unique.Make(role).Value()})
 	}
-	sum := sha256.Sum256(data)
+	var kept map[string]string
+	for _, k := range []string{tenantryv1alpha1.AnnotationAppliedHash, annotationCachedFingerprint} {
+		if v, ok := obj.GetAnnotations()[k]; ok {
+			if kept == nil {
+				kept = make(map[string]string, 2)
+			}
+			kept[k] = v
+		}
+	}
+	obj.SetAnnotations(kept)
+	var owners []metav1.OwnerReference
+	if ref := metav1.GetControllerOfNoCopy(obj); ref != nil {
+		owners = []metav1.OwnerReference{{
+			APIVersion: unique.Make(ref.APIVersion).Value(),
+			Kind:       unique.Make(ref.Kind).Value(),
+			Name:       unique.Make(ref.Name).Value(),
+			Controller: &isController,
+		}}
+	}
+	obj.SetOwnerReferences(owners)
+}
+
+// isController is the one Controller field every cached controller reference points to.
+var isController = true
+
+// annotationCachedFingerprint is set on cached Deployments, ResourceQuotas and Ingresses only,
+// never on the API server: the fingerprint of what slim dropped, so that apply can tell an edit
+// from a status write without keeping the object in memory.
+const annotationCachedFingerprint = "tenantry.io/cached-fingerprint"
+
+// annotationRevision is the Deployment controller's own annotation, which it raises on every
+// rollout; it is not part of the fingerprint.
+const annotationRevision = "deployment.kubernetes.io/revision"
+
+// keepFingerprint records in obj's annotationCachedFingerprint the fingerprint of obj with spec:
+// see fingerprintOf.
+func keepFingerprint(obj client.Object, spec any) {
+	fp := fingerprintOf(obj, spec)
 	a := obj.GetAnnotations()
 	if a == nil {
 		a = map[string]string{}
 	}
-	a[annotationCachedSpecHash] = hex.EncodeToString(sum[:12])
+	a[annotationCachedFingerprint] = fp
 	obj.SetAnnotations(a)
+}
+
+// fingerprintOf hashes what of an object an apply sets, besides its name: its spec, owner
+// references, labels and annotations — not its status, resourceVersion, generation (a
+// Deployment's rises with any annotation change) or the Deployment controller's revision
+// annotation. Two versions with the same fingerprint need no apply between them; a version whose
+// fingerprint differs from the one the last apply returned was written by someone else, and the
+// next reconcile applies again. Metadata that others add changes the fingerprint too: it costs one
+// apply, which leaves that metadata alone. An object that cannot be encoded has an empty
+// fingerprint, which matches nothing.
+func fingerprintOf(obj client.Object, spec any) string {
+	annotations := maps.Clone(obj.GetAnnotations())
+	delete(annotations, annotationRevision)
+	delete(annotations, annotationCachedFingerprint)
+	delete(annotations, corev1.LastAppliedConfigAnnotation)
+	data, err := json.Marshal(struct {
+		Spec        any                     `json:"spec"`
+		Owners      []metav1.OwnerReference `json:"ownerReferences"`
+		Labels      map[string]string       `json:"labels"`
+		Annotations map[string]string       `json:"annotations"`
+	}{spec, obj.GetOwnerReferences(), obj.GetLabels(), annotations})
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:12])
 }

@@ -17,18 +17,18 @@ limitations under the License.
 package controllers
 
 import (
+	"maps"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 )
 
 func TestFingerprint(t *testing.T) {
-	desired := &unstructured.Unstructured{}
-	desired.SetLabels(map[string]string{"tenantry.io/instance": "t1"})
-	desired.SetAnnotations(map[string]string{"tenantry.io/applied-hash": "h"})
 	base := func() *corev1.ResourceQuota {
 		return &corev1.ResourceQuota{
 			ObjectMeta: metav1.ObjectMeta{
@@ -45,7 +45,7 @@ func TestFingerprint(t *testing.T) {
 		if _, err := slim(c); err != nil {
 			t.Fatal(err)
 		}
-		return fingerprint(c, desired)
+		return c.Annotations[annotationCachedFingerprint]
 	}
 	want := fp(base())
 	if want == "" {
@@ -56,11 +56,10 @@ func TestFingerprint(t *testing.T) {
 		"a status": func(q *corev1.ResourceQuota) {
 			q.Status.Used = corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("1")}
 		},
-		"an annotation of someone else": func(q *corev1.ResourceQuota) {
+		"the Deployment controller's revision annotation": func(q *corev1.ResourceQuota) {
 			q.Annotations["deployment.kubernetes.io/revision"] = "2"
 		},
-		"a label of someone else": func(q *corev1.ResourceQuota) { q.Labels["team"] = "x" },
-		"a new generation":        func(q *corev1.ResourceQuota) { q.Generation = 2 },
+		"a new generation": func(q *corev1.ResourceQuota) { q.Generation = 2 },
 	}
 	for name, mutate := range same {
 		q := base()
@@ -74,6 +73,8 @@ func TestFingerprint(t *testing.T) {
 		"an applied label value": func(q *corev1.ResourceQuota) { q.Labels["tenantry.io/instance"] = "t2" },
 		"an applied label gone":  func(q *corev1.ResourceQuota) { delete(q.Labels, "tenantry.io/instance") },
 		"an applied annotation":  func(q *corev1.ResourceQuota) { q.Annotations["tenantry.io/applied-hash"] = "other" },
+		// Metadata someone else adds costs one apply, which leaves it alone.
+		"a label of someone else": func(q *corev1.ResourceQuota) { q.Labels["team"] = "x" },
 		"the owner references": func(q *corev1.ResourceQuota) {
 			q.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "X", Name: "x", UID: "u"}}
 		},
@@ -84,5 +85,96 @@ func TestFingerprint(t *testing.T) {
 		if got := fp(q); got == want {
 			t.Errorf("%s did not change the fingerprint", name)
 		}
+	}
+}
+
+func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
+	now := metav1.Now()
+	replicas := int32(2)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "app", Namespace: "tenant-t1", ResourceVersion: "42", Generation: 3, UID: "u1",
+			DeletionTimestamp: &now, Finalizers: []string{"x"},
+			Labels:      map[string]string{"tenantry.io/instance": "t1"},
+			Annotations: map[string]string{"tenantry.io/applied-hash": "h", "deployment.kubernetes.io/revision": "4"},
+			OwnerReferences: []metav1.OwnerReference{
+				{APIVersion: "v1", Kind: "ConfigMap", Name: "other", UID: "u2"},
+				{APIVersion: "tenantry.io/v1alpha1", Kind: "TenantInstance", Name: "t1", UID: "u3", Controller: ptr.To(true)},
+			},
+		},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "app", Image: "app:1"}},
+		}}},
+		Status: appsv1.DeploymentStatus{
+			ObservedGeneration: 3, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 1, AvailableReplicas: 1,
+			TerminatingReplicas: ptr.To(int32(1)),
+			Conditions:          []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Message: "long"}},
+		},
+	}
+	if _, err := slim(d); err != nil {
+		t.Fatal(err)
+	}
+	want := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "app", Namespace: "tenant-t1", ResourceVersion: "42", Generation: 3, DeletionTimestamp: &now,
+			Annotations: map[string]string{
+				"tenantry.io/applied-hash":  "h",
+				annotationCachedFingerprint: d.Annotations[annotationCachedFingerprint],
+			},
+			OwnerReferences: []metav1.OwnerReference{
+				{APIVersion: "tenantry.io/v1alpha1", Kind: "TenantInstance", Name: "t1", Controller: ptr.To(true)},
+			},
+		},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas},
+		Status: appsv1.DeploymentStatus{
+			ObservedGeneration: 3, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 1, AvailableReplicas: 1,
+			TerminatingReplicas: ptr.To(int32(1)),
+		},
+	}
+	if d.Annotations[annotationCachedFingerprint] == "" {
+		t.Error("no fingerprint kept")
+	}
+	if !equality.Semantic.DeepEqual(d, want) {
+		t.Errorf("slimmed Deployment:\n got %+v\nwant %+v", d, want)
+	}
+
+	secret := func(role string) *corev1.Secret {
+		return &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", Labels: map[string]string{
+				"tenantry.io/secret-role": role, "tenantry.io/instance": "t1",
+			}},
+			Data: map[string][]byte{"k": []byte("v")},
+		}
+	}
+	tls := secret("shared-tls-source")
+	if _, err := slim(tls); err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(tls, secret("shared-tls-source")) {
+		t.Errorf("a shared TLS source was slimmed: %+v", tls)
+	}
+	admin := secret("admin")
+	if _, err := slim(admin); err != nil {
+		t.Fatal(err)
+	}
+	if admin.Data != nil || !maps.Equal(admin.Labels, map[string]string{"tenantry.io/secret-role": "admin"}) {
+		t.Errorf("slimmed admin Secret keeps data or labels it should not: %+v", admin)
+	}
+
+	ns := &corev1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{Name: "tenant-t1", Labels: map[string]string{"a": "b"}},
+		Spec:       corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{"kubernetes"}},
+		Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating, Conditions: []corev1.NamespaceCondition{
+			{Type: corev1.NamespaceDeletionContentFailure},
+		}},
+	}
+	if _, err := slim(ns); err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(ns, &corev1.Namespace{
+		ObjectMeta: metav1.ObjectMeta{Name: "tenant-t1"},
+		Status:     corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating},
+	}) {
+		t.Errorf("slimmed Namespace: %+v", ns)
 	}
 }
