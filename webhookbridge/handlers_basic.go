@@ -106,7 +106,8 @@ type entitlement struct {
 // says what was bought; if it fails the call is answered 000005 and nothing is persisted — no
 // half-specified tenant ever exists, and the marketplace resends for about three hours. The SKU
 // must be served by exactly one TenantPlan (see requirePlan). Concurrent resends race on the
-// API server's unique names: the losers get AlreadyExists and answer success too.
+// API server's unique names: the losers get AlreadyExists and answer success too. With an
+// instance cache (Options.Instances), a name it does not hold skips the first read.
 func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.NewInstance) (protocol.Response, error) {
 	lineID := p.OrderLineID
 	if lineID == "" {
@@ -119,16 +120,17 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 	answer := protocol.NewResponse(protocol.CodeSuccess)
 	answer.InstanceID = name
 
-	existing, err := s.readInstance(ctx, name)
-	switch {
-	case err == nil:
-		if existing.Spec.Order.OrderID != p.OrderID || existing.Spec.Order.OrderLineID != lineID {
-			return protocol.Response{}, fail(protocol.CodeInternalError, "instance-name-collision",
-				"TenantInstance %q belongs to another order line", name)
+	if !s.certainlyAbsent(ctx, name) {
+		existing, err := s.readInstance(ctx, name)
+		switch {
+		case err == nil:
+			if err := sameOrderLine(existing, p.OrderID, lineID); err != nil {
+				return protocol.Response{}, err
+			}
+			return answer, nil
+		case !errors.Is(err, errInstanceNotFound):
+			return protocol.Response{}, err
 		}
-		return answer, nil
-	case !errors.Is(err, errInstanceNotFound):
-		return protocol.Response{}, err
 	}
 
 	ent, err := s.entitlement(ctx, p)
@@ -147,7 +149,18 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 	err = s.client.Create(ctx, ti, opts...)
 	switch {
 	case apierrors.IsAlreadyExists(err):
-		// A concurrent resend created it first; the name proves it is the same order line.
+		// A concurrent resend created it first, or the instance cache had not seen it yet.
+		existing, err := s.readInstance(ctx, name)
+		switch {
+		case errors.Is(err, errInstanceNotFound):
+			// Gone again already: it existed, and answered for this name, as before.
+			return answer, nil
+		case err != nil:
+			return protocol.Response{}, err
+		}
+		if err := sameOrderLine(existing, p.OrderID, lineID); err != nil {
+			return protocol.Response{}, err
+		}
 		return answer, nil
 	case err != nil:
 		return protocol.Response{}, fmt.Errorf("creating TenantInstance %q: %w", name, err)
@@ -158,6 +171,26 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 			p.OrderID, lineID, ent.sku, plan.Name)
 	}
 	return answer, nil
+}
+
+// certainlyAbsent reports whether the instance cache (Options.Instances) holds no TenantInstance
+// of this name. Anything else — no cache, the name cached, the cache failing — is "maybe", and
+// the caller reads the API server.
+func (s *Server) certainlyAbsent(ctx context.Context, name string) bool {
+	if s.instances == nil || !validInstanceName(name) {
+		return false
+	}
+	return apierrors.IsNotFound(s.instances.Get(ctx, client.ObjectKey{Name: name}, instanceNames()))
+}
+
+// sameOrderLine fails when an existing instance of an order line's name belongs to another order
+// line: the names are hashes, and a collision must not answer for the wrong tenant.
+func sameOrderLine(existing *tenantryv1alpha1.TenantInstance, orderID, lineID string) error {
+	if existing.Spec.Order.OrderID != orderID || existing.Spec.Order.OrderLineID != lineID {
+		return fail(protocol.CodeInternalError, "instance-name-collision",
+			"TenantInstance %q belongs to another order line", existing.Name)
+	}
+	return nil
 }
 
 // entitlement learns what was bought: from Order Query for V2 calls, or from the call itself

@@ -27,6 +27,7 @@ import (
 	"github.com/go-logr/logr/funcr"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -46,18 +47,7 @@ func TestPlansFromCache(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
-	plans, err := cache.New(k8sConfig, cache.Options{
-		Scheme: testenv.Scheme(),
-		ByObject: map[client.Object]cache.ByObject{
-			&tenantryv1alpha1.TenantPlan{}: {Transform: cache.TransformStripManagedFields()},
-		},
-		ReaderFailOnMissingInformer: true,
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	_, err = plans.GetInformer(ctx, &tenantryv1alpha1.TenantPlan{})
-	g.Expect(err).NotTo(HaveOccurred())
-	go func() { _ = plans.Start(ctx) }()
-	g.Expect(plans.WaitForCacheSync(ctx)).To(BeTrue())
+	plans := startedCache(t)
 
 	direct, err := client.NewWithWatch(k8sConfig, client.Options{Scheme: testenv.Scheme()})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -105,6 +95,112 @@ func TestPlansFromCache(t *testing.T) {
 	expectCode(g, a, err, protocol.CodeInternalError)
 	g.Expect(audit.reasons("newInstance")).To(Equal([]string{"", "", "unknown_sku"}))
 	g.Expect(snapshot(g)).To(Equal(before))
+}
+
+// startedCache is the bridge's watch cache (webhookbridge.NewCache), started and synced.
+func startedCache(t *testing.T) cache.Cache {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := t.Context()
+	c, err := webhookbridge.NewCache(ctx, k8sConfig, testenv.Scheme(), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	go func() { _ = c.Start(ctx) }()
+	g.Expect(c.WaitForCacheSync(ctx)).To(BeTrue())
+	return c
+}
+
+// TestInstanceNamesFromCache gives the bridge its watch cache as Options.Instances and counts
+// the TenantInstance reads and creates its direct client sends. A new purchase is one Create and
+// no read; a resend, once the cache holds the name, is one read and nothing written. When the
+// cache has not seen an instance yet, the Create's AlreadyExists leads to the same answers as a
+// read would have: success for the same order line, and an error, with nothing changed, for an
+// instance of that name that belongs to another order line.
+func TestInstanceNamesFromCache(t *testing.T) {
+	integration(t)
+	g := NewWithT(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	names := startedCache(t)
+
+	direct, err := client.NewWithWatch(k8sConfig, client.Options{Scheme: testenv.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	var mu sync.Mutex
+	var gets, creates int
+	counting := interceptor.NewClient(direct, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
+				mu.Lock()
+				gets++
+				mu.Unlock()
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			if _, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
+				mu.Lock()
+				creates++
+				mu.Unlock()
+			}
+			return c.Create(ctx, obj, opts...)
+		},
+	})
+	requests := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		g, c := gets, creates
+		gets, creates = 0, 0
+		return g, c
+	}
+	c := marketFor(t, newBridge(t, func(o *webhookbridge.Options) { o.Client, o.Instances = counting, names }))
+
+	o := newOrder(skuSmall)
+	a, err := c.Buy(ctx, o.OrderID, o.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeSuccess)
+	g.Expect(getInstance(g, a.InstanceID).Spec.Order.OrderID).To(Equal(o.OrderID))
+	reads, writes := requests()
+	g.Expect([]int{reads, writes}).To(Equal([]int{0, 1}), "TenantInstance reads and creates of a new purchase")
+
+	g.Eventually(func() error {
+		return names.Get(ctx, client.ObjectKey{Name: a.InstanceID}, &metav1.PartialObjectMetadata{
+			TypeMeta: metav1.TypeMeta{APIVersion: tenantryv1alpha1.GroupVersion.String(), Kind: "TenantInstance"},
+		})
+	}).Should(Succeed())
+	before := snapshot(g)
+	a, err = c.Buy(ctx, o.OrderID, o.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeSuccess)
+	reads, writes = requests()
+	g.Expect([]int{reads, writes}).To(Equal([]int{1, 0}), "TenantInstance reads and creates of a resend")
+	g.Expect(snapshot(g)).To(Equal(before))
+
+	// A cache that has not seen the instance yet.
+	stale := marketFor(t, newBridge(t, func(o *webhookbridge.Options) { o.Client, o.Instances = counting, neverCached{} }))
+	a, err = stale.Buy(ctx, o.OrderID, o.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeSuccess)
+	reads, writes = requests()
+	g.Expect([]int{reads, writes}).To(Equal([]int{1, 1}), "TenantInstance reads and creates of a resend the cache missed")
+	g.Expect(snapshot(g)).To(Equal(before))
+
+	// An instance of the new order line's name, made for another order line.
+	other := newOrder(skuSmall)
+	squatter := getInstance(g, a.InstanceID).DeepCopy()
+	squatter.ObjectMeta = metav1.ObjectMeta{Name: webhookbridge.InstanceName(other.OrderID, other.OrderLine[0].OrderLineID)}
+	g.Expect(k8s.Create(ctx, squatter)).To(Succeed())
+	t.Cleanup(func() { _ = client.IgnoreNotFound(k8s.Delete(context.Background(), squatter)) })
+	before = snapshot(g)
+	a, err = stale.Buy(ctx, other.OrderID, other.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeInternalError)
+	g.Expect(snapshot(g)).To(Equal(before))
+}
+
+// neverCached is an instance cache that holds no name.
+type neverCached struct{}
+
+func (neverCached) Get(_ context.Context, key client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
+	return apierrors.NewNotFound(tenantryv1alpha1.GroupVersion.WithResource("tenantinstances").GroupResource(), key.Name)
+}
+
+func (neverCached) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return errors.New("not a list")
 }
 
 // auditLines keeps the bridge's audit lines ("Marketplace call", "Marketplace call failed").

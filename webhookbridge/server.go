@@ -73,6 +73,12 @@ type Options struct {
 	// check. Plans change rarely, and a plan the cache has not seen yet only delays a purchase or
 	// upgrade: it is answered 000005 and resent. TenantInstances are always read via Client.
 	Plans client.Reader
+	// Instances, when set, is a watch cache of TenantInstance names (metadata only). It is asked
+	// one question: is a new purchase's instance certainly absent? A name it does not hold is
+	// created without reading it first, so a purchase costs one request; the Create settles any
+	// doubt, because an instance the cache had not seen yet fails with AlreadyExists and is then
+	// read live. Every answer still rests on what is persisted. nil: every purchase reads first.
+	Instances client.Reader
 	// Verifier checks signatures, timestamps and nonces; its Keys and KitKeys carry the current
 	// key first and, during a rotation, the previous one.
 	Verifier *protocol.Verifier
@@ -122,6 +128,7 @@ type Options struct {
 type Server struct {
 	client            client.Client
 	plans             client.Reader
+	instances         client.Reader
 	verifier          *protocol.Verifier
 	accessKey         string
 	orders            OrderQuerier
@@ -157,7 +164,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("webhook bridge: %w", err)
 	}
 	s := &Server{
-		client: o.Client, plans: o.Plans, verifier: o.Verifier, accessKey: o.AccessKey, orders: o.Orders,
+		client: o.Client, plans: o.Plans, instances: o.Instances, verifier: o.Verifier, accessKey: o.AccessKey, orders: o.Orders,
 		merchantKey: o.MerchantKey, recorder: o.Recorder, clock: o.Clock,
 		maxBody: o.MaxBodyBytes, budget: o.CallBudget, orderQueryTimeout: o.OrderQueryTimeout,
 		freezeHorizon: o.FreezeRetryHorizon, log: o.Logger,

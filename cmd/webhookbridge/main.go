@@ -36,11 +36,9 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -166,32 +164,31 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	broadcaster.StartRecordingToSink(ctx.Done())
 	defer broadcaster.Shutdown()
 
-	// TenantPlans are read from a watch cache, saving a LIST per purchase; TenantInstances stay
-	// uncached (k8s), since idempotency and ordering depend on reading what is persisted. The
-	// cache runs until in-flight calls have drained, and readiness waits for its first sync.
-	plans, err := newPlanCache(restConfig, scheme, k8s)
+	// TenantPlans are read from a watch cache, saving a LIST per purchase. Of TenantInstances the
+	// cache holds names only, so that a new purchase skips the read before its Create; every
+	// other read of an instance goes to the API server (k8s), since idempotency and ordering
+	// depend on what is persisted. The cache runs until in-flight calls have drained, and
+	// readiness waits for its first sync.
+	watch, err := webhookbridge.NewCache(ctx, restConfig, scheme, k8s.RESTMapper())
 	if err != nil {
 		return err
-	}
-	if _, err := plans.GetInformer(ctx, &tenantryv1alpha1.TenantPlan{}); err != nil {
-		return fmt.Errorf("setting up the TenantPlan informer: %w", err)
 	}
 	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
 	cacheDone := make(chan struct{})
 	var cacheErr error
 	go func() {
 		defer close(cacheDone)
-		cacheErr = plans.Start(cacheCtx)
+		cacheErr = watch.Start(cacheCtx)
 	}()
 	defer func() {
 		stopCache()
 		<-cacheDone
 	}()
-	var plansSynced atomic.Bool
+	var cacheSynced atomic.Bool
 	go func() {
-		if plans.WaitForCacheSync(cacheCtx) {
-			plansSynced.Store(true)
-			log.Info("TenantPlan cache synced")
+		if watch.WaitForCacheSync(cacheCtx) {
+			cacheSynced.Store(true)
+			log.Info("TenantPlan and TenantInstance name cache synced")
 		}
 	}()
 
@@ -200,7 +197,7 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		Nonces: protocol.NewNonceCache(2*c.window, 0, nil),
 	}
 	server, err := webhookbridge.New(webhookbridge.Options{
-		Client: k8s, Plans: plans, Verifier: verifier, AccessKey: keys[0], MerchantKey: merchantKey,
+		Client: k8s, Plans: watch, Instances: watch, Verifier: verifier, AccessKey: keys[0], MerchantKey: merchantKey,
 		Orders: &orderquery.Client{
 			Endpoint: c.orderAPIURL, AK: ak, SK: sk, Observe: webhookbridge.ObserveOrderQuery,
 			HTTP: &http.Client{Timeout: c.orderQueryTimeout, Transport: &http.Transport{
@@ -227,8 +224,8 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
-		if !plansSynced.Load() {
-			http.Error(w, "TenantPlan cache not synced yet", http.StatusServiceUnavailable)
+		if !cacheSynced.Load() {
+			http.Error(w, "TenantPlan and TenantInstance name cache not synced yet", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok"))
@@ -273,23 +270,6 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		}
 	}
 	return runErr
-}
-
-// newPlanCache builds the cache planFor reads TenantPlans from. Its only informer is TenantPlan
-// (reading any other kind through it fails instead of starting a watch), without managedFields.
-func newPlanCache(cfg *rest.Config, scheme *runtime.Scheme, k8s client.Client) (cache.Cache, error) {
-	c, err := cache.New(cfg, cache.Options{
-		Scheme: scheme,
-		Mapper: k8s.RESTMapper(),
-		ByObject: map[client.Object]cache.ByObject{
-			&tenantryv1alpha1.TenantPlan{}: {Transform: cache.TransformStripManagedFields()},
-		},
-		ReaderFailOnMissingInformer: true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating the TenantPlan cache: %w", err)
-	}
-	return c, nil
 }
 
 type namedServer struct {
