@@ -38,15 +38,13 @@ import (
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
-// TestPlansFromCache gives the bridge a started TenantPlan cache as Options.Plans, and a direct
+// TestPlansFromCache gives the bridge its watch cache as Options.Plans, and a direct
 // client that refuses to list TenantPlans, so every plan it resolves comes from the cache: plans
 // added or deleted are served, or not, once the cache has seen the change.
 func TestPlansFromCache(t *testing.T) {
 	integration(t)
 	g := NewWithT(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-
+	ctx := t.Context()
 	plans := startedCache(t)
 
 	direct, err := client.NewWithWatch(k8sConfig, client.Options{Scheme: testenv.Scheme()})
@@ -118,8 +116,7 @@ func startedCache(t *testing.T) cache.Cache {
 func TestInstanceNamesFromCache(t *testing.T) {
 	integration(t)
 	g := NewWithT(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
+	ctx := t.Context()
 	names := startedCache(t)
 
 	direct, err := client.NewWithWatch(k8sConfig, client.Options{Scheme: testenv.Scheme()})
