@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -25,7 +26,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -176,5 +180,19 @@ func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
 		Status:     corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating},
 	}) {
 		t.Errorf("slimmed Namespace: %+v", ns)
+	}
+}
+
+func TestChildInformersKeepNoIndex(t *testing.T) {
+	byNamespace := toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}
+	for _, o := range childKinds() {
+		inf := newInformer(&toolscache.ListWatch{}, o, 0, byNamespace)
+		if got := inf.GetIndexer().GetIndexers(); len(got) != 0 {
+			t.Errorf("the %T informer keeps indexes %v", o, slices.Collect(maps.Keys(got)))
+		}
+	}
+	inf := newInformer(&toolscache.ListWatch{}, &tenantryv1alpha1.TenantInstance{}, 0, byNamespace)
+	if _, ok := inf.GetIndexer().GetIndexers()[toolscache.NamespaceIndex]; !ok {
+		t.Error("the TenantInstance informer lost its namespace index")
 	}
 }
