@@ -71,7 +71,8 @@ type Options struct {
 	// Plans is where TenantPlans are read; nil reads them from the API server on every call.
 	// An informer-backed cache spares the API server a LIST per purchase, upgrade and change
 	// check. Plans change rarely, and a plan the cache has not seen yet only delays a purchase or
-	// upgrade: it is answered 000005 and resent. TenantInstances are always read via Client.
+	// upgrade: it is answered 000005 and resent. TenantInstances are always read via Client
+	// (see Instances for the one question a cache answers about them).
 	Plans client.Reader
 	// Instances, when set, is a watch cache of TenantInstance names (metadata only). It is asked
 	// one question: is a new purchase's instance certainly absent? A name it does not hold is
