@@ -449,9 +449,9 @@ const DefaultReleaseDrainTimeout = 2 * time.Minute
 //
 // Deleting a namespace with running pods costs more than the pods' own shutdown: the namespace
 // controller deletes them, then comes back only after half their termination grace period plus
-// a second (16 s for the default 30 s) however fast they stopped. A namespace emptied of pods first goes in one pass. The
-// Deployment's status (replicas and terminatingReplicas, written by the Deployment controller)
-// tells when no pod is left; its every change requeues the instance.
+// a second (16 s for the default 30 s) however fast they stopped. A namespace emptied of pods
+// first goes in one pass. The Deployment's status (replicas and terminatingReplicas, written by
+// the Deployment controller) tells when no pod is left; its every change requeues the instance.
 func (r *TenantInstanceReconciler) drain(ctx context.Context, s *scope, from time.Time) (time.Duration, error) {
 	timeout := r.ReleaseDrainTimeout
 	if timeout == 0 {

@@ -47,9 +47,7 @@ func TestPlansFromCache(t *testing.T) {
 	ctx := t.Context()
 	plans := startedCache(t)
 
-	direct, err := client.NewWithWatch(k8sConfig, client.Options{Scheme: testenv.Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	noPlanLists := interceptor.NewClient(direct, interceptor.Funcs{
+	noPlanLists := intercepted(t, interceptor.Funcs{
 		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
 			if _, ok := list.(*tenantryv1alpha1.TenantPlanList); ok {
 				return errors.New("TenantPlans must be read from the cache")
@@ -107,6 +105,16 @@ func startedCache(t *testing.T) cache.Cache {
 	return c
 }
 
+// intercepted is a direct client of the test API server whose requests go through funcs.
+func intercepted(t *testing.T, funcs interceptor.Funcs) client.WithWatch {
+	t.Helper()
+	direct, err := client.NewWithWatch(k8sConfig, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatalf("building a client: %v", err)
+	}
+	return interceptor.NewClient(direct, funcs)
+}
+
 // TestInstanceNamesFromCache gives the bridge its watch cache as Options.Instances and counts
 // the TenantInstance reads and creates its direct client sends. A new purchase is one Create and
 // no read; a resend, once the cache holds the name, is one read and nothing written. When the
@@ -119,11 +127,9 @@ func TestInstanceNamesFromCache(t *testing.T) {
 	ctx := t.Context()
 	names := startedCache(t)
 
-	direct, err := client.NewWithWatch(k8sConfig, client.Options{Scheme: testenv.Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
 	var mu sync.Mutex
 	var gets, creates int
-	counting := interceptor.NewClient(direct, interceptor.Funcs{
+	counting := intercepted(t, interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			if _, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
 				mu.Lock()
