@@ -42,8 +42,8 @@ import (
 // CacheOptions makes the operator's informers see only what it owns (and the shared TLS Secrets
 // plans name), slimmed to what it reads, so memory grows with tenants and not with the cluster,
 // and slowly with tenants. The operator decides whether a child needs applying from its
-// metadata alone (see apply), so the cache keeps metadata, the Deployment's replicas and status,
-// the Namespace's phase, and the data of shared TLS source Secrets, which it copies.
+// metadata alone (see apply), so the cache keeps a little metadata, the Deployment's replicas
+// and status, and the data of shared TLS source Secrets, which it copies.
 func CacheOptions() cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{tenantryv1alpha1.LabelManagedBy: tenantryv1alpha1.ManagedByValue})
 	req, err := labels.NewRequirement(tenantryv1alpha1.LabelSecretRole, selection.Exists, nil)
@@ -93,10 +93,9 @@ func newInformer(lw toolscache.ListerWatcher, obj runtime.Object, resync time.Du
 // slim is the cache transform. It drops managedFields and the last-applied annotation from every
 // object. The children the operator owns it cuts down to what the operator reads, because with
 // ten of them per tenant they are most of its memory: name, namespace, resourceVersion,
-// generation, deletion timestamp, the controller reference (which maps an event to its tenant),
-// the applied-hash annotation, and, per kind, the Deployment's replicas and replica counts, the
-// Namespace's phase and a Secret's role label. Labels, other annotations and owner references,
-// UIDs, finalizers, specs and conditions are gone. Of a Deployment, ResourceQuota or Ingress it
+// generation, deletion timestamp, the applied-hash annotation and, of a Deployment, its replicas
+// and replica counts. Labels, other annotations, owner references (a child's namespace names its
+// tenant: see tenantOf), UIDs, finalizers, specs and statuses are gone. Of a Deployment, ResourceQuota or Ingress it
 // first records the fingerprint of what it drops (see fingerprintOf). Cached children must never
 // be written back; the operator only applies, creates, patches and deletes them.
 func slim(in any) (any, error) {
@@ -111,7 +110,6 @@ func slim(in any) (any, error) {
 			obj.SetAnnotations(a)
 		}
 	}
-	var role string
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		keepFingerprint(o, o.Spec)
@@ -125,15 +123,14 @@ func slim(in any) (any, error) {
 			TerminatingReplicas: o.Status.TerminatingReplicas,
 		}
 	case *corev1.Secret:
-		role = o.Labels[tenantryv1alpha1.LabelSecretRole]
-		if role == tenantryv1alpha1.SecretRoleSharedTLS {
+		if o.Labels[tenantryv1alpha1.LabelSecretRole] == tenantryv1alpha1.SecretRoleSharedTLS {
 			return o, nil // a plan's TLS source, which the operator copies: kept whole
 		}
 		o.Data, o.StringData = nil, nil
 	case *corev1.ConfigMap:
 		o.Data, o.BinaryData = nil, nil
 	case *corev1.Namespace:
-		o.Spec, o.Status = corev1.NamespaceSpec{}, corev1.NamespaceStatus{Phase: o.Status.Phase}
+		o.Spec, o.Status = corev1.NamespaceSpec{}, corev1.NamespaceStatus{}
 	case *corev1.Service:
 		o.Spec, o.Status = corev1.ServiceSpec{}, corev1.ServiceStatus{}
 	case *corev1.ResourceQuota:
@@ -149,22 +146,18 @@ func slim(in any) (any, error) {
 	default:
 		return obj, nil // the operator's own resources: TenantInstances, plans, directories
 	}
-	slimMeta(obj, role)
+	slimMeta(obj)
 	return obj, nil
 }
 
-// slimMeta cuts a child's metadata down to what the operator reads (see slim). role is a Secret's
-// LabelSecretRole, kept for the shared TLS watch's predicate.
-func slimMeta(obj client.Object, role string) {
+// slimMeta cuts a child's metadata down to what the operator reads (see slim).
+func slimMeta(obj client.Object) {
 	obj.SetName(unique.Make(obj.GetName()).Value())
 	obj.SetNamespace(unique.Make(obj.GetNamespace()).Value())
 	obj.SetUID("")
 	obj.SetGenerateName("")
 	obj.SetFinalizers(nil)
 	obj.SetLabels(nil)
-	if role != "" {
-		obj.SetLabels(map[string]string{tenantryv1alpha1.LabelSecretRole: unique.Make(role).Value()})
-	}
 	var kept map[string]string
 	for _, k := range []string{tenantryv1alpha1.AnnotationAppliedHash, annotationCachedFingerprint} {
 		if v, ok := obj.GetAnnotations()[k]; ok {
@@ -175,20 +168,8 @@ func slimMeta(obj client.Object, role string) {
 		}
 	}
 	obj.SetAnnotations(kept)
-	var owners []metav1.OwnerReference
-	if ref := metav1.GetControllerOfNoCopy(obj); ref != nil {
-		owners = []metav1.OwnerReference{{
-			APIVersion: unique.Make(ref.APIVersion).Value(),
-			Kind:       unique.Make(ref.Kind).Value(),
-			Name:       unique.Make(ref.Name).Value(),
-			Controller: &isController,
-		}}
-	}
-	obj.SetOwnerReferences(owners)
+	obj.SetOwnerReferences(nil)
 }
-
-// isController is the one Controller field every cached controller reference points to.
-var isController = true
 
 // annotationCachedFingerprint is set on cached Deployments, ResourceQuotas and Ingresses only,
 // never on the API server: the fingerprint of what slim dropped, so that apply can tell an edit

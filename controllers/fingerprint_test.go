@@ -28,6 +28,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
@@ -125,9 +127,6 @@ func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
 				"tenantry.io/applied-hash":  "h",
 				annotationCachedFingerprint: d.Annotations[annotationCachedFingerprint],
 			},
-			OwnerReferences: []metav1.OwnerReference{
-				{APIVersion: "tenantry.io/v1alpha1", Kind: "TenantInstance", Name: "t1", Controller: ptr.To(true)},
-			},
 		},
 		Spec: appsv1.DeploymentSpec{Replicas: &replicas},
 		Status: appsv1.DeploymentStatus{
@@ -161,8 +160,14 @@ func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
 	if _, err := slim(admin); err != nil {
 		t.Fatal(err)
 	}
-	if admin.Data != nil || !maps.Equal(admin.Labels, map[string]string{"tenantry.io/secret-role": "admin"}) {
-		t.Errorf("slimmed admin Secret keeps data or labels it should not: %+v", admin)
+	if admin.Data != nil || admin.Labels != nil {
+		t.Errorf("slimmed admin Secret keeps data or labels: %+v", admin)
+	}
+	// The shared TLS watch's predicate still tells a source from the rest.
+	if watched := func(o client.Object) bool {
+		return o.GetLabels()[tenantryv1alpha1.LabelSecretRole] == tenantryv1alpha1.SecretRoleSharedTLS
+	}; !watched(tls) || watched(admin) {
+		t.Error("a slimmed Secret's role is misread")
 	}
 
 	ns := &corev1.Namespace{
@@ -175,11 +180,26 @@ func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
 	if _, err := slim(ns); err != nil {
 		t.Fatal(err)
 	}
-	if !equality.Semantic.DeepEqual(ns, &corev1.Namespace{
-		ObjectMeta: metav1.ObjectMeta{Name: "tenant-t1"},
-		Status:     corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating},
-	}) {
+	if !equality.Semantic.DeepEqual(ns, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant-t1"}}) {
 		t.Errorf("slimmed Namespace: %+v", ns)
+	}
+}
+
+// Cached children keep no owner reference: their namespace names their tenant.
+func TestTenantOf(t *testing.T) {
+	for _, tc := range []struct {
+		obj  client.Object
+		want []reconcile.Request
+	}{
+		{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant-t1"}}, []reconcile.Request{{NamespacedName: client.ObjectKey{Name: "t1"}}}},
+		{&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "tenant-t-2", Name: "app"}}, []reconcile.Request{{NamespacedName: client.ObjectKey{Name: "t-2"}}}},
+		{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "certs", Name: "wildcard"}}, nil},
+		{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant-"}}, nil},
+		{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}}, nil},
+	} {
+		if got := tenantOf(t.Context(), tc.obj); !equality.Semantic.DeepEqual(got, tc.want) {
+			t.Errorf("tenantOf(%s/%s) = %v, want %v", tc.obj.GetNamespace(), tc.obj.GetName(), got, tc.want)
+		}
 	}
 }
 

@@ -23,11 +23,11 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -571,19 +571,16 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&tenantryv1alpha1.TenantInstance{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
-			deletionPredicate{}))).
-		Owns(&corev1.Namespace{}).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&corev1.Secret{}).
-		Owns(&corev1.ConfigMap{}).
-		Owns(&corev1.ResourceQuota{}).
-		Owns(&corev1.LimitRange{}).
-		Owns(&networkingv1.NetworkPolicy{}).
-		Owns(&networkingv1.Ingress{}).
+			deletionPredicate{})))
+	// What the operator makes for a tenant is watched as Owns would, but mapped to its tenant by
+	// namespace rather than by owner reference, which the cache does not keep (see slim).
+	for _, kind := range childKinds() {
+		b = b.Watches(kind, handler.EnqueueRequestsFromMapFunc(tenantOf))
+	}
+	return b.
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
 		// A directory has its instance's name.
 		Watches(&tenantryv1alpha1.TenantDirectory{}, &handler.EnqueueRequestForObject{}).
@@ -603,6 +600,22 @@ type deletionPredicate struct{ predicate.Funcs }
 func (deletionPredicate) Update(e event.UpdateEvent) bool {
 	return !e.ObjectNew.GetDeletionTimestamp().IsZero() ||
 		len(e.ObjectNew.GetFinalizers()) != len(e.ObjectOld.GetFinalizers())
+}
+
+// tenantOf maps an object the operator made for a tenant to that tenant's instance: the tenant
+// namespace names it (NamespaceName), whether the object is that namespace or lives in it. The
+// cache holds only the operator's own children (CacheOptions), so this is what an owner
+// reference would say, without keeping one per cached object.
+func tenantOf(_ context.Context, o client.Object) []reconcile.Request {
+	ns := o.GetNamespace()
+	if ns == "" {
+		ns = o.GetName()
+	}
+	name, ok := strings.CutPrefix(ns, NamespacePrefix)
+	if !ok || name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
 }
 
 // instancesForPlan maps a plan to the instances that use it now or whose SKU it lists.

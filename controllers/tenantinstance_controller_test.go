@@ -410,6 +410,8 @@ func TestDriftIsRepaired(t *testing.T) {
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.NetworkPolicyName}},
 		&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.AppName}},
 		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.QuotaName}},
+		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.LimitRangeName}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.SuspendedName}},
 	} {
 		old := o.DeepCopyObject().(client.Object)
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(o), old)).To(Succeed())
