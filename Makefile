@@ -62,7 +62,7 @@ verify: generate manifests tidy fmt vet lint ## Regenerate everything, tidy, vet
 ##@ Test
 
 .PHONY: test
-test: ## Run every test: unit, fuzz (FUZZTIME each), envtest integration against a real API server.
+test: ## Run every test: unit, fuzz (FUZZTIME each), chart, integration against a real API server, end-to-end on a local cluster, faults (shortened).
 	@hack/test.sh
 
 .PHONY: test-unit

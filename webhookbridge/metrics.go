@@ -62,7 +62,7 @@ var (
 
 	ignoredCallsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenantry_bridge_ignored_calls_total",
-		Help: "State-changing calls answered 000000 without a change, by activity and reason (out_of_order, stale_freeze).",
+		Help: "State-changing calls answered 000000 without a change, by activity and reason (out_of_order, stale_freeze, already_applied).",
 	}, []string{"activity", "reason"})
 
 	shedCallsTotal = prometheus.NewCounter(prometheus.CounterOpts{

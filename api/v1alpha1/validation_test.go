@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -242,5 +243,41 @@ func TestSamplesAreAccepted(t *testing.T) {
 		if err := k8s.Create(context.Background(), u); err != nil {
 			t.Errorf("%s rejected: %v", filepath.Base(f), err)
 		}
+	}
+}
+
+// TestInstancesSelectableBySKUAndLifecycle proves the API server answers field selectors on
+// spec.sku and spec.lifecycle (kubectl get ti --field-selector spec.sku=...), which SREs use to
+// find the tenants of a plan or every frozen tenant without any label being kept in step.
+func TestInstancesSelectableBySKUAndLifecycle(t *testing.T) {
+	ctx := context.Background()
+	a, b, c := validInstance("sel-a"), validInstance("sel-b"), validInstance("sel-c")
+	a.Spec.SKU, b.Spec.SKU, c.Spec.SKU = "SKU-SEL-1", "SKU-SEL-1", "SKU-SEL-2"
+	b.Spec.Lifecycle = v1.LifecycleFrozen
+	for _, o := range []client.Object{a, b, c} {
+		if err := k8s.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), o) })
+	}
+	names := func(fields client.MatchingFields) []string {
+		t.Helper()
+		list := &v1.TenantInstanceList{}
+		if err := k8s.List(ctx, list, fields); err != nil {
+			t.Fatalf("listing with %v: %v", fields, err)
+		}
+		var out []string
+		for _, ti := range list.Items {
+			if strings.HasPrefix(ti.Name, "sel-") {
+				out = append(out, ti.Name)
+			}
+		}
+		return out
+	}
+	if got := names(client.MatchingFields{"spec.sku": "SKU-SEL-1"}); !slices.Equal(got, []string{"sel-a", "sel-b"}) {
+		t.Errorf("spec.sku=SKU-SEL-1 selected %v", got)
+	}
+	if got := names(client.MatchingFields{"spec.sku": "SKU-SEL-1", "spec.lifecycle": string(v1.LifecycleFrozen)}); !slices.Equal(got, []string{"sel-b"}) {
+		t.Errorf("spec.sku=SKU-SEL-1,spec.lifecycle=Frozen selected %v", got)
 	}
 }
