@@ -95,9 +95,10 @@ func newInformer(lw toolscache.ListerWatcher, obj runtime.Object, resync time.Du
 // ten of them per tenant they are most of its memory: name, namespace, resourceVersion,
 // generation, deletion timestamp, the applied-hash annotation and, of a Deployment, its replicas
 // and replica counts. Labels, other annotations, owner references (a child's namespace names its
-// tenant: see tenantOf), UIDs, finalizers, specs and statuses are gone. Of a Deployment, ResourceQuota or Ingress it
-// first records the fingerprint of what it drops (see fingerprintOf). Cached children must never
-// be written back; the operator only applies, creates, patches and deletes them.
+// tenant: see tenantOf), UIDs, finalizers, specs and statuses are gone. Of a Deployment,
+// ResourceQuota or Ingress it first records the fingerprint of what it drops (see
+// fingerprintOf). Cached children must never be written back; the operator only applies,
+// creates, patches and deletes them.
 func slim(in any) (any, error) {
 	obj, ok := in.(client.Object)
 	if !ok {
