@@ -534,7 +534,7 @@ func (s *Server) handleUpgrade(ctx context.Context, c *call, p *protocol.Upgrade
 		return protocol.Response{}, err
 	}
 	var from string
-	ti, wrote, err := s.mutateInstance(ctx, p.InstanceID, c.testFlag, func(ti *tenantryv1alpha1.TenantInstance) error {
+	ti, wrote, err := s.mutateReadInstance(ctx, p.InstanceID, ti, c.testFlag, func(ti *tenantryv1alpha1.TenantInstance) error {
 		if c.ignored = upgradeIgnored(ti, p.OrderID, c.sentAt); c.ignored != "" {
 			return nil
 		}

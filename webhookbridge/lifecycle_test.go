@@ -29,6 +29,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/simulator"
@@ -355,4 +356,72 @@ func TestReleaseInstance(t *testing.T) {
 	g.Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: id}, &tenantryv1alpha1.TenantInstance{}))).To(BeTrue())
 	a, err = c.Release(ctx, id)
 	expectCode(g, a, err, protocol.CodeSuccess)
+}
+
+// TestUpgradeWritesFromItsFirstRead counts the TenantInstance requests of an upgrade: the read
+// that decides whether it applies is also the one its write starts from, so an upgrade is one
+// read and one update. A change someone makes between that read and the update is a conflict:
+// the bridge reads again, and both the change and the upgrade persist.
+func TestUpgradeWritesFromItsFirstRead(t *testing.T) {
+	integration(t)
+	g := NewWithT(t)
+	ctx := t.Context()
+	id, o := buy(t, skuSmall)
+
+	var mu sync.Mutex
+	var gets, updates int
+	var meddle func() // run before the next update goes out, once
+	counting := intercepted(t, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
+				mu.Lock()
+				gets++
+				mu.Unlock()
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			mu.Lock()
+			updates++
+			m := meddle
+			meddle = nil
+			mu.Unlock()
+			if m != nil {
+				m()
+			}
+			return c.Update(ctx, obj, opts...)
+		},
+	})
+	requests := func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		r := []int{gets, updates}
+		gets, updates = 0, 0
+		return r
+	}
+	c := marketFor(t, newBridge(t, func(o *webhookbridge.Options) { o.Client = counting }))
+	upgradeTo := func(sku string) string {
+		order := orders.CreateOrder(simulator.OrderSpec{SKU: sku, OrderType: simulator.OrderTypeChange, CustomerID: o.BuyerInfo.CustomerID})
+		a, err := c.Upgrade(ctx, id, order.OrderID, order.OrderLine[0].OrderLineID)
+		expectCode(g, a, err, protocol.CodeSuccess)
+		return order.OrderID
+	}
+
+	upgradeTo(skuLarge)
+	g.Expect(getInstance(g, id).Spec.SKU).To(Equal(skuLarge))
+	g.Expect(requests()).To(Equal([]int{1, 1}), "TenantInstance reads and updates of an upgrade")
+
+	mu.Lock()
+	meddle = func() {
+		ti := getInstance(g, id)
+		ti.Labels["team"] = "sre"
+		g.Expect(k8s.Update(context.Background(), ti)).To(Succeed())
+	}
+	mu.Unlock()
+	orderID := upgradeTo(skuSmall)
+	ti := getInstance(g, id)
+	g.Expect(ti.Spec.SKU).To(Equal(skuSmall))
+	g.Expect(ti.Spec.Marketplace.SKUOrderID).To(Equal(orderID))
+	g.Expect(ti.Labels).To(HaveKeyWithValue("team", "sre"))
+	g.Expect(requests()).To(Equal([]int{2, 2}), "TenantInstance reads and updates of an upgrade that met a conflict")
 }

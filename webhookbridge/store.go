@@ -77,14 +77,26 @@ func (s *Server) readInstance(ctx context.Context, id string) (*tenantryv1alpha1
 // write is a server-side dry run, which validates it and persists nothing (testFlag calls).
 // It returns the object as last read or written and whether a write persisted.
 func (s *Server) mutateInstance(ctx context.Context, id string, dryRun bool, mutate func(*tenantryv1alpha1.TenantInstance) error) (*tenantryv1alpha1.TenantInstance, bool, error) {
+	return s.mutateReadInstance(ctx, id, nil, dryRun, mutate)
+}
+
+// mutateReadInstance is mutateInstance for a call that has already read the instance: read, when
+// not nil, is used for the first attempt instead of a fresh read, and is changed by mutate. The
+// write carries read's resourceVersion, so a change made since read was taken is a conflict, and
+// the retry reads again.
+func (s *Server) mutateReadInstance(ctx context.Context, id string, read *tenantryv1alpha1.TenantInstance, dryRun bool, mutate func(*tenantryv1alpha1.TenantInstance) error) (*tenantryv1alpha1.TenantInstance, bool, error) {
 	var opts []client.UpdateOption
 	if dryRun {
 		opts = append(opts, client.DryRunAll)
 	}
 	for backoff := conflictBackoffMin; ; backoff = min(2*backoff, conflictBackoffMax) {
-		ti, err := s.getInstance(ctx, id)
-		if err != nil {
-			return nil, false, err
+		ti := read
+		read = nil
+		if ti == nil {
+			var err error
+			if ti, err = s.getInstance(ctx, id); err != nil {
+				return nil, false, err
+			}
 		}
 		before := ti.DeepCopy()
 		if err := mutate(ti); err != nil {
@@ -93,7 +105,7 @@ func (s *Server) mutateInstance(ctx context.Context, id string, dryRun bool, mut
 		if equality.Semantic.DeepEqual(before.Spec, ti.Spec) && equality.Semantic.DeepEqual(before.Labels, ti.Labels) {
 			return ti, false, nil
 		}
-		err = s.client.Update(ctx, ti, opts...)
+		err := s.client.Update(ctx, ti, opts...)
 		switch {
 		case err == nil:
 			return ti, !dryRun, nil

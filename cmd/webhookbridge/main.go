@@ -94,7 +94,7 @@ func main() {
 	flag.DurationVar(&c.writeTimeout, "write-timeout", webhookbridge.DefaultWriteTimeout, "HTTP server WriteTimeout.")
 	flag.DurationVar(&c.idleTimeout, "idle-timeout", webhookbridge.DefaultIdleTimeout, "HTTP server IdleTimeout.")
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", webhookbridge.DefaultMaxHeaderBytes, "HTTP server MaxHeaderBytes.")
-	flag.Float64Var(&c.qps, "kube-api-qps", 225, "Sustained requests per second to the API server, all kinds and Events together; a purchase, renewal, freeze or release costs at most three requests (a new purchase two: create, Event), an upgrade or a user/org sync four, a query two per instance, so allow 3x the peak call rate. 0 turns client-side limiting off.")
+	flag.Float64Var(&c.qps, "kube-api-qps", 225, "Sustained requests per second to the API server, all kinds and Events together; a purchase, renewal, freeze, upgrade or release costs at most three requests (a new purchase two: create, Event), a user/org sync four, a query two per instance, so allow 3x the peak call rate. 0 turns client-side limiting off.")
 	flag.IntVar(&c.burst, "kube-api-burst", 450, "Burst of requests to the API server.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
