@@ -372,14 +372,7 @@ func TestUpgradeWritesFromItsFirstRead(t *testing.T) {
 	var gets, updates int
 	var meddle func() // run before the next update goes out, once
 	counting := intercepted(t, interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if _, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
-				mu.Lock()
-				gets++
-				mu.Unlock()
-			}
-			return c.Get(ctx, key, obj, opts...)
-		},
+		Get: countInstanceGets(&mu, &gets),
 		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
 			mu.Lock()
 			updates++

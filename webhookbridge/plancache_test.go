@@ -115,6 +115,19 @@ func intercepted(t *testing.T, funcs interceptor.Funcs) client.WithWatch {
 	return interceptor.NewClient(direct, funcs)
 }
 
+// countInstanceGets is an interceptor Get that counts, in *n under mu, the TenantInstance reads
+// that go through it.
+func countInstanceGets(mu *sync.Mutex, n *int) func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+		if _, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
+			mu.Lock()
+			*n++
+			mu.Unlock()
+		}
+		return c.Get(ctx, key, obj, opts...)
+	}
+}
+
 // TestInstanceNamesFromCache gives the bridge its watch cache as Options.Instances and counts
 // the TenantInstance reads and creates its direct client sends. A new purchase is one Create and
 // no read; a resend, once the cache holds the name, is one read and nothing written. When the
@@ -130,14 +143,7 @@ func TestInstanceNamesFromCache(t *testing.T) {
 	var mu sync.Mutex
 	var gets, creates int
 	counting := intercepted(t, interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if _, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
-				mu.Lock()
-				gets++
-				mu.Unlock()
-			}
-			return c.Get(ctx, key, obj, opts...)
-		},
+		Get: countInstanceGets(&mu, &gets),
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			if _, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
 				mu.Lock()
