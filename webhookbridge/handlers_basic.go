@@ -121,15 +121,11 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 	answer.InstanceID = name
 
 	if !s.certainlyAbsent(ctx, name) {
-		existing, err := s.readInstance(ctx, name)
-		switch {
-		case err == nil:
-			if err := sameOrderLine(existing, p.OrderID, lineID); err != nil {
-				return protocol.Response{}, err
-			}
-			return answer, nil
-		case !errors.Is(err, errInstanceNotFound):
+		switch exists, err := s.existsForOrderLine(ctx, name, p.OrderID, lineID); {
+		case err != nil:
 			return protocol.Response{}, err
+		case exists:
+			return answer, nil // a resend
 		}
 	}
 
@@ -149,16 +145,9 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 	err = s.client.Create(ctx, ti, opts...)
 	switch {
 	case apierrors.IsAlreadyExists(err):
-		// A concurrent resend created it first, or the instance cache had not seen it yet.
-		existing, err := s.readInstance(ctx, name)
-		switch {
-		case errors.Is(err, errInstanceNotFound):
-			// Gone again already: it existed, and answered for this name, as before.
-			return answer, nil
-		case err != nil:
-			return protocol.Response{}, err
-		}
-		if err := sameOrderLine(existing, p.OrderID, lineID); err != nil {
+		// A concurrent resend created it first, or the instance cache had not seen it yet. If it
+		// is gone again already, it existed under this name: answered as before.
+		if _, err := s.existsForOrderLine(ctx, name, p.OrderID, lineID); err != nil {
 			return protocol.Response{}, err
 		}
 		return answer, nil
@@ -183,14 +172,21 @@ func (s *Server) certainlyAbsent(ctx context.Context, name string) bool {
 	return apierrors.IsNotFound(s.instances.Get(ctx, client.ObjectKey{Name: name}, instanceNames()))
 }
 
-// sameOrderLine fails when an existing instance of an order line's name belongs to another order
-// line: the names are hashes, and a collision must not answer for the wrong tenant.
-func sameOrderLine(existing *tenantryv1alpha1.TenantInstance, orderID, lineID string) error {
-	if existing.Spec.Order.OrderID != orderID || existing.Spec.Order.OrderLineID != lineID {
-		return fail(protocol.CodeInternalError, "instance-name-collision",
-			"TenantInstance %q belongs to another order line", existing.Name)
+// existsForOrderLine reads the TenantInstance named for an order line and reports whether it
+// exists. It fails when it belongs to another order line: the names are hashes, and a collision
+// must not answer for the wrong tenant.
+func (s *Server) existsForOrderLine(ctx context.Context, name, orderID, lineID string) (bool, error) {
+	existing, err := s.readInstance(ctx, name)
+	switch {
+	case errors.Is(err, errInstanceNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	case existing.Spec.Order.OrderID != orderID || existing.Spec.Order.OrderLineID != lineID:
+		return false, fail(protocol.CodeInternalError, "instance-name-collision",
+			"TenantInstance %q belongs to another order line", name)
 	}
-	return nil
+	return true, nil
 }
 
 // entitlement learns what was bought: from Order Query for V2 calls, or from the call itself
