@@ -51,13 +51,10 @@ type appliedState struct {
 	fingerprint     [12]byte
 }
 
-// newAppliedState records rv and the hex fingerprint fp ("" for none).
-func newAppliedState(rv, fp string) appliedState {
+// newAppliedState records rv, with no fingerprint.
+func newAppliedState(rv string) appliedState {
 	st := appliedState{}
 	st.resourceVersion, _ = strconv.ParseUint(rv, 10, 64)
-	if b, err := hex.DecodeString(fp); err == nil && len(b) == len(st.fingerprint) {
-		copy(st.fingerprint[:], b)
-	}
 	return st
 }
 
@@ -147,58 +144,53 @@ func (r *TenantInstanceReconciler) apply(ctx context.Context, ac runtime.ApplyCo
 		return fmt.Errorf("decoding apply configuration: %w", err)
 	}
 	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:12])
+	var hash [12]byte
+	copy(hash[:], sum[:])
 	annotations := u.GetAnnotations()
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	annotations[tenantryv1alpha1.AnnotationAppliedHash] = hash
+	annotations[tenantryv1alpha1.AnnotationAppliedHash] = hex.EncodeToString(hash[:])
 	u.SetAnnotations(annotations)
 
 	gvk := u.GroupVersionKind()
 	tenant, key := appliedKeyOf(gvk, u.GetNamespace(), u.GetName())
-	if r.holds(ctx, gvk, u.GetNamespace(), tenant, key, hash) {
+	if r.holds(gvk, u.GetNamespace(), tenant, key, hash) {
 		return nil
 	}
 	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return err
 	}
-	fp := ""
+	st := newAppliedState(u.GetResourceVersion())
 	if statusWrittenByOthers(gvk) {
-		// The object as the API server returned it, slimmed as the cache will hold it.
+		// The object as the API server returned it, as the child cache will record it.
 		if o, err := r.Scheme.New(gvk); err == nil {
 			if obj, ok := o.(client.Object); ok && runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj) == nil {
-				if _, err := slim(obj); err == nil {
-					fp = obj.GetAnnotations()[annotationCachedFingerprint]
+				if rec, err := compact(obj); err == nil {
+					st.fingerprint = rec.(*childRecord).fingerprint
 				}
 			}
 		}
 	}
-	r.applied.set(tenant, key, newAppliedState(u.GetResourceVersion(), fp))
+	r.applied.set(tenant, key, st)
 	return nil
 }
 
 // holds reports whether the cached object already is what an apply with this hash would make it.
-func (r *TenantInstanceReconciler) holds(ctx context.Context, gvk schema.GroupVersionKind, namespace, tenant string, key appliedKey, hash string) bool {
-	o, err := r.Scheme.New(gvk)
+func (r *TenantInstanceReconciler) holds(gvk schema.GroupVersionKind, namespace, tenant string, key appliedKey, hash [12]byte) bool {
+	like, err := r.Scheme.New(gvk)
 	if err != nil {
 		return false
 	}
-	obj, ok := o.(client.Object)
-	if !ok {
+	rec, ok := r.Children.lookup(like, client.ObjectKey{Namespace: namespace, Name: key.name})
+	if !ok || !rec.hasHash || rec.hash != hash || rec.deletionTimestamp != nil {
 		return false
 	}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: key.name}, obj); err != nil {
-		return false
+	seen := newAppliedState(rec.resourceVersion)
+	fingerprinted := statusWrittenByOthers(gvk) && rec.hasFingerprint
+	if fingerprinted {
+		seen.fingerprint = rec.fingerprint
 	}
-	if obj.GetAnnotations()[tenantryv1alpha1.AnnotationAppliedHash] != hash || !obj.GetDeletionTimestamp().IsZero() {
-		return false
-	}
-	fp := ""
-	if statusWrittenByOthers(gvk) {
-		fp = obj.GetAnnotations()[annotationCachedFingerprint]
-	}
-	seen := newAppliedState(obj.GetResourceVersion(), fp)
 	last, ok := r.applied.get(tenant, key)
 	switch {
 	case !ok:
@@ -208,7 +200,7 @@ func (r *TenantInstanceReconciler) holds(ctx context.Context, gvk schema.GroupVe
 		return false
 	case seen.resourceVersion <= last.resourceVersion:
 		return true
-	case fp != "" && seen.fingerprint == last.fingerprint:
+	case fingerprinted && seen.fingerprint == last.fingerprint:
 		// Only the status moved (the Deployment controller reporting a rollout, the quota
 		// controller counting usage): remember the newer version and send nothing.
 		r.applied.set(tenant, key, seen)
@@ -220,7 +212,7 @@ func (r *TenantInstanceReconciler) holds(ctx context.Context, gvk schema.GroupVe
 // statusWrittenByOthers lists the kinds the operator applies whose status (or metadata) other
 // controllers write after every apply: the Deployment controller, the quota controller, an
 // Ingress controller. Their cached copies carry the fingerprint of what they held besides their
-// status (see slim), which is what tells such a write from an edit of what the operator applied.
+// status (see compact), which is what tells such a write from an edit of what the operator applied.
 func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 	switch gvk.GroupKind() {
 	case schema.GroupKind{Group: "apps", Kind: "Deployment"},

@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"encoding/hex"
 	"maps"
 	"slices"
 	"testing"
@@ -26,12 +27,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-
-	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -47,11 +45,14 @@ func TestFingerprint(t *testing.T) {
 	}
 	// fp fingerprints q as the cache holds it.
 	fp := func(q *corev1.ResourceQuota) string {
-		c := q.DeepCopy()
-		if _, err := slim(c); err != nil {
+		rec, err := compact(q.DeepCopy())
+		if err != nil {
 			t.Fatal(err)
 		}
-		return c.Annotations[annotationCachedFingerprint]
+		if !rec.(*childRecord).hasFingerprint {
+			return ""
+		}
+		return hex.EncodeToString(rec.(*childRecord).fingerprint[:])
 	}
 	want := fp(base())
 	if want == "" {
@@ -94,19 +95,20 @@ func TestFingerprint(t *testing.T) {
 	}
 }
 
-func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
+func TestChildRecordKeepsWhatTheOperatorReads(t *testing.T) {
 	now := metav1.Now()
 	replicas := int32(2)
+	hash := "00112233445566778899aabb"
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "app", Namespace: "tenant-t1", ResourceVersion: "42", Generation: 3, UID: "u1",
 			DeletionTimestamp: &now, Finalizers: []string{"x"},
 			Labels:      map[string]string{"tenantry.io/instance": "t1"},
-			Annotations: map[string]string{"tenantry.io/applied-hash": "h", "deployment.kubernetes.io/revision": "4"},
+			Annotations: map[string]string{"tenantry.io/applied-hash": hash, "deployment.kubernetes.io/revision": "4"},
 			OwnerReferences: []metav1.OwnerReference{
-				{APIVersion: "v1", Kind: "ConfigMap", Name: "other", UID: "u2"},
 				{APIVersion: "tenantry.io/v1alpha1", Kind: "TenantInstance", Name: "t1", UID: "u3", Controller: ptr.To(true)},
 			},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "tenantry"}},
 		},
 		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 			Containers: []corev1.Container{{Name: "app", Image: "app:1"}},
@@ -117,16 +119,26 @@ func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
 			Conditions:          []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Message: "long"}},
 		},
 	}
-	if _, err := slim(d); err != nil {
+	out, err := compact(d)
+	if err != nil {
 		t.Fatal(err)
 	}
+	rec := out.(*childRecord)
+	if !rec.hasHash || hex.EncodeToString(rec.hash[:]) != hash {
+		t.Errorf("applied hash not kept: %x (%v)", rec.hash, rec.hasHash)
+	}
+	if !rec.hasFingerprint || rec.fingerprint == [12]byte{} {
+		t.Error("no fingerprint kept")
+	}
+	// A record passes through the transform unchanged.
+	if again, err := compact(rec); err != nil || again != rec {
+		t.Errorf("compact of a record: %v, %v", again, err)
+	}
+	got := &appsv1.Deployment{}
+	rec.fill(got)
 	want := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "app", Namespace: "tenant-t1", ResourceVersion: "42", Generation: 3, DeletionTimestamp: &now,
-			Annotations: map[string]string{
-				"tenantry.io/applied-hash":  "h",
-				annotationCachedFingerprint: d.Annotations[annotationCachedFingerprint],
-			},
 		},
 		Spec: appsv1.DeploymentSpec{Replicas: &replicas},
 		Status: appsv1.DeploymentStatus{
@@ -134,85 +146,90 @@ func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
 			TerminatingReplicas: ptr.To(int32(1)),
 		},
 	}
-	if d.Annotations[annotationCachedFingerprint] == "" {
-		t.Error("no fingerprint kept")
-	}
-	if !equality.Semantic.DeepEqual(d, want) {
-		t.Errorf("slimmed Deployment:\n got %+v\nwant %+v", d, want)
+	if !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("Deployment read from its record:\n got %+v\nwant %+v", got, want)
 	}
 
-	secret := func(role string) *corev1.Secret {
-		return &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", Labels: map[string]string{
-				"tenantry.io/secret-role": role, "tenantry.io/instance": "t1",
-			}},
-			Data: map[string][]byte{"k": []byte("v")},
-		}
+	// Other kinds keep their metadata only, and no fingerprint; a hash the operator did not
+	// write is no hash.
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "admin", Namespace: "tenant-t1", ResourceVersion: "7",
+			Annotations: map[string]string{"tenantry.io/applied-hash": "edited"}},
+		Data: map[string][]byte{"k": []byte("v")},
 	}
-	tls := secret("shared-tls-source")
-	if _, err := slim(tls); err != nil {
+	out, err = compact(secret)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !equality.Semantic.DeepEqual(tls, secret("shared-tls-source")) {
-		t.Errorf("a shared TLS source was slimmed: %+v", tls)
+	rec = out.(*childRecord)
+	if rec.hasHash || rec.hasFingerprint || rec.deployment != nil {
+		t.Errorf("Secret record: %+v", rec)
 	}
-	admin := secret("admin")
-	if _, err := slim(admin); err != nil {
-		t.Fatal(err)
+	gotSecret := &corev1.Secret{}
+	rec.fill(gotSecret)
+	if !equality.Semantic.DeepEqual(gotSecret, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "admin", Namespace: "tenant-t1", ResourceVersion: "7"}}) {
+		t.Errorf("Secret read from its record: %+v", gotSecret)
 	}
-	if admin.Data != nil || admin.Labels != nil {
-		t.Errorf("slimmed admin Secret keeps data or labels: %+v", admin)
-	}
-	// The shared TLS watch's predicate still tells a source from the rest.
-	if watched := func(o client.Object) bool {
-		return o.GetLabels()[tenantryv1alpha1.LabelSecretRole] == tenantryv1alpha1.SecretRoleSharedTLS
-	}; !watched(tls) || watched(admin) {
-		t.Error("a slimmed Secret's role is misread")
-	}
-
-	ns := &corev1.Namespace{
-		ObjectMeta: metav1.ObjectMeta{Name: "tenant-t1", Labels: map[string]string{"a": "b"}},
-		Spec:       corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{"kubernetes"}},
-		Status: corev1.NamespaceStatus{Phase: corev1.NamespaceTerminating, Conditions: []corev1.NamespaceCondition{
-			{Type: corev1.NamespaceDeletionContentFailure},
-		}},
-	}
-	if _, err := slim(ns); err != nil {
-		t.Fatal(err)
-	}
-	if !equality.Semantic.DeepEqual(ns, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant-t1"}}) {
-		t.Errorf("slimmed Namespace: %+v", ns)
+	// The informer's store keys records by namespace and name.
+	if key, err := toolscache.MetaNamespaceKeyFunc(rec); err != nil || key != "tenant-t1/admin" {
+		t.Errorf("store key of a record: %q, %v", key, err)
 	}
 }
 
-// Cached children keep no owner reference: their namespace names their tenant.
-func TestTenantOf(t *testing.T) {
+// The manager's cache, which holds the operator's own resources and the shared TLS sources,
+// drops only what nobody reads.
+func TestSlimKeepsSources(t *testing.T) {
+	source := func() *corev1.Secret {
+		return &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "wildcard", Namespace: "certs", Labels: map[string]string{
+				"tenantry.io/secret-role": "shared-tls-source",
+			}},
+			Data: map[string][]byte{"tls.crt": []byte("c")},
+		}
+	}
+	s := source()
+	s.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+	s.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: "{}"}
+	if _, err := slim(s); err != nil {
+		t.Fatal(err)
+	}
+	want := source()
+	want.Annotations = map[string]string{}
+	if !equality.Semantic.DeepEqual(s, want) {
+		t.Errorf("slimmed source: %+v", s)
+	}
+}
+
+// A child's namespace names its tenant.
+func TestTenantOfName(t *testing.T) {
 	for _, tc := range []struct {
-		obj  client.Object
-		want []reconcile.Request
+		namespace, name string
+		want            string
 	}{
-		{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant-t1"}}, []reconcile.Request{{NamespacedName: client.ObjectKey{Name: "t1"}}}},
-		{&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "tenant-t-2", Name: "app"}}, []reconcile.Request{{NamespacedName: client.ObjectKey{Name: "t-2"}}}},
-		{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "certs", Name: "wildcard"}}, nil},
-		{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant-"}}, nil},
-		{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}}, nil},
+		{"", "tenant-t1", "t1"},
+		{"tenant-t-2", "app", "t-2"},
+		{"certs", "wildcard", ""},
+		{"", "tenant-", ""},
+		{"", "kube-system", ""},
 	} {
-		if got := tenantOf(t.Context(), tc.obj); !equality.Semantic.DeepEqual(got, tc.want) {
-			t.Errorf("tenantOf(%s/%s) = %v, want %v", tc.obj.GetNamespace(), tc.obj.GetName(), got, tc.want)
+		req, ok := tenantOfName(tc.namespace, tc.name)
+		if got := req.Name; ok != (tc.want != "") || got != tc.want {
+			t.Errorf("tenantOfName(%q, %q) = %q, %v; want %q", tc.namespace, tc.name, got, ok, tc.want)
 		}
 	}
 }
 
 func TestChildInformersKeepNoIndex(t *testing.T) {
-	byNamespace := toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}
-	for _, o := range childKinds() {
-		inf := newInformer(&toolscache.ListWatch{}, o, 0, byNamespace)
-		if got := inf.GetIndexer().GetIndexers(); len(got) != 0 {
-			t.Errorf("the %T informer keeps indexes %v", o, slices.Collect(maps.Keys(got)))
-		}
+	c, err := NewChildCache(&rest.Config{Host: "http://127.0.0.1:1"}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	inf := newInformer(&toolscache.ListWatch{}, &tenantryv1alpha1.TenantInstance{}, 0, byNamespace)
-	if _, ok := inf.GetIndexer().GetIndexers()[toolscache.NamespaceIndex]; !ok {
-		t.Error("the TenantInstance informer lost its namespace index")
+	if len(c.order) != 9 {
+		t.Errorf("%d child kinds, want 9", len(c.order))
+	}
+	for _, k := range c.order {
+		if got := k.informer.GetIndexer().GetIndexers(); len(got) != 0 {
+			t.Errorf("the %s informer keeps indexes %v", k.resource, slices.Collect(maps.Keys(got)))
+		}
 	}
 }

@@ -73,6 +73,8 @@ func TestStatusIsNotLostBehindAStaleCache(t *testing.T) {
 
 	opts := controllers.CacheOptions()
 	opts.Scheme = testenv.Scheme()
+	// No controller starts informers here: reads start them.
+	opts.ReaderFailOnMissingInformer = false
 	informers, err := cache.New(cfg, opts)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(controllers.IndexFields(ctx, informers)).To(Succeed())
@@ -82,8 +84,12 @@ func TestStatusIsNotLostBehindAStaleCache(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	cachedClient, err := client.New(cfg, client.Options{Scheme: testenv.Scheme(), Cache: &client.CacheOptions{Reader: informers}})
 	g.Expect(err).NotTo(HaveOccurred())
+	children, err := controllers.NewChildCache(cfg, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	go func() { _ = children.Start(ctx) }()
+	g.Expect(children.WaitForCacheSync(ctx)).To(BeTrue())
 	stale := &staleInstances{Client: cachedClient}
-	r := &controllers.TenantInstanceReconciler{Client: stale, Scheme: testenv.Scheme(), Clock: fakeClock}
+	r := &controllers.TenantInstanceReconciler{Client: stale, Scheme: testenv.Scheme(), Clock: fakeClock, Children: children}
 
 	g.Expect(direct.Create(ctx, newPlan("stale-plan", "SKU-STALE"))).To(Succeed())
 	g.Expect(direct.Create(ctx, newInstance("stale1", "SKU-STALE"))).To(Succeed())
@@ -94,7 +100,11 @@ func TestStatusIsNotLostBehindAStaleCache(t *testing.T) {
 		g.Eventually(func(g Gomega) {
 			fresh, seen := obj.DeepCopyObject().(client.Object), obj.DeepCopyObject().(client.Object)
 			g.Expect(direct.Get(ctx, key, fresh)).To(Succeed())
-			g.Expect(informers.Get(ctx, key, seen)).To(Succeed())
+			var reader client.Reader = informers
+			if _, ok := obj.(*appsv1.Deployment); ok {
+				reader = children
+			}
+			g.Expect(reader.Get(ctx, key, seen)).To(Succeed())
 			g.Expect(seen.GetResourceVersion()).To(Equal(fresh.GetResourceVersion()))
 		}).Should(Succeed())
 	}
@@ -122,7 +132,7 @@ func TestStatusIsNotLostBehindAStaleCache(t *testing.T) {
 	// Provisioned and Ready; the cache has the Ready status.
 	g.Eventually(func(g Gomega) {
 		reconcile()
-		g.Expect(informers.Get(ctx, deployKey, &appsv1.Deployment{})).To(Succeed())
+		g.Expect(children.Get(ctx, deployKey, &appsv1.Deployment{})).To(Succeed())
 	}).Should(Succeed())
 	available(2)
 	synced(req.NamespacedName, &tenantryv1alpha1.TenantInstance{})

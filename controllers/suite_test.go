@@ -51,7 +51,9 @@ import (
 var (
 	k8s client.Client
 	// cached is the operator manager's own client, reading from its cache.
-	cached      client.Client
+	cached client.Client
+	// children is the operator's child cache.
+	children    *controllers.ChildCache
 	clientset   *kubernetes.Clientset
 	fakeClock   *clocktesting.FakeClock
 	merchantKey *rsa.PrivateKey
@@ -97,7 +99,12 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fakeClock = clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if children, err = controllers.NewChildCache(cfg, nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := (&controllers.TenantInstanceReconciler{
+		Children:                children,
 		Client:                  mgr.GetClient(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("tenantry-operator"),

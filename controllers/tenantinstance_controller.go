@@ -23,7 +23,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -70,6 +69,9 @@ type TenantInstanceReconciler struct {
 	// ReleaseDrainTimeout bounds how long a release waits for the app's pods to stop before it
 	// deletes the namespace; zero means DefaultReleaseDrainTimeout.
 	ReleaseDrainTimeout time.Duration
+	// Children is the cache the operator reads what it made for tenants from. SetupWithManager
+	// builds one when it is nil and adds it to the manager.
+	Children *ChildCache
 
 	applied  appliedVersions
 	statuses writtenStatuses
@@ -262,7 +264,7 @@ func (r *TenantInstanceReconciler) reconcileGuardrails(ctx context.Context, s *s
 func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scope) error {
 	ns := s.desired.namespace()
 	admin := &corev1.Secret{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: AdminSecretName}, admin)
+	err := r.Children.Get(ctx, client.ObjectKey{Namespace: ns, Name: AdminSecretName}, admin)
 	switch {
 	case apierrors.IsNotFound(err):
 		password, perr := generatePassword()
@@ -346,7 +348,7 @@ func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *sco
 		return fmt.Errorf("applying app service: %w", err)
 	}
 	deploy := &appsv1.Deployment{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, deploy); err != nil {
+	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, deploy); err != nil {
 		if apierrors.IsNotFound(err) {
 			// The cache has not seen the Deployment we just applied yet; its event will requeue us.
 			return nil
@@ -379,7 +381,7 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 		return ctrl.Result{}, nil
 	}
 	ns := &corev1.Namespace{}
-	err := r.Get(ctx, client.ObjectKey{Name: NamespaceName(s.instance.Name)}, ns)
+	err := r.Children.Get(ctx, client.ObjectKey{Name: NamespaceName(s.instance.Name)}, ns)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, fmt.Errorf("reading tenant namespace: %w", err)
 	}
@@ -462,7 +464,7 @@ func (r *TenantInstanceReconciler) drain(ctx context.Context, s *scope, from tim
 		return 0, nil
 	}
 	d := &appsv1.Deployment{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: NamespaceName(s.instance.Name), Name: AppName}, d); err != nil {
+	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: NamespaceName(s.instance.Name), Name: AppName}, d); err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}
@@ -575,11 +577,19 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 		For(&tenantryv1alpha1.TenantInstance{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 			deletionPredicate{})))
-	// What the operator makes for a tenant is watched as Owns would, but mapped to its tenant by
-	// namespace rather than by owner reference, which the cache does not keep (see slim).
-	for _, kind := range childKinds() {
-		b = b.Watches(kind, handler.EnqueueRequestsFromMapFunc(tenantOf))
+	// What the operator makes for a tenant is watched as Owns would, but from the child cache,
+	// and mapped to its tenant by namespace rather than by owner reference (see tenantOfName).
+	if r.Children == nil {
+		children, err := NewChildCache(mgr.GetConfig(), mgr.GetHTTPClient())
+		if err != nil {
+			return err
+		}
+		r.Children = children
 	}
+	if err := mgr.Add(r.Children); err != nil {
+		return err
+	}
+	b = b.WatchesRawSource(r.Children.source())
 	return b.
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
 		// A directory has its instance's name.
@@ -600,22 +610,6 @@ type deletionPredicate struct{ predicate.Funcs }
 func (deletionPredicate) Update(e event.UpdateEvent) bool {
 	return !e.ObjectNew.GetDeletionTimestamp().IsZero() ||
 		len(e.ObjectNew.GetFinalizers()) != len(e.ObjectOld.GetFinalizers())
-}
-
-// tenantOf maps an object the operator made for a tenant to that tenant's instance: the tenant
-// namespace names it (NamespaceName), whether the object is that namespace or lives in it. The
-// cache holds only the operator's own children (CacheOptions), so this is what an owner
-// reference would say, without keeping one per cached object.
-func tenantOf(_ context.Context, o client.Object) []reconcile.Request {
-	ns := o.GetNamespace()
-	if ns == "" {
-		ns = o.GetName()
-	}
-	name, ok := strings.CutPrefix(ns, NamespacePrefix)
-	if !ok || name == "" {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
 }
 
 // instancesForPlan maps a plan to the instances that use it now or whose SKU it lists.
