@@ -125,9 +125,9 @@ func (a *appliedVersions) forget(namespace string) {
 // tenantry.io/applied-hash, a hash of the apply configuration: together with the resourceVersion
 // the apply returned, it tells whether an object still holds what was applied.
 //
-// An object is skipped when its cached copy carries the hash of ac and either has the
-// resourceVersion the last apply returned, or an older one (the cache has not caught up with that
-// apply yet). Any other write — a hand edit, another controller — gives it a newer
+// An object is skipped when its cached record (see ChildCache) carries the hash of ac and
+// either has the resourceVersion the last apply returned, or an older one (the cache has not
+// caught up with that apply yet). Any other write — a hand edit, another controller — gives it a newer
 // resourceVersion, and the next reconcile applies again, putting back the fields the operator owns.
 // The exception is a write to the status (or the revision annotation) of a Deployment,
 // ResourceQuota or Ingress, which their controllers make as a matter of course: for those kinds a
@@ -178,11 +178,7 @@ func (r *TenantInstanceReconciler) apply(ctx context.Context, ac runtime.ApplyCo
 
 // holds reports whether the cached object already is what an apply with this hash would make it.
 func (r *TenantInstanceReconciler) holds(gvk schema.GroupVersionKind, namespace, tenant string, key appliedKey, hash [12]byte) bool {
-	like, err := r.Scheme.New(gvk)
-	if err != nil {
-		return false
-	}
-	rec, ok := r.Children.lookup(like, client.ObjectKey{Namespace: namespace, Name: key.name})
+	rec, ok := r.Children.lookup(gvk.GroupKind(), client.ObjectKey{Namespace: namespace, Name: key.name})
 	if !ok || !rec.hasHash || rec.hash != hash || rec.deletionTimestamp != nil {
 		return false
 	}
@@ -211,7 +207,7 @@ func (r *TenantInstanceReconciler) holds(gvk schema.GroupVersionKind, namespace,
 
 // statusWrittenByOthers lists the kinds the operator applies whose status (or metadata) other
 // controllers write after every apply: the Deployment controller, the quota controller, an
-// Ingress controller. Their cached copies carry the fingerprint of what they held besides their
+// Ingress controller. Their cached records carry the fingerprint of what they held besides their
 // status (see compact), which is what tells such a write from an edit of what the operator applied.
 func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 	switch gvk.GroupKind() {

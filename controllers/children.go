@@ -36,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -64,6 +65,8 @@ import (
 // does, so that a replica that becomes leader starts with its children already listed.
 type ChildCache struct {
 	kinds map[reflect.Type]*childKind
+	// byGroupKind is kinds by API group and kind, which is what apply knows.
+	byGroupKind map[schema.GroupKind]*childKind
 	// order keeps the kinds in a fixed order for starting and waiting.
 	order []*childKind
 }
@@ -91,13 +94,18 @@ func NewChildCache(cfg *rest.Config, httpClient *http.Client) (*ChildCache, erro
 	if err != nil {
 		return nil, fmt.Errorf("building the child cache's client: %w", err)
 	}
-	c := &ChildCache{kinds: map[reflect.Type]*childKind{}}
+	c := &ChildCache{kinds: map[reflect.Type]*childKind{}, byGroupKind: map[schema.GroupKind]*childKind{}}
 	add := func(obj runtime.Object, gr schema.GroupResource, lw *toolscache.ListWatch) {
+		gvks, _, err := clientgoscheme.Scheme.ObjectKinds(obj)
+		if err != nil || len(gvks) == 0 {
+			panic(fmt.Sprintf("%T is not a built-in kind", obj)) // a fixed list of built-in kinds
+		}
 		inf := toolscache.NewSharedIndexInformerWithOptions(lw, obj, toolscache.SharedIndexInformerOptions{})
 		// Only fails once the informer has started.
 		_ = inf.SetTransform(compact)
 		k := &childKind{resource: gr, informer: inf}
 		c.kinds[reflect.TypeOf(obj)] = k
+		c.byGroupKind[gvks[0].GroupKind()] = k
 		c.order = append(c.order, k)
 	}
 	core, apps, networking := cs.CoreV1(), cs.AppsV1(), cs.NetworkingV1()
@@ -183,9 +191,9 @@ func (c *ChildCache) List(context.Context, client.ObjectList, ...client.ListOpti
 	return errors.New("the child cache cannot list")
 }
 
-// lookup returns the record of the object of type like obj under key.
-func (c *ChildCache) lookup(like runtime.Object, key client.ObjectKey) (*childRecord, bool) {
-	k, ok := c.kinds[reflect.TypeOf(like)]
+// lookup returns the record of the object of kind gk under key.
+func (c *ChildCache) lookup(gk schema.GroupKind, key client.ObjectKey) (*childRecord, bool) {
+	k, ok := c.byGroupKind[gk]
 	if !ok {
 		return nil, false
 	}

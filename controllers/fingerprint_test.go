@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
@@ -226,6 +227,11 @@ func TestChildInformersKeepNoIndex(t *testing.T) {
 	}
 	if len(c.order) != 9 {
 		t.Errorf("%d child kinds, want 9", len(c.order))
+	}
+	for _, gk := range []schema.GroupKind{{Kind: "Namespace"}, {Group: "apps", Kind: "Deployment"}, {Group: "networking.k8s.io", Kind: "Ingress"}} {
+		if c.byGroupKind[gk] == nil {
+			t.Errorf("no informer for %s", gk)
+		}
 	}
 	for _, k := range c.order {
 		if got := k.informer.GetIndexer().GetIndexers(); len(got) != 0 {

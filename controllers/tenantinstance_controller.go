@@ -474,7 +474,7 @@ func (r *TenantInstanceReconciler) drain(ctx context.Context, s *scope, from tim
 		return 0, nil
 	}
 	if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
-		// A merge patch of the one field: the Deployment is about to go, and its cached copy
+		// A merge patch of the one field: the Deployment is about to go, and its cached record
 		// holds no template to apply from.
 		if err := r.Patch(ctx, d, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":0}}`)), client.FieldOwner(FieldOwner)); err != nil {
 			if apierrors.IsNotFound(err) {
