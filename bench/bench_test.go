@@ -168,6 +168,41 @@ func TestParseFlagsQuickKeepsExplicitFlags(t *testing.T) {
 	}
 }
 
+// The operator runs as the chart runs it: GOMEMLIMIT is the chart's default memory limit, GOGC
+// its gcPercent.
+func TestManagerEnvFollowsTheChart(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "charts", "tenantry", "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values struct {
+		Manager struct {
+			GCPercent int `json:"gcPercent"`
+			Resources struct {
+				Limits struct {
+					Memory string `json:"memory"`
+				} `json:"limits"`
+			} `json:"resources"`
+		} `json:"manager"`
+	}
+	if err := yaml.Unmarshal(data, &values); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A Kubernetes quantity in Mi is GOMEMLIMIT's MiB.
+	want := Config{ManagerMemLimit: strings.TrimSuffix(values.Manager.Resources.Limits.Memory, "Mi") + "MiB", ManagerGOGC: fmt.Sprint(values.Manager.GCPercent)}
+	got := Config{ManagerMemLimit: c.ManagerMemLimit, ManagerGOGC: c.ManagerGOGC}
+	if !strings.HasSuffix(values.Manager.Resources.Limits.Memory, "Mi") || values.Manager.GCPercent == 0 {
+		t.Fatalf("chart values not understood: %+v", values.Manager)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the operator's environment in the benchmark (-chart +bench):\n%s", diff)
+	}
+}
+
 // The ceiling creates what the operator would: the same kinds and names in the operator's order,
 // labelled for the operator's cache, without owner references (there is no owner).
 func TestTenantObjects(t *testing.T) {

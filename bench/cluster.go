@@ -486,6 +486,9 @@ func (e *env) startManager(ctx context.Context) error {
 	if h.cfg.ManagerMemLimit != "" {
 		env = append(env, "GOMEMLIMIT="+h.cfg.ManagerMemLimit)
 	}
+	if h.cfg.ManagerGOGC != "" {
+		env = append(env, "GOGC="+h.cfg.ManagerGOGC)
+	}
 	p, err := startProcess("the operator", h.managerBin, args, envWith(e.kubeconfigs[managerSA], env...), filepath.Join(e.dir, "manager.log"))
 	if err != nil {
 		return err

@@ -72,6 +72,7 @@ type Config struct {
 
 	ManagerQPS         int      `json:"managerQps"`
 	ManagerMemLimit    string   `json:"managerGoMemLimit,omitempty"`
+	ManagerGOGC        string   `json:"managerGOGC,omitempty"`
 	ManagerBurst       int      `json:"managerBurst"`
 	ManagerConcurrency int      `json:"managerMaxConcurrentReconciles"`
 	ManagerArgs        []string `json:"managerExtraArgs"`
@@ -163,6 +164,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.IntVar(&c.ManagerBurst, "manager-burst", 400, "The operator's --kube-api-burst (its default is 400).")
 	fs.IntVar(&c.ManagerConcurrency, "manager-concurrency", 8, "The operator's --max-concurrent-reconciles (its default is 8).")
 	fs.StringVar(&c.ManagerMemLimit, "manager-gomemlimit", "256MiB", "The operator's GOMEMLIMIT, as the chart sets it from the container's memory limit (its default is 256Mi); empty: none.")
+	fs.StringVar(&c.ManagerGOGC, "manager-gogc", "50", "The operator's GOGC, as the chart sets it (its default is 50); empty: the Go default, 100.")
 	fs.Var(listFlag{&c.ManagerArgs}, "manager-arg", "Extra operator flag (repeatable).")
 	fs.Var(listFlag{&c.BridgeArgs}, "bridge-arg", "Extra bridge flag (repeatable), e.g. --bridge-arg=--kube-api-qps=200.")
 	fs.Var(listFlag{&c.ClusterArgs}, "cluster-arg", "kwokctl --extra-args component=key=value (repeatable; replaces the defaults).")

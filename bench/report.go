@@ -336,9 +336,9 @@ func renderMarkdown(r *Results, base *baseline, plots []string, notes string) st
 	m.p("The operator and the bridge run as local processes authenticated with tokens of their chart ServiceAccounts "+
 		"(`tenantry-manager`, `tenantry-webhookbridge`, RBAC from `config/rbac`); the ceiling program and Helm run as "+
 		"ServiceAccounts with the operator's rights. None is exempt from API Priority and Fairness. Operator flags: "+
-		"`--kube-api-qps=%d --kube-api-burst=%d --max-concurrent-reconciles=%d%s`, GOMEMLIMIT `%s`; bridge extra flags: `%s`.",
+		"`--kube-api-qps=%d --kube-api-burst=%d --max-concurrent-reconciles=%d%s`, GOMEMLIMIT `%s`, GOGC `%s`; bridge extra flags: `%s`.",
 		r.Config.ManagerQPS, r.Config.ManagerBurst, r.Config.ManagerConcurrency, prefixSpace(strings.Join(r.Config.ManagerArgs, " ")),
-		cmp.Or(r.Config.ManagerMemLimit, "none"), orNone(strings.Join(r.Config.BridgeArgs, " ")))
+		cmp.Or(r.Config.ManagerMemLimit, "none"), cmp.Or(r.Config.ManagerGOGC, "100"), orNone(strings.Join(r.Config.BridgeArgs, " ")))
 	m.p("")
 	if len(r.Errors) > 0 {
 		m.p("**Problems during the run:**")

@@ -5,8 +5,9 @@
 # test.sh is `make test`, the one command that runs every test on a fresh machine:
 #   1. provides kube-apiserver, etcd and kubectl, and for the end-to-end tests kube-controller-manager,
 #      kube-scheduler, kwok and helm (built from source the first time, cached in bin/),
-#   2. runs every package's tests: unit tests, integration tests against a real API server, and
-#      end-to-end tests against a local kwok cluster with the Helm chart installed,
+#   2. runs every package's tests: unit tests, integration tests against a real API server, the
+#      benchmark harness's unit tests, and end-to-end tests against a local kwok cluster with the
+#      Helm chart installed,
 #   3. runs every fuzz target for FUZZTIME (default 30s).
 # It ends with go test's own summary lines, one per package and fuzz target.
 set -euo pipefail
@@ -50,6 +51,8 @@ show() { tee -a "$log" | grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)' 
 
 echo "==> Unit and integration tests"
 go test -count=1 -timeout 30m ${GOTEST_FLAGS:-} $other_pkgs 2>&1 | show || status=1
+echo "==> The benchmark harness's unit tests (bench/, a module of its own)"
+(cd bench && go test -count=1 -timeout 10m ${GOTEST_FLAGS:-} ./...) 2>&1 | show || status=1
 echo "==> End-to-end and fault tests on a local cluster"
 go test -count=1 -timeout 40m -p 1 ${GOTEST_FLAGS:-} $cluster_pkgs 2>&1 | show || status=1
 grep -qE '^(FAIL|panic)' "$log" && status=1
