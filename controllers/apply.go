@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"unique"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -76,11 +75,11 @@ type appliedEntry struct {
 
 // appliedKeyOf returns the tenant namespace an object is remembered under and its key there.
 func appliedKeyOf(gvk schema.GroupVersionKind, namespace, name string) (string, appliedKey) {
-	k := appliedKey{kind: unique.Make(gvk.GroupKind().String()).Value(), name: unique.Make(name).Value()}
+	k := appliedKey{kind: intern(gvk.GroupKind().String()), name: intern(name)}
 	if namespace == "" {
 		return k.name, k
 	}
-	return unique.Make(namespace).Value(), k
+	return intern(namespace), k
 }
 
 func (a *appliedVersions) get(tenant string, k appliedKey) (appliedState, bool) {

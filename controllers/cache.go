@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"unique"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,7 +46,8 @@ func CacheOptions() cache.Options {
 }
 
 // slim is the manager cache's transform: it drops managedFields and the last-applied
-// annotation, which the operator never reads.
+// annotation, which the operator never reads, and makes a TenantInstance share its common
+// strings with the others (shareStrings).
 func slim(in any) (any, error) {
 	obj, ok := in.(client.Object)
 	if !ok {
@@ -58,7 +60,47 @@ func slim(in any) (any, error) {
 			obj.SetAnnotations(a)
 		}
 	}
+	if ti, ok := obj.(*tenantryv1alpha1.TenantInstance); ok {
+		shareStrings(ti)
+	}
 	return obj, nil
+}
+
+// shareStrings replaces the strings a TenantInstance holds in common with thousands of others
+// (its finalizer, SKU, product, lifecycle, billing terms, condition types, statuses and reasons,
+// state, plan, admin Secret name) by one shared copy each, gives its Secret reference the status'
+// copy of the namespace, and trims the conditions to their length. The JSON decoder allocates every
+// string of every cached instance separately; these are about a sixth of an instance's memory.
+// Strings that differ between instances (names, ids, URLs, messages) are left alone: a shared
+// copy of those would only add the interning table's entry.
+func shareStrings(ti *tenantryv1alpha1.TenantInstance) {
+	for i := range ti.Finalizers {
+		ti.Finalizers[i] = intern(ti.Finalizers[i])
+	}
+	spec := &ti.Spec
+	spec.SKU, spec.ProductID, spec.Lifecycle = intern(spec.SKU), intern(spec.ProductID), intern(spec.Lifecycle)
+	spec.Domain.Type = intern(spec.Domain.Type)
+	spec.Order.ChargingMode, spec.Order.PeriodType = intern(spec.Order.ChargingMode), intern(spec.Order.PeriodType)
+	st := &ti.Status
+	st.State, st.Plan = intern(st.State), intern(st.Plan)
+	if ref := st.AdminAccountSecretRef; ref != nil {
+		ref.Name = intern(ref.Name)
+		if ref.Namespace == st.Namespace {
+			ref.Namespace = st.Namespace
+		}
+	}
+	if len(st.Conditions) < cap(st.Conditions) {
+		st.Conditions = append([]metav1.Condition(nil), st.Conditions...)
+	}
+	for i := range st.Conditions {
+		c := &st.Conditions[i]
+		c.Type, c.Status, c.Reason = intern(c.Type), intern(c.Status), intern(c.Reason)
+	}
+}
+
+// intern returns the one shared copy of s.
+func intern[S ~string](s S) S {
+	return S(unique.Make(string(s)).Value())
 }
 
 // annotationRevision is the Deployment controller's own annotation, which it raises on every

@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"unique"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -303,8 +302,8 @@ func compact(in any) (any, error) {
 		return in, nil
 	}
 	rec := &childRecord{
-		namespace:         unique.Make(obj.GetNamespace()).Value(),
-		name:              unique.Make(obj.GetName()).Value(),
+		namespace:         intern(obj.GetNamespace()),
+		name:              intern(obj.GetName()),
 		resourceVersion:   obj.GetResourceVersion(),
 		generation:        obj.GetGeneration(),
 		deletionTimestamp: obj.GetDeletionTimestamp(),

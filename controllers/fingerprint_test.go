@@ -18,10 +18,13 @@ package controllers
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"maps"
 	"slices"
 	"testing"
+	"unsafe"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -31,6 +34,8 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -198,6 +203,53 @@ func TestSlimKeepsSources(t *testing.T) {
 	want.Annotations = map[string]string{}
 	if !equality.Semantic.DeepEqual(s, want) {
 		t.Errorf("slimmed source: %+v", s)
+	}
+}
+
+// Cached TenantInstances share the strings every instance has alike, and hold the same values.
+func TestSlimSharesInstanceStrings(t *testing.T) {
+	decode := func(name string) *tenantryv1alpha1.TenantInstance {
+		// Decoded from JSON as the cache's informer does, so every string is a copy of its own.
+		data := []byte(`{"apiVersion":"tenantry.io/v1alpha1","kind":"TenantInstance",
+			"metadata":{"name":"` + name + `","finalizers":["tenantry.io/release"],"managedFields":[{"manager":"tenantry"}]},
+			"spec":{"sku":"basic","productId":"p-1","lifecycle":"Active","domain":{"type":"Shared"},
+				"order":{"orderId":"o-` + name + `","orderLineId":"l-` + name + `","chargingMode":"PERIOD","periodType":"month"}},
+			"status":{"state":"Running","plan":"basic","namespace":"tenant-` + name + `",
+				"adminAccountSecretRef":{"namespace":"tenant-` + name + `","name":"tenant-admin"},
+				"conditions":[{"type":"Ready","status":"True","reason":"Available","message":"Serving ` + name + `","lastTransitionTime":"2026-01-02T03:04:05Z"}]}}`)
+		ti := &tenantryv1alpha1.TenantInstance{}
+		if err := json.Unmarshal(data, ti); err != nil {
+			t.Fatal(err)
+		}
+		return ti
+	}
+	a, b := decode("a"), decode("b")
+	wantA := a.DeepCopy()
+	wantA.ManagedFields = nil
+	for _, ti := range []*tenantryv1alpha1.TenantInstance{a, b} {
+		if _, err := slim(ti); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !equality.Semantic.DeepEqual(a, wantA) {
+		t.Errorf("slim changed the instance's values:\n%s", cmp.Diff(wantA, a))
+	}
+	same := func(what, x, y string) {
+		if unsafe.StringData(x) != unsafe.StringData(y) {
+			t.Errorf("%s: %q and %q are two copies", what, x, y)
+		}
+	}
+	same("finalizer", a.Finalizers[0], b.Finalizers[0])
+	same("sku", a.Spec.SKU, b.Spec.SKU)
+	same("sku and plan", a.Spec.SKU, b.Status.Plan)
+	same("lifecycle", string(a.Spec.Lifecycle), string(b.Spec.Lifecycle))
+	same("charging mode", string(a.Spec.Order.ChargingMode), string(b.Spec.Order.ChargingMode))
+	same("state", string(a.Status.State), string(b.Status.State))
+	same("condition reason", a.Status.Conditions[0].Reason, b.Status.Conditions[0].Reason)
+	same("admin Secret", a.Status.AdminAccountSecretRef.Name, b.Status.AdminAccountSecretRef.Name)
+	same("namespace", a.Status.Namespace, a.Status.AdminAccountSecretRef.Namespace)
+	if c := a.Status.Conditions; cap(c) != len(c) {
+		t.Errorf("conditions keep a capacity of %d for %d", cap(c), len(c))
 	}
 }
 

@@ -360,8 +360,8 @@ func TestDefaults(t *testing.T) {
 		replicas  int32
 		extraEnv  []corev1.EnvVar
 	}{
-		// The operator's heap is mostly caches: it is collected at half the Go default's growth.
-		{manager, "manager", "/manager", "tenantry-manager", 1, []corev1.EnvVar{{Name: "GOGC", Value: "50"}}},
+		// The operator's heap is mostly caches: it is collected after growing a quarter.
+		{manager, "manager", "/manager", "tenantry-manager", 1, []corev1.EnvVar{{Name: "GOGC", Value: "25"}}},
 		{bridge, "webhookbridge", "/webhookbridge", "tenantry-webhookbridge", 2, nil},
 	} {
 		c := container(t, tc.d, tc.container)
