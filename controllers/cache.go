@@ -69,10 +69,11 @@ func slim(in any) (any, error) {
 // shareStrings replaces the strings a TenantInstance holds in common with thousands of others
 // (its finalizer, SKU, product, lifecycle, billing terms, condition types, statuses and reasons,
 // state, plan, admin Secret name) by one shared copy each, gives its Secret reference the status'
-// copy of the namespace, and trims the conditions to their length. The JSON decoder allocates every
-// string of every cached instance separately; these are about a sixth of an instance's memory.
-// Strings that differ between instances (names, ids, URLs, messages) are left alone: a shared
-// copy of those would only add the interning table's entry.
+// copy of the namespace, and trims the conditions to their length: the JSON decoder allocates
+// every string of every cached instance separately, and grows slices by doubling. Strings that
+// differ between instances (names, ids, URLs, messages) are left alone: a shared copy of those
+// would only add the interning table's entry. Strings never change in place, so the copies the
+// reconciler gets from the cache share them safely.
 func shareStrings(ti *tenantryv1alpha1.TenantInstance) {
 	for i := range ti.Finalizers {
 		ti.Finalizers[i] = intern(ti.Finalizers[i])
