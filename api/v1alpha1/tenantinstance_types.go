@@ -108,9 +108,10 @@ type Order struct {
 // Customer is the buyer, as far as the operator needs to know it. Contact details (phone,
 // e-mail) are personal data and deliberately have no place here.
 type Customer struct {
-	// customerId is the buyer's marketplace account id. Immutable once set.
+	// customerId is the buyer's marketplace account id (V1 allows up to 100 characters). Immutable
+	// once set.
 	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:MaxLength=100
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.customer.customerId is immutable"
 	// +required
 	CustomerID string `json:"customerId"`
@@ -203,6 +204,95 @@ type MarketplaceRecord struct {
 	// tenantSetAt is the send time of the kit call that last set spec.tenant.
 	// +optional
 	TenantSetAt *metav1.MicroTime `json:"tenantSetAt,omitempty"`
+
+	// quantitySetAt is the send time of the call that last set spec.quantity.
+	// +optional
+	QuantitySetAt *metav1.MicroTime `json:"quantitySetAt,omitempty"`
+
+	// renewedAt is the send time of the last renewal that moved the paid period into the future.
+	// A FREEZE sent within the resend horizon after it is presumed to be a resend of a freeze sent
+	// before it, and is ignored (docs/protocol.md §6.10).
+	// +optional
+	RenewedAt *metav1.MicroTime `json:"renewedAt,omitempty"`
+
+	// frozenByExpiry is true when the tenant was frozen by a V1 expireInstance. V1 has no unfreeze
+	// for period products, so a later V1 renewal into the future unfreezes it.
+	// +optional
+	FrozenByExpiry bool `json:"frozenByExpiry,omitempty"`
+
+	// appliedOrders are the renewal, refund, renewal-change and upgrade orders already applied,
+	// newest last, at most 32. A resend of one of them changes nothing, even when newer orders
+	// were applied since (docs/protocol.md §6.6).
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=map
+	// +listMapKey=orderId
+	// +listMapKey=scene
+	// +optional
+	AppliedOrders []AppliedOrder `json:"appliedOrders,omitempty"`
+}
+
+// OrderScene is what an applied order did: a refreshInstance scene, or Upgrade.
+// +kubebuilder:validation:Enum=TRIAL_TO_FORMAL;RENEWAL;UNSUBSCRIBE_RENEWAL_PERIOD;RENEWAL_CHANGE;UPGRADE
+type OrderScene string
+
+// Scenes of applied orders.
+const (
+	SceneTrialToFormal OrderScene = "TRIAL_TO_FORMAL"
+	SceneRenewal       OrderScene = "RENEWAL"
+	SceneRefund        OrderScene = "UNSUBSCRIBE_RENEWAL_PERIOD"
+	SceneRenewalChange OrderScene = "RENEWAL_CHANGE"
+	SceneUpgrade       OrderScene = "UPGRADE"
+	MaxAppliedOrders              = 32
+)
+
+// AppliedOrder is one marketplace order an instance has applied.
+type AppliedOrder struct {
+	// orderId is the marketplace order.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +required
+	OrderID string `json:"orderId"`
+
+	// scene is what the order did.
+	// +required
+	Scene OrderScene `json:"scene"`
+
+	// appliedAt is the send time of the call that applied it.
+	// +optional
+	AppliedAt *metav1.MicroTime `json:"appliedAt,omitempty"`
+}
+
+// PendingChange is a change of spec bought at renewal (RENEWAL_CHANGE) that takes effect when the
+// renewed period starts. The operator moves it into the spec at effectiveAt and records an Event.
+type PendingChange struct {
+	// sku the tenant moves to.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._-]*$`
+	// +required
+	SKU string `json:"sku"`
+
+	// quantity the tenant moves to.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000000
+	// +kubebuilder:default=1
+	// +optional
+	Quantity int32 `json:"quantity,omitempty"`
+
+	// productId the tenant moves to; empty keeps spec.productId.
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	ProductID string `json:"productId,omitempty"`
+
+	// orderId is the renewal order that bought the change.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +required
+	OrderID string `json:"orderId"`
+
+	// effectiveAt is when the change takes effect: the start of the renewed period.
+	// +required
+	EffectiveAt metav1.Time `json:"effectiveAt"`
 }
 
 // TenantInstanceSpec is the desired state of one purchased instance, as the marketplace last said it.
@@ -219,6 +309,19 @@ type TenantInstanceSpec struct {
 	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	ProductID string `json:"productId,omitempty"`
+
+	// quantity is how much of the SKU's linear attribute (users, GB, seats…) was bought: the
+	// order's linearValue, 1 when the SKU has none. The app is told it; a plan may scale the
+	// tenant's quota and replicas with it.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000000
+	// +kubebuilder:default=1
+	// +optional
+	Quantity int32 `json:"quantity,omitempty"`
+
+	// pendingChange is a change bought at renewal that takes effect at its effectiveAt.
+	// +optional
+	PendingChange *PendingChange `json:"pendingChange,omitempty"`
 
 	// expiresAt is when the paid period ends; absent for one-time and pay-per-use orders.
 	// +optional
@@ -336,6 +439,8 @@ type TenantInstanceStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=ti,categories={tenantry,all}
 // +kubebuilder:printcolumn:name="SKU",type=string,JSONPath=`.spec.sku`
+// +kubebuilder:printcolumn:name="Quantity",type=integer,JSONPath=`.spec.quantity`,priority=1
+// +kubebuilder:printcolumn:name="Pending",type=string,JSONPath=`.spec.pendingChange.sku`,priority=1
 // +kubebuilder:printcolumn:name="Lifecycle",type=string,JSONPath=`.spec.lifecycle`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expiresAt`

@@ -122,6 +122,28 @@ type DomainSettings struct {
 	IngressControllerNamespace string `json:"ingressControllerNamespace,omitempty"`
 }
 
+// PerUnitScaling says how a tenant grows with the quantity it bought (the order's linearValue).
+type PerUnitScaling struct {
+	// quota is added to spec.quota for every unit beyond the first: a tenant of quantity q gets
+	// spec.quota + (q-1) × quota.
+	// +optional
+	Quota corev1.ResourceList `json:"quota,omitempty"`
+
+	// unitsPerReplica gives the app one replica per this many units (rounded up), never fewer
+	// than spec.replicas. Zero leaves replicas alone.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000000000
+	// +optional
+	UnitsPerReplica int32 `json:"unitsPerReplica,omitempty"`
+
+	// maxReplicas caps the replicas unitsPerReplica asks for.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=10
+	// +optional
+	MaxReplicas int32 `json:"maxReplicas,omitempty"`
+}
+
 // ExpiryPolicy says what happens when a paid period ends.
 type ExpiryPolicy struct {
 	// gracePeriod after spec.expiresAt before the operator acts on its own.
@@ -163,9 +185,13 @@ type TenantPlanSpec struct {
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
 
-	// quota is the ResourceQuota hard limits of each tenant namespace.
+	// quota is the ResourceQuota hard limits of each tenant namespace, for a quantity of one.
 	// +optional
 	Quota corev1.ResourceList `json:"quota,omitempty"`
+
+	// perUnit scales the tenant's quota and replicas with spec.quantity of its TenantInstance.
+	// +optional
+	PerUnit *PerUnitScaling `json:"perUnit,omitempty"`
 
 	// limitRange sets container defaults and bounds in each tenant namespace.
 	// +optional
