@@ -17,10 +17,6 @@ limitations under the License.
 package controllers
 
 import (
-	"encoding/json"
-	"fmt"
-	"sort"
-
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -248,9 +244,8 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 		WithPorts(corev1ac.ContainerPort().WithName("http").WithContainerPort(port).WithProtocol(corev1.ProtocolTCP)).
 		WithEnv(env...).
 		WithResources(resources(app.Resources)).
-		WithVolumeMounts(
-			corev1ac.VolumeMount().WithName("admin-account").WithMountPath(adminMountPath).WithReadOnly(true),
-			corev1ac.VolumeMount().WithName("directory").WithMountPath(directoryMountPath).WithReadOnly(true)).
+		WithVolumeMounts(corev1ac.VolumeMount().WithName("admin-account").WithMountPath(adminMountPath).WithReadOnly(true)).
+		WithVolumeMounts(d.directoryMounts()...).
 		WithSecurityContext(corev1ac.SecurityContext().
 			WithAllowPrivilegeEscalation(false).
 			WithReadOnlyRootFilesystem(true).
@@ -285,12 +280,9 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 						WithRunAsNonRoot(true).
 						WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 					WithContainers(container).
-					WithVolumes(
-						corev1ac.Volume().WithName("admin-account").
-							WithSecret(corev1ac.SecretVolumeSource().WithSecretName(AdminSecretName).WithDefaultMode(0o440)),
-						// Optional so that tenants without a 联营 directory start too.
-						corev1ac.Volume().WithName("directory").
-							WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(DirectoryName).WithOptional(true)))))).
+					WithVolumes(corev1ac.Volume().WithName("admin-account").
+						WithSecret(corev1ac.SecretVolumeSource().WithSecretName(AdminSecretName).WithDefaultMode(0o440))).
+					WithVolumes(d.directoryVolumes()...)))).
 		WithStatus(nil)
 }
 
@@ -389,57 +381,6 @@ func (d Desired) SharedTLSSecret(source *corev1.Secret) *corev1ac.SecretApplyCon
 			corev1.TLSCertKey:       source.Data[corev1.TLSCertKey],
 			corev1.TLSPrivateKeyKey: source.Data[corev1.TLSPrivateKeyKey],
 		})
-}
-
-// AppCredentialsSecret holds the decrypted OAuth client credentials of the tenant's applications,
-// keyed <appId>.clientId and <appId>.clientSecret.
-func (d Desired) AppCredentialsSecret(secrets map[string]string) *corev1ac.SecretApplyConfiguration {
-	labels := d.Labels()
-	labels[tenantryv1alpha1.LabelSecretRole] = tenantryv1alpha1.SecretRoleAppCredentials
-	data := map[string][]byte{}
-	if t := d.Instance.Spec.Tenant; t != nil {
-		for _, app := range t.Applications {
-			data[app.AppID+".clientId"] = []byte(app.ClientID)
-			data[app.AppID+".clientSecret"] = []byte(secrets[app.AppID])
-		}
-	}
-	return corev1ac.Secret(AppCredentialsName, d.namespace()).
-		WithLabels(labels).
-		WithOwnerReferences(d.ownerRef()).
-		WithType(corev1.SecretTypeOpaque).
-		WithData(data)
-}
-
-// DirectoryConfigMap projects the tenant's 联营 users and departments as users.json and orgs.json,
-// sorted so that the same directory always yields the same bytes.
-func (d Desired) DirectoryConfigMap(dir *tenantryv1alpha1.TenantDirectory) (*corev1ac.ConfigMapApplyConfiguration, error) {
-	users := append([]tenantryv1alpha1.DirectoryUser(nil), dir.Spec.Users...)
-	sort.Slice(users, func(i, j int) bool {
-		if users[i].AppID != users[j].AppID {
-			return users[i].AppID < users[j].AppID
-		}
-		return users[i].UserName < users[j].UserName
-	})
-	orgs := append([]tenantryv1alpha1.DirectoryOrg(nil), dir.Spec.Orgs...)
-	sort.Slice(orgs, func(i, j int) bool { return orgs[i].OrgCode < orgs[j].OrgCode })
-	if users == nil {
-		users = []tenantryv1alpha1.DirectoryUser{}
-	}
-	if orgs == nil {
-		orgs = []tenantryv1alpha1.DirectoryOrg{}
-	}
-	u, err := json.Marshal(users)
-	if err != nil {
-		return nil, fmt.Errorf("encoding users: %w", err)
-	}
-	o, err := json.Marshal(orgs)
-	if err != nil {
-		return nil, fmt.Errorf("encoding orgs: %w", err)
-	}
-	return corev1ac.ConfigMap(DirectoryName, d.namespace()).
-		WithLabels(d.Labels()).
-		WithOwnerReferences(d.ownerRef()).
-		WithData(map[string]string{"tenantId": dir.Spec.TenantID, "users.json": string(u), "orgs.json": string(o)}), nil
 }
 
 func envVar(e *corev1.EnvVar) *corev1ac.EnvVarApplyConfiguration {

@@ -156,6 +156,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		r.reconcileNamespace,
 		r.reconcileGuardrails,
 		r.reconcileSecrets,
+		r.reconcileAppCredentials,
 		r.reconcileDirectory,
 		r.reconcileWorkload,
 		r.reconcileExposure,
@@ -299,44 +300,6 @@ func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scop
 		}
 	}
 
-	if t := s.instance.Spec.Tenant; t != nil && len(t.Applications) > 0 {
-		if r.MerchantKey == nil {
-			s.waitingFor = "the operator has no merchant private key to decrypt application client secrets"
-			return nil
-		}
-		secrets := make(map[string]string, len(t.Applications))
-		for _, app := range t.Applications {
-			plain, err := DecryptClientSecret(r.MerchantKey, app.EncryptedClientSecret)
-			if err != nil {
-				s.stalledReason = tenantryv1alpha1.ReasonApplyFailed
-				s.stalledMessage = fmt.Sprintf("client secret of application %q cannot be decrypted with the merchant key", app.AppID)
-				return nil
-			}
-			secrets[app.AppID] = plain
-		}
-		if err := r.apply(ctx, s.desired.AppCredentialsSecret(secrets)); err != nil {
-			return fmt.Errorf("applying application credentials: %w", err)
-		}
-	}
-	return nil
-}
-
-// reconcileDirectory projects the instance's TenantDirectory, when it has one, into a ConfigMap.
-func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *scope) error {
-	dir := &tenantryv1alpha1.TenantDirectory{}
-	if err := r.Get(ctx, client.ObjectKey{Name: s.instance.Name}, dir); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("reading tenant directory: %w", err)
-	}
-	cm, err := s.desired.DirectoryConfigMap(dir)
-	if err != nil {
-		return err
-	}
-	if err := r.apply(ctx, cm); err != nil {
-		return fmt.Errorf("applying tenant directory config map: %w", err)
-	}
 	return nil
 }
 

@@ -89,34 +89,61 @@ func (s *Server) mutateReadInstance(ctx context.Context, id string, read *tenant
 	if dryRun {
 		opts = append(opts, client.DryRunAll)
 	}
-	for backoff := conflictBackoffMin; ; backoff = min(2*backoff, conflictBackoffMax) {
+	var (
+		out   *tenantryv1alpha1.TenantInstance
+		wrote bool
+	)
+	err := retryConflicts(ctx, fmt.Sprintf("TenantInstance %q", id), func() error {
+		out, wrote = nil, false
 		ti := read
 		read = nil
 		if ti == nil {
 			var err error
 			if ti, err = s.getInstance(ctx, id); err != nil {
-				return nil, false, err
+				return err
 			}
 		}
+		out = ti
 		before := ti.DeepCopy()
 		if err := mutate(ti); err != nil {
-			return ti, false, err
+			return err
 		}
 		if equality.Semantic.DeepEqual(before.Spec, ti.Spec) && equality.Semantic.DeepEqual(before.Labels, ti.Labels) {
-			return ti, false, nil
+			return nil
 		}
 		err := s.client.Update(ctx, ti, opts...)
 		switch {
 		case err == nil:
-			return ti, !dryRun, nil
+			wrote = !dryRun
+			return nil
 		case apierrors.IsNotFound(err):
-			return nil, false, errInstanceNotFound
-		case !apierrors.IsConflict(err):
-			return nil, false, fmt.Errorf("updating TenantInstance %q: %w", id, err)
+			out = nil
+			return errInstanceNotFound
+		case apierrors.IsConflict(err):
+			return err
 		}
-		logr.FromContextOrDiscard(ctx).V(1).Info("Conflict writing TenantInstance, retrying", "instanceId", id)
+		out = nil
+		return fmt.Errorf("updating TenantInstance %q: %w", id, err)
+	})
+	if err != nil {
+		return out, false, err
+	}
+	return out, wrote, nil
+}
+
+// retryConflicts runs attempt — read, decide, write with the resourceVersion read — again for as
+// long as it fails with a conflict, backing off from conflictBackoffMin to conflictBackoffMax, until
+// the call budget (ctx) runs out. Every write of a TenantInstance or of a directory goes through
+// it, so a competing write is always re-read and re-decided, never overwritten.
+func retryConflicts(ctx context.Context, what string, attempt func() error) error {
+	for backoff := conflictBackoffMin; ; backoff = min(2*backoff, conflictBackoffMax) {
+		err := attempt()
+		if err == nil || !apierrors.IsConflict(err) {
+			return err
+		}
+		logr.FromContextOrDiscard(ctx).V(1).Info("Conflict writing, retrying", "object", what)
 		if err := wait(ctx, backoff); err != nil {
-			return nil, false, fmt.Errorf("updating TenantInstance %q: conflicts until the call budget ran out: %w", id, err)
+			return fmt.Errorf("writing %s: conflicts until the call budget ran out: %w", what, err)
 		}
 	}
 }

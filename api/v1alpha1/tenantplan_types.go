@@ -237,3 +237,44 @@ type TenantPlanList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []TenantPlan `json:"items"`
 }
+
+// QuotaFor is the ResourceQuota hard limits of a tenant of the given quantity: spec.quota plus
+// spec.perUnit.quota for every unit beyond the first. The operator applies it and the bridge
+// judges a change of SKU or quantity against it, so both read the plan the same way.
+func (s *TenantPlanSpec) QuotaFor(quantity int32) corev1.ResourceList {
+	hard := corev1.ResourceList{}
+	for k, v := range s.Quota {
+		hard[k] = v.DeepCopy()
+	}
+	if s.PerUnit == nil || quantity <= 1 {
+		return hard
+	}
+	for k, per := range s.PerUnit.Quota {
+		extra := per.DeepCopy()
+		extra.Mul(int64(quantity - 1))
+		total := hard[k]
+		total.Add(extra)
+		hard[k] = total
+	}
+	return hard
+}
+
+// ReplicasFor is how many app replicas an Active tenant of the given quantity runs: spec.replicas
+// (default 1), or one per spec.perUnit.unitsPerReplica units, rounded up and capped at
+// spec.perUnit.maxReplicas (default 10), whichever is more.
+func (s *TenantPlanSpec) ReplicasFor(quantity int32) int32 {
+	replicas := int32(1)
+	if s.Replicas != nil {
+		replicas = *s.Replicas
+	}
+	if s.PerUnit == nil || s.PerUnit.UnitsPerReplica <= 0 || quantity <= 0 {
+		return replicas
+	}
+	maxReplicas := s.PerUnit.MaxReplicas
+	if maxReplicas <= 0 {
+		maxReplicas = 10
+	}
+	want := int32((int64(quantity) + int64(s.PerUnit.UnitsPerReplica) - 1) / int64(s.PerUnit.UnitsPerReplica))
+	want = min(want, maxReplicas)
+	return max(replicas, want)
+}
