@@ -65,6 +65,11 @@ var (
 		Help: "State-changing calls answered 000000 without a change, by activity and reason (out_of_order, stale_freeze, already_applied).",
 	}, []string{"activity", "reason"})
 
+	preflightFindingsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tenantry_bridge_preflight_findings_total",
+		Help: "Debug calls (testFlag=1) answered as on success although the real call would have been refused, by reason (order_not_found, unknown_sku, instance_not_found, ...): what a real purchase would hit.",
+	}, []string{"reason"})
+
 	shedCallsTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "tenantry_bridge_shed_calls_total",
 		Help: "Calls answered 000005 at once, unread, because every call slot was busy (see --max-in-flight).",
@@ -78,7 +83,7 @@ var (
 func registerMetrics() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(shedCallsTotal, callsTotal, verificationFailuresTotal, callDurationSeconds,
-			orderQueryDurationSeconds, previousKeyTotal, planLookupFailuresTotal, ignoredCallsTotal)
+			orderQueryDurationSeconds, previousKeyTotal, planLookupFailuresTotal, ignoredCallsTotal, preflightFindingsTotal)
 	})
 }
 
