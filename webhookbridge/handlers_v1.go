@@ -26,12 +26,12 @@ import (
 
 // processV1 serves a legacy V1 GET call: verified over its query string (authToken), decoded
 // onto the V2 payloads and run by the same handlers. The differences are in the answer: V1
-// credentials are encrypted with a key derived from the access key (PROTOCOL.md §4), and a V1
+// credentials are encrypted with a key derived from the access key (docs/protocol.md §4), and a V1
 // newInstance answer carries the instance's appInfo when it is already known.
 func (s *Server) processV1(ctx context.Context, r *http.Request, c *call) (protocol.Response, error) {
 	q := r.URL.Query()
 	idx, err := s.verifier.VerifyV1Key(q)
-	if err := verified(familyV1, idx, err); err != nil {
+	if err := verified(c, s.verifier.Keys, idx, err); err != nil {
 		return protocol.Response{}, err
 	}
 	sent, err := protocol.V1SentAt(q)
@@ -60,13 +60,13 @@ func (s *Server) processV1(ctx context.Context, r *http.Request, c *call) (proto
 		if answer.AppInfo, err = s.appInfo(ctx, ti); err != nil {
 			return protocol.Response{}, err
 		}
-		if err := s.encryptV1(answer.AppInfo, encryptType); err != nil {
+		if err := s.encryptV1(c, answer.AppInfo, encryptType); err != nil {
 			return protocol.Response{}, err
 		}
 		answer.EncryptType = encryptType
 	case protocol.ActivityQueryInstance:
 		for i := range answer.Info {
-			if err := s.encryptV1(answer.Info[i].AppInfo, encryptType); err != nil {
+			if err := s.encryptV1(c, answer.Info[i].AppInfo, encryptType); err != nil {
 				return protocol.Response{}, err
 			}
 		}
@@ -75,9 +75,11 @@ func (s *Server) processV1(ctx context.Context, r *http.Request, c *call) (proto
 	return answer, nil
 }
 
-// encryptV1 encrypts an appInfo's userName and password in place with the current access key.
-func (s *Server) encryptV1(info *protocol.AppInfo, encryptType string) error {
-	if err := protocol.EncryptAppInfoV1(s.accessKey, info, encryptType); err != nil {
+// encryptV1 encrypts an appInfo's userName and password in place with the access key that
+// verified the call, so that during a rotation a marketplace still on the previous key can
+// decrypt them (docs/protocol.md §6.12).
+func (s *Server) encryptV1(c *call, info *protocol.AppInfo, encryptType string) error {
+	if err := protocol.EncryptAppInfoV1(s.answerKey(c), info, encryptType); err != nil {
 		return fmt.Errorf("encrypting V1 credentials: %w", err)
 	}
 	return nil

@@ -17,6 +17,7 @@ limitations under the License.
 package webhookbridge_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"os"
@@ -33,8 +34,11 @@ import (
 
 // rotationCall sends a harmless call of family signed with key to the bridge at base (a release
 // of an unknown instance, a kit credentials test, a V1 debug release) and returns its result
-// code, after checking that the answer is signed with answerKey, the bridge's current key.
-func rotationCall(g Gomega, base, family, key, answerKey string) string {
+// code, after checking whom the answer's Body-Sign is for (docs/protocol.md §6.12): a verified
+// call is answered with the key that verified it, so a marketplace still signing with the
+// previous key can check the answer; a refused call with currentKey, the bridge's current
+// access key.
+func rotationCall(g Gomega, base, family, key, currentKey string) string {
 	var req *http.Request
 	switch family {
 	case "basic":
@@ -53,7 +57,15 @@ func rotationCall(g Gomega, base, family, key, answerKey string) string {
 	}
 	a := sendRaw(g, req)
 	g.ExpectWithOffset(1, a.status).To(Equal(http.StatusOK))
-	g.ExpectWithOffset(1, a.header.Get("Body-Sign")).To(Equal(protocol.BodySign(answerKey, a.raw)), "answers are signed with the current key")
+	signedWith, other := key, currentKey
+	if a.code == protocol.CodeAuthFailed {
+		signedWith, other = currentKey, key
+	}
+	g.ExpectWithOffset(1, a.header.Get("Body-Sign")).To(Equal(protocol.BodySign(signedWith, a.raw)),
+		"%s answer %s signed with %q", family, a.code, signedWith)
+	if other != signedWith {
+		g.ExpectWithOffset(1, a.header.Get("Body-Sign")).NotTo(Equal(protocol.BodySign(other, a.raw)), "%s answer not signed with %q", family, other)
+	}
 	return a.code
 }
 
@@ -180,4 +192,58 @@ func TestKeyRotationThroughKeyFiles(t *testing.T) {
 
 type rotationExpectation struct {
 	family, key, code string
+}
+
+// TestAnswersUseTheVerifyingKey follows docs/protocol.md §6.12 on a bridge in the middle of a
+// rotation (new keys first, previous keys second): a call signed with the previous key gets a
+// Body-Sign that checks out with the previous key and not with the current one, V1 credentials
+// it receives decrypt with the previous key only, and a kit call verified with the previous kit
+// key is answered with that kit key. A call that fails verification is answered with the current
+// access key.
+func TestAnswersUseTheVerifyingKey(t *testing.T) {
+	integration(t)
+	const (
+		newAccess, oldAccess = "verifying-key-access-new", "verifying-key-access-old"
+		newKit, oldKit       = "verifying-key-kit-new", "verifying-key-kit-old"
+	)
+	base := newBridge(t, func(o *webhookbridge.Options) {
+		o.AccessKey = newAccess
+		o.Verifier = &protocol.Verifier{Keys: []string{newAccess, oldAccess}, KitKeys: []string{newKit, oldKit},
+			Nonces: protocol.NewNonceCache(2*protocol.DefaultWindow, 0, nil)}
+	})
+	ctx := context.Background()
+
+	t.Run("basic and kit Body-Sign", func(t *testing.T) {
+		g := NewWithT(t)
+		for _, c := range []struct{ family, key string }{
+			{"basic", oldAccess}, {"basic", newAccess}, {"v1", oldAccess}, {"v1", newAccess}, {"kit", oldKit}, {"kit", newKit},
+		} {
+			// rotationCall checks the Body-Sign against the verifying key and against the other.
+			g.Expect(rotationCall(g, base, c.family, c.key, newAccess)).To(Equal(protocol.CodeSuccess), "%s call signed with %q", c.family, c.key)
+		}
+		// Refused calls (a key that is not configured) are answered with the current access key.
+		for _, family := range []string{"basic", "v1", "kit"} {
+			g.Expect(rotationCall(g, base, family, "not-a-configured-key", newAccess)).To(Equal(protocol.CodeAuthFailed), family)
+		}
+	})
+
+	t.Run("V1 credentials", func(t *testing.T) {
+		g := NewWithT(t)
+		id, _ := buy(t, skuSmall)
+		makeReady(g, id, true)
+		for _, tc := range []struct{ key, other string }{{oldAccess, newAccess}, {newAccess, oldAccess}} {
+			for _, encryptType := range []string{protocol.EncryptTypeAES256, protocol.EncryptTypeAES128} {
+				// The simulator checks Body-Sign with the key it signed the call with.
+				a, err := marketFor(t, base, withKey(tc.key)).V1(ctx, v1Params("activity", "queryInstance", "instanceId", id, "encryptType", encryptType))
+				expectCode(g, a, err, protocol.CodeSuccess)
+				g.Expect(a.Info).To(HaveLen(1))
+				info := a.Info[0].AppInfo
+				g.Expect(protocol.DecryptCredential(tc.key, info.UserName, encryptType)).To(Equal("admin"))
+				g.Expect(protocol.DecryptCredential(tc.key, info.Password, encryptType)).To(Equal("S3cret-Passw0rd"))
+				if plain, err := protocol.DecryptCredential(tc.other, info.Password, encryptType); err == nil {
+					g.Expect(plain).NotTo(Equal("S3cret-Passw0rd"), "credentials answered to a call signed with %q open with %q", tc.key, tc.other)
+				}
+			}
+		}
+	})
 }

@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package webhookbridge is the marketplace-facing HTTP service of Tenantry: it verifies the
-// KooGallery production-interface calls (shared/marketplace/PROTOCOL.md), and turns them into
+// KooGallery production-interface calls (docs/protocol.md), and turns them into
 // changes of TenantInstance and TenantDirectory specs, which the operator then reconciles.
 //
 // The bridge is stateless. Idempotency comes from deterministic instance names (InstanceName)
@@ -50,7 +50,7 @@ const (
 	DefaultMaxBodyBytes       = 1 << 20
 	DefaultCallBudget         = 3 * time.Second
 	DefaultOrderQueryTimeout  = 2 * time.Second
-	DefaultFreezeRetryHorizon = time.Hour
+	DefaultFreezeRetryHorizon = 2 * time.Hour
 	DefaultMaxInFlight        = 32
 	DefaultDomainParam        = "domain"
 	DefaultQueueWait          = 250 * time.Millisecond
@@ -83,8 +83,10 @@ type Options struct {
 	// Verifier checks signatures, timestamps and nonces; its Keys and KitKeys carry the current
 	// key first and, during a rotation, the previous one.
 	Verifier *protocol.Verifier
-	// AccessKey is the current access key. It signs every answer's Body-Sign header and
-	// encrypts V1 credentials.
+	// AccessKey is the current access key. It signs the Body-Sign header of answers to calls
+	// that failed verification; a verified call is answered, and its V1 credentials encrypted,
+	// with the key that verified it, so that during a rotation a marketplace still on the
+	// previous key can check the answer (docs/protocol.md §6.12).
 	AccessKey string
 	// Orders is the Order Query client.
 	Orders OrderQuerier
@@ -105,9 +107,10 @@ type Options struct {
 	// OrderQueryTimeout bounds an Order Query within the budget, leaving time to write and
 	// answer; DefaultOrderQueryTimeout (capped at two thirds of CallBudget) when zero.
 	OrderQueryTimeout time.Duration
-	// FreezeRetryHorizon is how long after an UNFREEZE a FREEZE is presumed to be a late resend
-	// of a freeze sent before the renewal that preceded the UNFREEZE (see handleStatus);
-	// DefaultFreezeRetryHorizon when zero, the marketplace's resend horizon for status calls.
+	// FreezeRetryHorizon is how long after a renewal that moved the paid period into the future
+	// a FREEZE is presumed to be a late resend of a freeze sent before the renewal, and ignored
+	// (docs/protocol.md §6.10, see handleStatus); DefaultFreezeRetryHorizon (2 h, the longest
+	// resend window documented for status calls) when zero.
 	FreezeRetryHorizon time.Duration
 	// MaxInFlight is how many calls are worked on at once; a call arriving when all slots are
 	// taken waits up to QueueWait for one and is otherwise answered 000005 at once, so that the
@@ -268,10 +271,14 @@ type call struct {
 	// instanceID is the instance the call is about, once known.
 	instanceID string
 	testFlag   bool
-	// sentAt is the marketplace's send time, used to order state changes (PROTOCOL.md §6.3).
+	// sentAt is the marketplace's send time, used to order state changes (docs/protocol.md §6.3).
 	sentAt time.Time
 	// ignored names why a state-changing call changed nothing although it was answered 000000.
 	ignored string
+	// key is the key that verified the call, empty until one did. It signs the answer and
+	// encrypts V1 credentials (docs/protocol.md §6.12): during a rotation the marketplace may
+	// still sign with, and check answers against, the previous key.
+	key string
 }
 
 const activityUnverified = "unverified"
@@ -301,7 +308,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 		// Over capacity: nothing was verified or persisted, so a retryable answer is the honest
 		// one, and a quick one keeps the marketplace's resends from piling up.
 		shedCallsTotal.Inc()
-		s.write(ctx, w, protocol.NewResponse(protocol.CodeInternalError))
+		s.write(ctx, w, c, protocol.NewResponse(protocol.CodeInternalError))
 		s.audit(ctx, c, protocol.CodeInternalError, time.Since(start), errOverCapacity)
 		return
 	}
@@ -314,7 +321,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	if err != nil {
 		resp = protocol.NewResponse(codeFor(err))
 	}
-	s.write(ctx, w, resp)
+	s.write(ctx, w, c, resp)
 	s.audit(ctx, c, resp.ResultCode, time.Since(start), err)
 }
 
@@ -378,15 +385,29 @@ func (s *Server) process(ctx context.Context, r *http.Request, body []byte, c *c
 	}
 }
 
-// verified accounts for the outcome of a verification: the failure reason metric, or the
-// previous-key metric when a rotated-out key still matched.
-func verified(family string, keyIndex int, err error) error {
+// answerKey is the key that signs c's answer and encrypts its V1 credentials: the key that
+// verified the call, or the current access key when none did (docs/protocol.md §6.12).
+func (s *Server) answerKey(c *call) string {
+	if c != nil && c.key != "" {
+		return c.key
+	}
+	return s.accessKey
+}
+
+// verified accounts for the outcome of c's verification against keys (the access keys, or the
+// kit keys), current first: the failure reason metric, or else the key that matched, noted in c
+// so that the answer is signed and V1 credentials encrypted with it (docs/protocol.md §6.12),
+// and the previous-key metric when a rotated-out key matched.
+func verified(c *call, keys []string, keyIndex int, err error) error {
 	if err != nil {
 		verificationFailuresTotal.WithLabelValues(protocol.ReasonOf(err)).Inc()
 		return err
 	}
+	if keyIndex >= 0 && keyIndex < len(keys) {
+		c.key = keys[keyIndex]
+	}
 	if keyIndex > 0 {
-		previousKeyTotal.WithLabelValues(family).Inc()
+		previousKeyTotal.WithLabelValues(c.family).Inc()
 	}
 	return nil
 }
@@ -399,12 +420,13 @@ func (s *Server) window() time.Duration {
 	return protocol.DefaultWindow
 }
 
-// write encodes resp, signs exactly the encoded bytes and sends them with HTTP 200.
-func (s *Server) write(ctx context.Context, w http.ResponseWriter, resp protocol.Response) {
+// write encodes resp, signs exactly the encoded bytes with c's answer key and sends them with
+// HTTP 200.
+func (s *Server) write(ctx context.Context, w http.ResponseWriter, c *call, resp protocol.Response) {
 	body := protocol.EncodeResponse(resp)
 	h := w.Header()
 	h.Set("Content-Type", protocol.ContentType)
-	h.Set(protocol.HeaderBodySign, protocol.BodySign(s.accessKey, body))
+	h.Set(protocol.HeaderBodySign, protocol.BodySign(s.answerKey(c), body))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	if _, err := w.Write(body); err != nil {

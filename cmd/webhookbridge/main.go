@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,7 @@ import (
 type config struct {
 	bindAddr, suspendedAddr, metricsAddr, path                  string
 	accessKeyFile, kitKeyFile, orderAPIURL, akFile, skFile      string
+	orderAPIFallbackURL                                         string
 	merchantKeyFile, tlsCertFile, tlsKeyFile                    string
 	window, callBudget, orderQueryTimeout, freezeHorizon, drain time.Duration
 	qps                                                         float64
@@ -75,6 +77,7 @@ func main() {
 	flag.StringVar(&c.accessKeyFile, "access-key-file", "", "File with the access key (first line) and, during a rotation, the previous key (second line). Default: $TENANTRY_ACCESS_KEY.")
 	flag.StringVar(&c.kitKeyFile, "kit-access-key-file", "", "File with the 联营 kit key(s), same format. Default: $TENANTRY_KIT_ACCESS_KEY, else the access key.")
 	flag.StringVar(&c.orderAPIURL, "order-api-url", orderquery.DefaultEndpoint, "Base URL of the marketplace Order Query API.")
+	flag.StringVar(&c.orderAPIFallbackURL, "order-api-fallback-url", orderquery.DefaultFallbackEndpoint, "Base URL an Order Query is retried at, once, when --order-api-url cannot be reached (connection failure, timeout, HTTP 5xx). Empty disables it. Unless set explicitly, it is used only with the default --order-api-url.")
 	flag.StringVar(&c.akFile, "marketplace-ak-file", "", "File with the seller account's AK for Order Query. Default: $TENANTRY_MARKETPLACE_AK.")
 	flag.StringVar(&c.skFile, "marketplace-sk-file", "", "File with the seller account's SK for Order Query. Default: $TENANTRY_MARKETPLACE_SK.")
 	flag.StringVar(&c.merchantKeyFile, "merchant-private-key-file", "", "PEM RSA private key; when set, applicationSync client secrets that do not decrypt are refused.")
@@ -83,7 +86,7 @@ func main() {
 	flag.DurationVar(&c.window, "timestamp-window", protocol.DefaultWindow, "Accepted distance between a call's timestamp and now.")
 	flag.DurationVar(&c.callBudget, "call-budget", webhookbridge.DefaultCallBudget, "Time within which every call is answered (the marketplace waits 5s).")
 	flag.DurationVar(&c.orderQueryTimeout, "order-query-timeout", webhookbridge.DefaultOrderQueryTimeout, "Deadline of an Order Query within the call budget.")
-	flag.DurationVar(&c.freezeHorizon, "freeze-retry-horizon", webhookbridge.DefaultFreezeRetryHorizon, "A FREEZE sent within this long after an UNFREEZE that followed a renewal is ignored as a late resend.")
+	flag.DurationVar(&c.freezeHorizon, "freeze-retry-horizon", webhookbridge.DefaultFreezeRetryHorizon, "A FREEZE sent within this long after a renewal that moved the paid period into the future is ignored as a late resend of a freeze sent before it (docs/protocol.md §6.10).")
 	flag.DurationVar(&c.drain, "shutdown-timeout", 20*time.Second, "How long in-flight calls may take to finish on SIGTERM.")
 	flag.IntVar(&c.maxInFlight, "max-in-flight", webhookbridge.DefaultMaxInFlight, "Calls worked on at once; beyond it a call waits --queue-wait for a slot, then is answered 000005 (resend later). Negative: unlimited.")
 	flag.DurationVar(&c.queueWait, "queue-wait", webhookbridge.DefaultQueueWait, "How long a call waits for a free slot before it is shed.")
@@ -99,6 +102,9 @@ func main() {
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	fallbackSet := false
+	flag.Visit(func(f *flag.Flag) { fallbackSet = fallbackSet || f.Name == fallbackFlag })
+	c.orderAPIFallbackURL = fallbackEndpoint(c.orderAPIURL, c.orderAPIFallbackURL, fallbackSet)
 	// Capped: above V(7) client-go would log whole request bodies, Secrets included.
 	ctrl.SetLogger(logcap.Cap(zap.New(zap.UseFlagOptions(&opts))))
 	log := ctrl.Log.WithName("webhookbridge")
@@ -107,6 +113,20 @@ func main() {
 		log.Error(err, "Webhook bridge failed")
 		os.Exit(1)
 	}
+}
+
+// fallbackFlag names the flag of the Order Query fallback host.
+const fallbackFlag = "order-api-fallback-url"
+
+// fallbackEndpoint is the Order Query fallback in effect: the flag's value when it was set
+// explicitly, its default (the marketplace's second host) only when the primary is the
+// marketplace's own host. A bridge pointed at a simulator or a proxy must not turn to the real
+// marketplace, signing with the seller's AK, because its test endpoint failed.
+func fallbackEndpoint(primary, fallback string, fallbackSet bool) string {
+	if fallbackSet || strings.TrimRight(primary, "/") == orderquery.DefaultEndpoint {
+		return fallback
+	}
+	return ""
 }
 
 func run(ctx context.Context, log logr.Logger, c config) error {
@@ -131,6 +151,14 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	}
 	if ak == "" || sk == "" {
 		return errors.New("no marketplace AK/SK: set --marketplace-ak-file and --marketplace-sk-file")
+	}
+	for name, u := range map[string]string{"--order-api-url": c.orderAPIURL, "--" + fallbackFlag: c.orderAPIFallbackURL} {
+		if err := orderquery.CheckEndpoint(u); u != "" && err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if c.orderAPIFallbackURL != "" {
+		log.Info("Order Query falls back to a second host when the first cannot be reached", "fallback", c.orderAPIFallbackURL)
 	}
 	var merchantKey *rsa.PrivateKey
 	if c.merchantKeyFile != "" {
@@ -199,7 +227,7 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	server, err := webhookbridge.New(webhookbridge.Options{
 		Client: k8s, Plans: watch, Instances: watch, Verifier: verifier, AccessKey: keys[0], MerchantKey: merchantKey,
 		Orders: &orderquery.Client{
-			Endpoint: c.orderAPIURL, AK: ak, SK: sk, Observe: webhookbridge.ObserveOrderQuery,
+			Endpoint: c.orderAPIURL, FallbackEndpoint: c.orderAPIFallbackURL, AK: ak, SK: sk, Observe: webhookbridge.ObserveOrderQuery,
 			HTTP: &http.Client{Timeout: c.orderQueryTimeout, Transport: &http.Transport{
 				Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12},
 				ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,

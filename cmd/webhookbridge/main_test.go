@@ -24,6 +24,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ import (
 	"github.com/tenantry/tenantry/internal/testenv"
 	"github.com/tenantry/tenantry/simulator"
 	"github.com/tenantry/tenantry/webhookbridge"
+	"github.com/tenantry/tenantry/webhookbridge/orderquery"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
@@ -130,8 +132,10 @@ func TestRunServesAndDrains(t *testing.T) {
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: a.InstanceID}, &tenantryv1alpha1.TenantInstance{})).To(Succeed())
 	<-arrived
 
-	// The previous key still verifies (its answers are signed with the current key).
-	a, _ = market(previous).Release(context.Background(), "ti-00000000000000000000")
+	// The previous key still verifies, and its answers are signed with it (docs/protocol.md
+	// §6.12): the simulator checks Body-Sign with the key it signed with.
+	a, err = market(previous).Release(context.Background(), "ti-00000000000000000000")
+	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(a.ResultCode).To(Equal(protocol.CodeSuccess))
 
 	code, body := get("http://" + c.suspendedAddr + "/whatever")
@@ -163,4 +167,55 @@ func TestRunServesAndDrains(t *testing.T) {
 	// The listeners are closed.
 	_, err = http.Get("http://" + c.bindAddr + "/saasproduce")
 	g.Expect(err).To(HaveOccurred())
+}
+
+// TestFallbackEndpoint: the Order Query fallback host applies by default only to the marketplace's
+// own host; a bridge pointed elsewhere (a simulator, a proxy) falls back only when told to.
+func TestFallbackEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name, primary, fallback string
+		set                     bool
+		want                    string
+	}{
+		{"default primary, default fallback", orderquery.DefaultEndpoint, orderquery.DefaultFallbackEndpoint, false, orderquery.DefaultFallbackEndpoint},
+		{"default primary with a slash", orderquery.DefaultEndpoint + "/", orderquery.DefaultFallbackEndpoint, false, orderquery.DefaultFallbackEndpoint},
+		{"default primary, fallback disabled", orderquery.DefaultEndpoint, "", true, ""},
+		{"simulator, default fallback", "http://127.0.0.1:9999", orderquery.DefaultFallbackEndpoint, false, ""},
+		{"simulator, explicit fallback", "http://127.0.0.1:9999", "http://127.0.0.1:9998", true, "http://127.0.0.1:9998"},
+		{"proxy, explicit production fallback", "https://proxy.example.com", orderquery.DefaultFallbackEndpoint, true, orderquery.DefaultFallbackEndpoint},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fallbackEndpoint(tc.primary, tc.fallback, tc.set); got != tc.want {
+				t.Errorf("fallbackEndpoint(%q, %q, %v) = %q, want %q", tc.primary, tc.fallback, tc.set, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRunRefusesBadOrderEndpoints: a malformed Order Query URL stops the bridge at start-up,
+// not at its first purchase.
+func TestRunRefusesBadOrderEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := config{accessKeyFile: write("access", "key\n"), akFile: write("ak", "ak"), skFile: write("sk", "sk"), orderAPIURL: orderquery.DefaultEndpoint}
+	for name, mutate := range map[string]func(*config){
+		"relative primary":  func(c *config) { c.orderAPIURL = "mkt.myhuaweicloud.com" },
+		"relative fallback": func(c *config) { c.orderAPIFallbackURL = "mkt.myhuaweicloud.cn" },
+		"fallback scheme":   func(c *config) { c.orderAPIFallbackURL = "ftp://mkt.myhuaweicloud.cn" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := base
+			mutate(&c)
+			err := run(context.Background(), zap.New(zap.WriteTo(io.Discard)), c)
+			if err == nil || !strings.Contains(err.Error(), "order-api") {
+				t.Errorf("run() error = %v, want one naming the Order Query flag", err)
+			}
+		})
+	}
 }

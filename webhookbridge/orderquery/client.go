@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package orderquery is the bridge's client for the KooGallery Order Query
-// API (PROTOCOL.md §7). A newInstance or upgradeInstance call only names an
+// API (docs/protocol.md §7). A newInstance or upgradeInstance call only names an
 // order; the product, SKU, expiry and charging mode the tenant is entitled to
 // come from this API, so the bridge must tell a marketplace hiccup (retry
 // later, answer 000005) from an order that will never resolve (fail the call).
@@ -34,13 +34,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
 )
 
 const (
-	// DefaultEndpoint is the marketplace's production host (PROTOCOL.md §7).
+	// DefaultEndpoint is the marketplace's production host (docs/protocol.md §7).
 	DefaultEndpoint = "https://mkt.myhuaweicloud.com"
+
+	// DefaultFallbackEndpoint is the marketplace's second host, tried once when
+	// DefaultEndpoint cannot be reached (docs/protocol.md §7).
+	DefaultFallbackEndpoint = "https://mkt.myhuaweicloud.cn"
+
+	// FallbackResultPrefix starts the Observe result of a request to the
+	// fallback host ("fallback_success", "fallback_transport_error", ...), so
+	// the request-duration metric shows how often and how well the bridge
+	// fell back, without another label.
+	FallbackResultPrefix = "fallback_"
 
 	// QueryPath is the Order Query API path, relative to the endpoint.
 	QueryPath = "/api/mkp-openapi-public/global/v1/order/query"
@@ -104,6 +115,12 @@ type Error struct {
 	NotFound bool
 	// Err is the underlying transport or decoding error, if any.
 	Err error
+
+	// unreachable reports that no marketplace answer arrived: the request or
+	// reading its answer failed (connection refused, reset, timeout), or a 5xx
+	// came without a marketplace result code (a gateway or load balancer in
+	// front of it). Only such failures are retried at the fallback host.
+	unreachable bool
 }
 
 func (e *Error) Error() string {
@@ -146,12 +163,24 @@ type Client struct {
 	// Endpoint is the marketplace base URL; DefaultEndpoint when empty. A path
 	// in it is kept as a prefix of QueryPath (useful behind a test proxy).
 	Endpoint string
+	// FallbackEndpoint, when set, is the base URL a query is retried at, once,
+	// when Endpoint cannot be reached: no answer (connection failure, timeout)
+	// or an HTTP 5xx without a marketplace result code (docs/protocol.md §7).
+	// A marketplace answer (rate limited, unknown order, any other result
+	// code) is never retried elsewhere: the hosts share one order book, so
+	// the other would say the same. While a fallback is set, the request to
+	// Endpoint gets half of the time left before the context's deadline (or
+	// of the HTTP client's timeout), so that the fallback still has time.
+	// Empty disables the fallback; DefaultFallbackEndpoint is the production
+	// one. A value equal to Endpoint is ignored.
+	FallbackEndpoint string
 	// AK and SK are the seller account's access key pair.
 	AK, SK string
 	// HTTP sends the requests; a client with a 10 s timeout when nil.
 	HTTP *http.Client
 	// Observe, when set, is called once per request with one of the Result*
-	// constants and the time the request took, for metrics.
+	// constants (prefixed with FallbackResultPrefix for a request to the
+	// fallback host) and the time the request took, for metrics.
 	Observe func(result string, d time.Duration)
 	// Now returns the signing time; time.Now when nil. Tests use it to
 	// produce stale signatures.
@@ -162,36 +191,120 @@ var defaultHTTPClient = &http.Client{Timeout: defaultTimeout}
 
 // Query fetches an order. orderLineID may be empty to fetch every line; when
 // it is set, the answer must contain that line or ErrNotFound is returned.
-func (c *Client) Query(ctx context.Context, orderID, orderLineID string) (order *Order, err error) {
+// When Endpoint cannot be reached and FallbackEndpoint is set, the query is
+// sent once more there, within ctx's deadline; the log line "Order Query
+// falling back" (from ctx's logger) and the fallback_ results of Observe
+// record it.
+func (c *Client) Query(ctx context.Context, orderID, orderLineID string) (*Order, error) {
 	if orderID == "" {
 		return nil, &Error{Message: "order id is empty"}
 	}
 	if c.AK == "" || c.SK == "" {
 		return nil, &Error{Message: "access key pair is not configured"}
 	}
-
-	start := time.Now()
-	if c.Observe != nil {
-		defer func() { c.Observe(resultOf(err), time.Since(start)) }()
+	primary := c.Endpoint
+	if primary == "" {
+		primary = DefaultEndpoint
+	}
+	fallback := c.FallbackEndpoint
+	if fallback == "" || strings.TrimRight(fallback, "/") == strings.TrimRight(primary, "/") {
+		return c.attempt(ctx, primary, "", orderID, orderLineID)
 	}
 
-	req, err := c.newRequest(ctx, orderID, orderLineID)
+	// Split what is left of the budget: the primary host gets half, the fallback the rest
+	// (more when the primary fails fast, as a refused connection does).
+	budget := c.httpClient().Timeout
+	if budget <= 0 {
+		budget = defaultTimeout
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(budget)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	pctx, cancel := context.WithDeadline(ctx, time.Now().Add(time.Until(deadline)/2))
+	order, err := c.attempt(pctx, primary, "", orderID, orderLineID)
+	cancel()
+	var e *Error
+	if err == nil || !errors.As(err, &e) || !e.unreachable || ctx.Err() != nil {
+		return order, err
+	}
+	logr.FromContextOrDiscard(ctx).Info("Order Query falling back: the primary host cannot be reached",
+		"primary", hostOf(primary), "fallback", hostOf(fallback), "primaryResult", resultOf(err), "detail", err.Error())
+	order, ferr := c.attempt(ctx, fallback, FallbackResultPrefix, orderID, orderLineID)
+	if ferr == nil {
+		return order, nil
+	}
+	var fe *Error
+	if errors.As(ferr, &fe) {
+		joined := *fe
+		// The primary's failure is kept as text only: its Retryable must not leak into
+		// errors.Is on a final answer such as the fallback's "no such order".
+		joined.Err = errors.Join(fe.Err, fmt.Errorf("answered by the fallback host %q; the primary host %q failed: %s",
+			hostOf(fallback), hostOf(primary), err.Error()))
+		return nil, &joined
+	}
+	return nil, ferr
+}
+
+// CheckEndpoint reports whether endpoint can serve as Client.Endpoint or
+// Client.FallbackEndpoint (an absolute http or https URL), so a binary can
+// refuse a bad flag at start-up rather than on its first purchase.
+func CheckEndpoint(endpoint string) error {
+	_, err := parseEndpoint(endpoint)
+	return err
+}
+
+func parseEndpoint(endpoint string) (*url.URL, error) {
+	base, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("parsing endpoint %q: %w", endpoint, err)
+	}
+	if base.Scheme != "https" && base.Scheme != "http" || base.Host == "" {
+		return nil, fmt.Errorf("endpoint %q is not an absolute http(s) URL", endpoint)
+	}
+	return base, nil
+}
+
+// hostOf returns the host of an endpoint URL for logs and errors, or the URL
+// itself when it does not parse.
+func hostOf(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return endpoint
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return defaultHTTPClient
+}
+
+// attempt sends one query to endpoint and observes it, with resultPrefix
+// before the result.
+func (c *Client) attempt(ctx context.Context, endpoint, resultPrefix, orderID, orderLineID string) (order *Order, err error) {
+	start := time.Now()
+	if c.Observe != nil {
+		defer func() { c.Observe(resultPrefix+resultOf(err), time.Since(start)) }()
+	}
+
+	req, err := c.newRequest(ctx, endpoint, orderID, orderLineID)
 	if err != nil {
 		return nil, &Error{Message: "cannot build request", Err: err}
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = defaultHTTPClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		return nil, &Error{Retryable: true, Message: "request failed", Err: err}
+		return nil, &Error{Retryable: true, unreachable: true, Message: "request failed", Err: err}
 	}
 	defer func() { _ = resp.Body.Close() }()
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
 	if err != nil {
-		return nil, &Error{Retryable: true, HTTPStatus: resp.StatusCode, Message: "reading answer failed", Err: err}
+		return nil, &Error{Retryable: true, unreachable: true, HTTPStatus: resp.StatusCode, Message: "reading answer failed", Err: err}
 	}
 	if len(body) > MaxBodyBytes {
 		return nil, &Error{HTTPStatus: resp.StatusCode, Message: fmt.Sprintf("answer larger than %d bytes", MaxBodyBytes)}
@@ -202,17 +315,10 @@ func (c *Client) Query(ctx context.Context, orderID, orderLineID string) (order 
 // newRequest signs the query with the Huawei Cloud SDK's API-Gateway signer,
 // so the bridge and the real marketplace agree on canonicalisation by
 // construction; only the http.Request around it is built here.
-func (c *Client) newRequest(ctx context.Context, orderID, orderLineID string) (*http.Request, error) {
-	endpoint := c.Endpoint
-	if endpoint == "" {
-		endpoint = DefaultEndpoint
-	}
-	base, err := url.Parse(endpoint)
+func (c *Client) newRequest(ctx context.Context, endpoint, orderID, orderLineID string) (*http.Request, error) {
+	base, err := parseEndpoint(endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("parsing endpoint %q: %w", endpoint, err)
-	}
-	if base.Scheme != "https" && base.Scheme != "http" || base.Host == "" {
-		return nil, fmt.Errorf("endpoint %q is not an absolute http(s) URL", endpoint)
+		return nil, err
 	}
 	path := strings.TrimSuffix(base.Path, "/") + QueryPath
 	origin := base.Scheme + "://" + base.Host
@@ -268,6 +374,7 @@ func decode(status int, body []byte, orderLineID string) (*Order, error) {
 		// Without a result code the status is all we have: a gateway or
 		// load balancer failing in front of the marketplace.
 		e.Retryable = status >= 500 || status == http.StatusTooManyRequests
+		e.unreachable = status >= 500
 		return nil, e
 	}
 
@@ -331,7 +438,7 @@ func resultOf(err error) string {
 }
 
 // ParseTime parses the marketplace's UTC timestamps, yyyyMMddHHmmss or
-// yyyyMMddHHmmssSSS; PROTOCOL.md §5 shows both forms in the wild.
+// yyyyMMddHHmmssSSS; docs/protocol.md §5 shows both forms in the wild.
 func ParseTime(s string) (time.Time, error) {
 	var layout string
 	switch len(s) {

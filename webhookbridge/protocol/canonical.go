@@ -41,13 +41,13 @@ type member struct {
 }
 
 // CanonicalPayload returns the payload the basic and kit signatures are
-// computed over (PROTOCOL.md §2.1): the body's top-level object with its keys
+// computed over (docs/protocol.md §2.1): the body's top-level object with its keys
 // sorted by byte order, top-level null members dropped, and every value
 // re-emitted compactly in received order, number literals exactly as received,
 // strings with only the escapes JSON requires (", \ and control characters), no
 // HTML escaping and non-ASCII as raw UTF-8.
 //
-// Decisions beyond PROTOCOL.md (they make the payload unambiguous, so the signed
+// Decisions beyond docs/protocol.md (they make the payload unambiguous, so the signed
 // bytes and the decoded fields can never disagree):
 //   - the body must be valid UTF-8 holding exactly one JSON object;
 //   - a key repeated within any one object is rejected ("duplicate-key"), since
@@ -67,7 +67,7 @@ func CanonicalPayload(body []byte) ([]byte, error) {
 // SortedJSON re-emits a JSON value compactly with the keys of every object, at
 // every depth, sorted by byte order; number literals are kept as received and
 // nulls are kept. It is the "body with sorted keys" of the usage-push signature
-// (PROTOCOL.md §7, vector 7). The same strictness as CanonicalPayload applies,
+// (docs/protocol.md §7, vector 7). The same strictness as CanonicalPayload applies,
 // except that any JSON value is allowed at the top.
 func SortedJSON(body []byte) ([]byte, error) {
 	dec, err := newStrictDecoder(body)
@@ -250,7 +250,7 @@ func appendSortedObject(out []byte, members []member, dropNulls bool) []byte {
 		}
 		sorted = append(sorted, m)
 	}
-	// Byte order of the UTF-8 keys, as PROTOCOL.md §2.1 says (Go's string
+	// Byte order of the UTF-8 keys, as docs/protocol.md §2.1 says (Go's string
 	// comparison is exactly that).
 	slices.SortFunc(sorted, func(a, b member) int { return strings.Compare(a.key, b.key) })
 	return appendObject(out, sorted)

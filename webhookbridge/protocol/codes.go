@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package protocol is the codec and crypto side of the Huawei Cloud KooGallery
-// SaaS production interface described in shared/marketplace/PROTOCOL.md.
+// SaaS production interface described in docs/protocol.md.
 //
 // It holds pure functions only: request verification (query-string, header and
 // legacy V1 signatures, replay protection), strict decoding of request bodies
@@ -25,7 +25,7 @@ limitations under the License.
 // published vectors can be checked here in isolation.
 package protocol
 
-// Result codes (PROTOCOL.md §6.1). The marketplace treats only CodeSuccess as
+// Result codes (docs/protocol.md §6.1). The marketplace treats only CodeSuccess as
 // success and retries on most others, so the bridge must pick the code that
 // drives the retry behaviour it wants, not merely the one that describes the
 // failure best.
@@ -82,7 +82,7 @@ var messages = map[string]string{
 
 // Message returns the default resultMsg for a result code. Answers to the
 // marketplace use these generic texts so that a caller never learns which
-// check failed (PROTOCOL.md §2.1); details belong in the bridge's logs.
+// check failed (docs/protocol.md §2.1); details belong in the bridge's logs.
 // An unknown code yields the internal-error message.
 func Message(code string) string {
 	if m, ok := messages[code]; ok {
@@ -91,7 +91,7 @@ func Message(code string) string {
 	return messages[CodeInternalError]
 }
 
-// Codes returns every result code of PROTOCOL.md §6.1 in ascending order, so
+// Codes returns every result code of docs/protocol.md §6.1 in ascending order, so
 // dashboards and tests can enumerate them without repeating the list.
 func Codes() []string {
 	return []string{
@@ -177,7 +177,7 @@ const (
 // Header and query parameter names.
 const (
 	// ParamSignature, ParamTimestamp and ParamNonce carry the basic-interface
-	// signature in the query string (PROTOCOL.md §2.1).
+	// signature in the query string (docs/protocol.md §2.1).
 	ParamSignature = "signature"
 	ParamTimestamp = "timestamp"
 	ParamNonce     = "nonce"
@@ -190,7 +190,7 @@ const (
 	ParamTimeStamp = "timeStamp"
 	// ParamActivity selects the V1 activity.
 	ParamActivity = "activity"
-	// HeaderBodySign signs responses (PROTOCOL.md §3).
+	// HeaderBodySign signs responses (docs/protocol.md §3).
 	HeaderBodySign = "Body-Sign"
 	// ContentType is what the marketplace sends and what responses carry.
 	ContentType = "application/json;charset=UTF-8"

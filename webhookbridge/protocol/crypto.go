@@ -34,7 +34,7 @@ import (
 )
 
 // MinRSABits is the smallest RSA key accepted for kit clientSecret decryption;
-// PROTOCOL.md §5 requires the merchant's key to be at least 3072 bits.
+// docs/protocol.md §5 requires the merchant's key to be at least 3072 bits.
 const MinRSABits = 3072
 
 // IVLength is the length of the IV string prefixed to V1 encrypted values.
@@ -42,7 +42,7 @@ const IVLength = 16
 
 // DeriveAESKey reproduces what the marketplace's Java code gets from
 // SecureRandom.getInstance("SHA1PRNG") seeded with seed and asked for bits/8
-// bytes (PROTOCOL.md §4). bits must be 128 or 256.
+// bytes (docs/protocol.md §4). bits must be 128 or 256.
 //
 // The state update adds bytes as signed int8 with an arithmetic-shift carry,
 // exactly as sun.security.provider.SecureRandom.updateState does; an unsigned
@@ -100,7 +100,7 @@ func credentialCipher(accessKey, encryptType string) (cipher.Block, error) {
 	return aes.NewCipher(key)
 }
 
-// EncryptCredential encrypts a V1 credential or PII value (PROTOCOL.md §4): the
+// EncryptCredential encrypts a V1 credential or PII value (docs/protocol.md §4): the
 // result is iv + base64(AES-CBC-PKCS5(plaintext)) with the AES key derived from
 // accessKey by DeriveAESKey and the IV bytes being iv itself. encryptType is
 // "1" (AES-256, also used when empty) or "2" (AES-128). iv must be 16 printable
@@ -202,7 +202,7 @@ var oaepVariants = []rsa.OAEPOptions{
 }
 
 // DecryptClientSecret decrypts an applicationSync clientSecret: base64 of an
-// RSA-OAEP ciphertext under the merchant's public key (PROTOCOL.md §5). Keys
+// RSA-OAEP ciphertext under the merchant's public key (docs/protocol.md §5). Keys
 // under MinRSABits are refused. Trying several OAEP parameter sets is safe only
 // because kit calls are authenticated (x-sign) before this runs, so a stranger
 // cannot use the answers as a decryption oracle; call it only after VerifyKit.

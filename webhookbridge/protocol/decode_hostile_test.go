@@ -28,7 +28,8 @@ import (
 // hostile-input table found missing: identifiers with invisible formatting characters and any
 // field with a bidi override were accepted (and could be stored and logged, reading as another
 // value), and order ids longer than the API can record were accepted, answered 000005 after an
-// Order Query and resent by the marketplace for hours.
+// Order Query and resent by the marketplace for hours. Stored-only kit fields are the
+// exception (docs/protocol.md §6.11): there such characters are removed, not refused.
 func TestDecodeRefusesInvisibleCharactersAndUnrecordableOrderIDs(t *testing.T) {
 	order64, order65 := strings.Repeat("o", MaxOrderIDLength), strings.Repeat("o", MaxOrderIDLength+1)
 	for _, tc := range []struct {
@@ -56,14 +57,43 @@ func TestDecodeRefusesInvisibleCharactersAndUnrecordableOrderIDs(t *testing.T) {
 			}
 		})
 	}
+	// A stored kit field is tolerant (docs/protocol.md §6.11): a bidi override or an invisible
+	// formatting character in a code is removed, not refused, and noted by field path only;
+	// what reaches the store reads as what it is. A zero-width joiner in a name is data.
+	for _, tc := range []struct {
+		name      string
+		body      string
+		wantName  string
+		wantCode  string
+		wantNotes []string
+	}{
+		{"right-to-left override in a name", `{"name":"Evil\u202egpj.exe",` + kitCommon + `}`, "Evilgpj.exe", "", []string{"name: control or formatting characters removed"}},
+		{"isolate and control characters in a name", `{"name":"A\u2066B\u0000C\u001bD\u2028",` + kitCommon + `}`, "ABCD", "", []string{"name: control or formatting characters removed"}},
+		{"zero-width joiner in a name is data", `{"name":"👩\u200d💻 team",` + kitCommon + `}`, "👩\u200d💻 team", "", nil},
+		{"zero-width joiner in tenantCode", `{"tenantCode":"a\u200db",` + kitCommon + `}`, "", "ab", []string{"tenantCode: control or formatting characters removed"}},
+	} {
+		t.Run("kit "+tc.name, func(t *testing.T) {
+			got, err := DecodeKit(KitTenantSync, []byte(tc.body))
+			if err != nil {
+				t.Fatalf("DecodeKit: %v", err)
+			}
+			want := &TenantSync{TenantID: "t1", TenantCode: tc.wantCode, Name: tc.wantName, Flag: FlagAdd}
+			if diff := cmp.Diff(want, got.TenantSync); diff != "" {
+				t.Errorf("DecodeKit tenantSync (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantNotes, got.Notes); diff != "" {
+				t.Errorf("DecodeKit notes (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// The fields the bridge acts on stay strict: an invisible character in one is refused.
 	for _, tc := range []struct {
 		name    string
 		body    string
 		wantErr errInfo
 	}{
-		{"right-to-left override in a name", `{"name":"Evil\u202egpj.exe",` + kitCommon + `}`, errInfo{CodeInvalidParam, ReasonInvalidField, "name"}},
-		{"zero-width joiner in a name is data", `{"name":"👩\u200d💻 team",` + kitCommon + `}`, errInfo{}},
-		{"zero-width joiner in tenantCode", `{"tenantCode":"a\u200db",` + kitCommon + `}`, errInfo{CodeInvalidParam, ReasonInvalidField, "tenantCode"}},
+		{"right-to-left override in tenantId", `{"instanceId":"ti-1","tenantId":"t\u202e1","flag":1,"testFlag":0,"timeStamp":"20220413093539534"}`, errInfo{CodeInvalidParam, ReasonInvalidField, "tenantId"}},
+		{"zero-width space in instanceId", `{"instanceId":"ti-\u200b1","tenantId":"t1","flag":1,"testFlag":0,"timeStamp":"20220413093539534"}`, errInfo{CodeInvalidParam, ReasonInvalidField, "instanceId"}},
 	} {
 		t.Run("kit "+tc.name, func(t *testing.T) {
 			_, err := DecodeKit(KitTenantSync, []byte(tc.body))

@@ -55,7 +55,7 @@ const (
 // codes, and a Reason for metrics. Field names the offending request field for
 // parameter errors.
 type Error struct {
-	// Code is a result code of PROTOCOL.md §6.1.
+	// Code is a result code of docs/protocol.md §6.1.
 	Code string
 	// Reason is a short machine-friendly label, e.g. "bad-signature".
 	Reason string

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -135,8 +136,20 @@ func checkRequest(t *testing.T, req Request) {
 			}
 		}
 	}
+	// within checks the bounds of what the bridge records: a longer value could never be stored.
+	within := func(limit int, vals ...string) {
+		t.Helper()
+		for i, v := range vals {
+			if n := utf8.RuneCountInString(v); n > limit {
+				t.Fatalf("%s: field %d has %d characters, more than %d", req.Activity, i, n, limit)
+			}
+		}
+	}
 	if p := req.NewInstance; p != nil {
 		set++
+		within(MaxOrderIDLength, p.OrderID, p.OrderLineID)
+		within(MaxCustomerIDLength, p.CustomerID)
+		within(MaxProductIDLength, p.ProductID)
 		nonEmpty(p.OrderID, p.BusinessID)
 		if req.Version == 2 {
 			nonEmpty(p.OrderLineID)
@@ -157,6 +170,9 @@ func checkRequest(t *testing.T, req Request) {
 	}
 	if p := req.RefreshInstance; p != nil {
 		set++
+		within(MaxOrderIDLength, p.OrderID, p.OrderLineID)
+		within(MaxProductIDLength, p.ProductID)
+		within(MaxInstanceIDLength, p.InstanceID)
 		nonEmpty(p.InstanceID, p.OrderID, p.Scene)
 		if req.Version == 2 {
 			nonEmpty(p.OrderLineID)
@@ -201,14 +217,24 @@ func checkRequest(t *testing.T, req Request) {
 	}
 }
 
+// FuzzDecodeKit: whatever the body, DecodeKit never panics and refuses only with a typed 000002.
+// A decoded call has exactly one payload; the fields the bridge acts on are valid (ids without
+// control, whitespace or invisible characters and within their lengths, flags in range, appId a
+// Secret key, clientId and clientSecret present unless deleting); every stored-only field is clean
+// text within its stored length (docs/protocol.md §6.11). FuzzDecodeKitStoredField varies one user
+// field, FuzzDecodeKitMembers the members; this target checks whole bodies of every call.
 func FuzzDecodeKit(f *testing.F) {
 	common := `"testFlag":1,"timeStamp":"20220413093539534","tenantId":"t1"`
 	f.Add(KitTenantSync, []byte(vec2Body))
+	f.Add(KitTenantSync, []byte(`{`+common+`,"flag":1,"name":"Evil\u202egpj","tenantCode":"a\u200db","domainName":7}`))
 	f.Add(KitApplicationSync, []byte(`{`+common+`,"appId":"a1","clientId":"c1","clientSecret":"x","flag":1}`))
 	f.Add(KitAuthSync, []byte(`{`+common+`,"appId":"a1","flag":3,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"user","enable":"true"}]}`))
+	f.Add(KitAuthSync, []byte(`{`+common+`,"appId":"a1","flag":1,"userList":[{"userName":"u","name":{"a":1},"role":"root","enable":true,"mobile":"+86 138-0000\u0000","employeeType":3,"x":1}]}`))
 	f.Add(KitSingleOrgSync, []byte(`{`+common+`,"orgCode":"o2","orgName":"Child","flag":0}`))
+	f.Add(KitSingleOrgSync, []byte(`{`+common+`,"orgCode":"o2","flag":1,"parentCode":"\u200b"}`))
 	f.Add(KitAllOrgSync, []byte(`{`+common+`,"orgInfoList":"[{\"orgCode\":\"o1\",\"orgName\":\"R\"}]"}`))
 	f.Add(KitAllOrgSync, []byte(`{`+common+`,"orgInfoList":[{"orgCode":"o1","orgName":"R"}]}`))
+	f.Add(KitTenantSync, []byte(`{`+common+`,"flag":1,"userList":[]}`))
 	f.Add("other", []byte(`{}`))
 	f.Fuzz(func(t *testing.T, name string, body []byte) {
 		kr, err := DecodeKit(name, body)
@@ -221,51 +247,100 @@ func FuzzDecodeKit(f *testing.F) {
 		if kr.Name != name || kr.TimeStamp.IsZero() {
 			t.Fatalf("bad common fields: %+v", kr)
 		}
-		set := 0
+		if len(kr.Notes) > MaxKitNotes {
+			t.Fatalf("%d notes", len(kr.Notes))
+		}
+		strict := func(field, v string, maxLen int, required bool) {
+			if v == "" {
+				if required {
+					t.Fatalf("%s accepted empty", field)
+				}
+				return
+			}
+			if err := checkChars(v, kindID, maxLen); err != nil {
+				t.Fatalf("%s accepted as %q: %v", field, v, err)
+			}
+		}
+		stored := func(field, v string, maxLen int, code bool) {
+			if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxLen || strings.TrimSpace(v) != v {
+				t.Fatalf("%s stored as %q (at most %d characters, trimmed)", field, v, maxLen)
+			}
+			for _, c := range v {
+				if c == utf8.RuneError || unicode.IsControl(c) || c == '\u2028' || c == '\u2029' || isBidiControl(c) || (code && unicode.Is(unicode.Cf, c)) {
+					t.Fatalf("%s stored with control or formatting character %U: %q", field, c, v)
+				}
+			}
+		}
+		strict("instanceId", kr.InstanceID, MaxInstanceIDLength, false)
+		strict("orderId", kr.OrderID, MaxFieldLength, false)
 		flagOK := func(f, max int) {
 			if f < 0 || f > max {
 				t.Fatalf("flag %d", f)
 			}
 		}
+		appIDOK := func(appID string) {
+			if len(appID) > MaxKitAppIDLength || !appIDPattern.MatchString(appID) {
+				t.Fatalf("appId %q accepted", appID)
+			}
+		}
+		set := 0
 		if p := kr.TenantSync; p != nil {
 			set++
 			flagOK(p.Flag, 2)
-			if p.TenantID == "" {
-				t.Fatal("empty tenantId")
-			}
+			strict("tenantId", p.TenantID, MaxKitTenantIDLength, true)
+			stored("tenantCode", p.TenantCode, MaxKitTenantCodeLength, true)
+			stored("name", p.Name, MaxKitNameLength, false)
+			stored("domainName", p.DomainName, MaxKitDomainLength, false)
 		}
 		if p := kr.ApplicationSync; p != nil {
 			set++
 			flagOK(p.Flag, 2)
-			if p.TenantID == "" || p.AppID == "" || (p.Flag != FlagDelete && (p.ClientID == "" || p.ClientSecret == "")) {
-				t.Fatalf("empty mandatory field: %+v", p)
+			strict("tenantId", p.TenantID, MaxKitTenantIDLength, true)
+			appIDOK(p.AppID)
+			strict("clientId", p.ClientID, MaxFieldLength, p.Flag != FlagDelete)
+			if p.Flag != FlagDelete && strings.TrimSpace(p.ClientSecret) == "" {
+				t.Fatalf("clientSecret accepted empty: %+v", p)
+			}
+			if p.ClientSecret != "" && checkChars(p.ClientSecret, kindText, MaxLongFieldLength) != nil {
+				t.Fatalf("clientSecret accepted as %q", p.ClientSecret)
 			}
 		}
 		if p := kr.AuthSync; p != nil {
 			set++
 			flagOK(p.Flag, 3)
+			strict("tenantId", p.TenantID, MaxKitTenantIDLength, true)
+			appIDOK(p.AppID)
+			stored("currentSyncTime", p.CurrentSyncTime, MaxKitNameLength, false)
 			if len(p.UserList) > MaxKitUsers {
 				t.Fatal("too many users")
 			}
 			for _, u := range p.UserList {
-				if u.UserName == "" || u.Name == "" || u.OrgCode == "" || (u.Role != RoleUser && u.Role != RoleAdmin) {
-					t.Fatalf("bad user %+v", u)
-				}
+				strict("userName", u.UserName, MaxFieldLength, true)
+				stored("name", u.Name, MaxKitNameLength, false)
+				stored("orgCode", u.OrgCode, MaxKitCodeLength, true)
+				stored("role", u.Role, MaxKitRoleLength, false)
+				stored("mobile", u.Mobile, MaxKitPhoneLength, false)
+				stored("email", u.Email, MaxKitEmailLength, false)
+				stored("position", u.Position, MaxKitNameLength, false)
+				stored("employeeCode", u.EmployeeCode, MaxKitEmployeeLength, true)
+				stored("employeeType", u.EmployeeType, MaxKitTypeLength, false)
 			}
 		}
 		if p := kr.SingleOrgSync; p != nil {
 			set++
 			flagOK(p.Flag, 2)
-			if p.OrgCode == "" || (p.Flag != FlagDelete && p.OrgName == "") {
-				t.Fatalf("bad org %+v", p)
-			}
+			strict("tenantId", p.TenantID, MaxKitTenantIDLength, true)
+			strict("orgCode", p.OrgCode, MaxFieldLength, true)
+			stored("orgName", p.OrgName, MaxKitNameLength, false)
+			stored("parentCode", p.ParentCode, MaxKitCodeLength, true)
 		}
 		if p := kr.AllOrgSync; p != nil {
 			set++
+			strict("tenantId", p.TenantID, MaxKitTenantIDLength, true)
 			for _, o := range p.OrgInfoList {
-				if o.OrgCode == "" || o.OrgName == "" {
-					t.Fatalf("bad org %+v", o)
-				}
+				strict("orgCode", o.OrgCode, MaxFieldLength, true)
+				stored("orgName", o.OrgName, MaxKitNameLength, false)
+				stored("parentCode", o.ParentCode, MaxKitCodeLength, true)
 			}
 		}
 		if set != 1 {

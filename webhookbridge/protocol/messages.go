@@ -37,7 +37,13 @@ const (
 	// MaxOrderIDLength bounds the order and order-line ids the bridge records or looks up:
 	// the API keeps them in fields of at most 64 characters (spec.order, spec.marketplace), so
 	// a call with a longer one can never succeed and is refused rather than resent for hours.
-	MaxOrderIDLength   = 64
+	MaxOrderIDLength = 64
+	// MaxCustomerIDLength bounds the V1 customerId: the V1 guide allows 100 characters, and
+	// spec.customer.customerId holds as many.
+	MaxCustomerIDLength = 100
+	// MaxProductIDLength bounds a productId the bridge records (spec.productId holds 64
+	// characters): like a long order id, a longer one could never be stored.
+	MaxProductIDLength = 64
 	MaxFieldLength     = 256
 	MaxURLLength       = 2048
 	MaxLongFieldLength = 8192
@@ -77,7 +83,7 @@ type Request struct {
 }
 
 // NewInstance asks for a new instance. Idempotency key: (OrderID,
-// OrderLineID); BusinessID changes on every resend (PROTOCOL.md §6.2).
+// OrderLineID); BusinessID changes on every resend (docs/protocol.md §6.2).
 type NewInstance struct {
 	OrderID     string
 	OrderLineID string // empty for V1, whose orders have a single line
@@ -295,8 +301,14 @@ func (r *reader) orderID(name string) string {
 	return r.get(name, true, kindID, MaxOrderIDLength)
 }
 
-func (r *reader) text(name string, required bool) string {
-	return r.get(name, required, kindText, MaxFieldLength)
+// productID reads an optional productId that is recorded (MaxProductIDLength).
+func (r *reader) productID(name string) string {
+	return r.get(name, false, kindID, MaxProductIDLength)
+}
+
+// text reads an optional free-text field.
+func (r *reader) text(name string) string {
+	return r.get(name, false, kindText, MaxFieldLength)
 }
 
 // enum reads a field whose value must be one of allowed.
@@ -353,7 +365,7 @@ func isBidiControl(c rune) bool {
 
 // ---- V2 basic -------------------------------------------------------------
 
-// DecodeBasic decodes the body of a V2 basic lifecycle call (PROTOCOL.md §5).
+// DecodeBasic decodes the body of a V2 basic lifecycle call (docs/protocol.md §5).
 // Call it only after Verifier.VerifyBasic accepted the body.
 //
 // Rules: the body is one JSON object without duplicate keys (see
@@ -362,8 +374,9 @@ func isBidiControl(c rune) bool {
 // be JSON strings; identifiers may not contain whitespace or control
 // characters, nor invisible formatting characters (zero-width spaces, bidi
 // marks, byte-order marks), and no field may contain a bidi override or
-// isolate control; instanceId and the order ids the bridge records are at
-// most 64 characters and other fields at most 256. Every failure is a
+// isolate control; instanceId, the order and order-line ids the bridge
+// records or looks up, and a recorded productId are at most 64 characters
+// and other fields at most 256. Every failure is a
 // CodeInvalidParam *Error whose Field names the member ("activity" for a
 // missing or unknown activity, "" with reason "malformed-json" for a body that
 // is not a JSON object).
@@ -391,11 +404,12 @@ func DecodeBasic(body []byte) (Request, error) {
 		req.QueryInstance = &QueryInstance{InstanceIDs: r.instanceIDList("instanceId")}
 	case ActivityRefreshInstance:
 		req.RefreshInstance = &RefreshInstance{
-			InstanceID:  r.instanceID("instanceId", true),
-			OrderID:     r.orderID("orderId"),
-			OrderLineID: r.id("orderLineId", true),
+			InstanceID: r.instanceID("instanceId", true),
+			OrderID:    r.orderID("orderId"),
+			// A RENEWAL_CHANGE looks the renewal's line up with Order Query.
+			OrderLineID: r.orderID("orderLineId"),
 			Scene:       r.enum("scene", true, SceneTrialToFormal, SceneRenewal, SceneUnsubscribeRenewalPeriod, SceneRenewalChange),
-			ProductID:   r.id("productId", false),
+			ProductID:   r.productID("productId"),
 			ExpireTime:  r.expireTime("expireTime", true),
 		}
 	case ActivityUpdateInstanceStatus:
@@ -500,7 +514,7 @@ func decodeProductInfo(raw json.RawMessage) (ProductInfo, error) {
 	}
 	if lv, ok := src.m["linearValue"]; ok {
 		// A quantity: accepted as a JSON string or number (decision beyond
-		// PROTOCOL.md; senders serialise quantities either way).
+		// docs/protocol.md; senders serialise quantities either way).
 		s := string(lv)
 		if lv[0] == '"' {
 			if err := json.Unmarshal(lv, &s); err != nil {
@@ -564,11 +578,11 @@ func truncate(s string) string {
 
 // ---- V1 -------------------------------------------------------------------
 
-// DecodeV1 decodes a legacy V1 GET call from its query parameters (PROTOCOL.md
+// DecodeV1 decodes a legacy V1 GET call from its query parameters (docs/protocol.md
 // §2.3) onto the same payloads as DecodeBasic. Call it only after
 // Verifier.VerifyV1 accepted the parameters.
 //
-// Mapping (decisions beyond PROTOCOL.md): expireInstance →
+// Mapping (decisions beyond docs/protocol.md): expireInstance →
 // updateInstanceStatus FREEZE; instanceStatus → updateInstanceStatus with
 // FREEZE → FREEZE and NORMAL → UNFREEZE, the value read from "instanceStatus"
 // (or "status" when that is absent); upgrade → upgradeInstance;
@@ -576,8 +590,11 @@ func truncate(s string) string {
 // RENEWAL. V1 orders have no orderLineId, so OrderLineID is empty and the
 // idempotency key is OrderID alone. Mandatory: newInstance orderId,
 // businessId, customerId, productId; refreshInstance instanceId, orderId,
-// expireTime; upgrade instanceId, orderId; the others instanceId. A repeated
-// parameter is a CodeInvalidParam "duplicate-parameter" error.
+// expireTime; upgrade instanceId, orderId; the others instanceId. Lengths as
+// DecodeBasic, except customerId, at most MaxCustomerIDLength (100) as the V1
+// guide allows. saasExtendParams is kept as received: decode it with
+// DecodeSaasExtendParams. A repeated parameter is a CodeInvalidParam
+// "duplicate-parameter" error.
 func DecodeV1(q url.Values) (Request, error) {
 	for name, vals := range q {
 		if len(vals) > 1 {
@@ -597,13 +614,13 @@ func DecodeV1(q url.Values) (Request, error) {
 		req.NewInstance = &NewInstance{
 			OrderID:          r.orderID("orderId"),
 			BusinessID:       r.id("businessId", true),
-			CustomerID:       r.id("customerId", true),
-			CustomerName:     r.text("customerName", false),
+			CustomerID:       r.get("customerId", true, kindID, MaxCustomerIDLength),
+			CustomerName:     r.text("customerName"),
 			UserID:           r.id("userId", false),
-			UserName:         r.text("userName", false),
-			MobilePhone:      r.text("mobilePhone", false),
-			Email:            r.text("email", false),
-			ProductID:        r.id("productId", true),
+			UserName:         r.text("userName"),
+			MobilePhone:      r.text("mobilePhone"),
+			Email:            r.text("email"),
+			ProductID:        r.get("productId", true, kindID, MaxProductIDLength),
 			SkuCode:          r.id("skuCode", false),
 			ExpireTime:       r.expireTime("expireTime", false),
 			TrialFlag:        r.flag01("trialFlag"),
@@ -621,7 +638,7 @@ func DecodeV1(q url.Values) (Request, error) {
 		rf := &RefreshInstance{
 			InstanceID: r.instanceID("instanceId", true),
 			OrderID:    r.orderID("orderId"),
-			ProductID:  r.id("productId", false),
+			ProductID:  r.productID("productId"),
 			ExpireTime: r.expireTime("expireTime", true),
 			Scene:      SceneRenewal,
 		}
@@ -651,7 +668,7 @@ func DecodeV1(q url.Values) (Request, error) {
 		req.UpgradeInstance = &UpgradeInstance{
 			InstanceID: r.instanceID("instanceId", true),
 			OrderID:    r.orderID("orderId"),
-			ProductID:  r.id("productId", false),
+			ProductID:  r.productID("productId"),
 			SkuCode:    r.id("skuCode", false),
 		}
 	case V1ActivityReleaseInstance:
@@ -672,7 +689,7 @@ func DecodeV1(q url.Values) (Request, error) {
 
 // ---- responses ------------------------------------------------------------
 
-// Response is the JSON answer to every call (always HTTP 200, PROTOCOL.md §1).
+// Response is the JSON answer to every call (always HTTP 200, docs/protocol.md §1).
 type Response struct {
 	ResultCode string `json:"resultCode"`
 	ResultMsg  string `json:"resultMsg"`
@@ -719,7 +736,7 @@ func NewResponse(code string) Response {
 }
 
 // ErrorResponse returns the generic answer for err (CodeOf and Message), which
-// never says more than the code (PROTOCOL.md §2.1).
+// never says more than the code (docs/protocol.md §2.1).
 func ErrorResponse(err error) Response {
 	return NewResponse(CodeOf(err))
 }
@@ -729,7 +746,7 @@ var internalErrorBody = []byte(`{"resultCode":"000005","resultMsg":"internal err
 
 // EncodeResponse marshals v as compact JSON without HTML escaping and with
 // every non-ASCII character escaped as \uXXXX (UTF-16 surrogate pairs above
-// U+FFFF), so the whole body is ASCII and appInfo.memo satisfies PROTOCOL.md
+// U+FFFF), so the whole body is ASCII and appInfo.memo satisfies docs/protocol.md
 // §5. Sign exactly the returned bytes with BodySign. If v cannot be marshalled
 // (a programming error) the internal-error answer is returned, so the
 // marketplace retries instead of receiving an empty body.
@@ -771,7 +788,7 @@ func escapeNonASCII(b []byte) []byte {
 }
 
 // EncryptAppInfoV1 encrypts info's UserName and Password in place for a V1
-// answer (PROTOCOL.md §4), each with a fresh RandomIV. encryptType is "1"
+// answer (docs/protocol.md §4), each with a fresh RandomIV. encryptType is "1"
 // (AES-256, also for empty) or "2" (AES-128); set the same value as the
 // response's EncryptType. Empty fields stay empty.
 func EncryptAppInfoV1(accessKey string, info *AppInfo, encryptType string) error {

@@ -255,11 +255,58 @@ func TestDecodeKit(t *testing.T) {
 		{name: "authSync userList missing", kit: KitAuthSync, body: `{` + common + `,"appId":"a1","flag":1}`, wantErr: errInfo{CodeInvalidParam, ReasonMissingField, "userList"}},
 		{name: "authSync userList object", kit: KitAuthSync, body: `{` + common + `,"appId":"a1","flag":1,"userList":{}}`, wantErr: errInfo{CodeInvalidParam, ReasonInvalidField, "userList"}},
 		{name: "authSync too many users", kit: KitAuthSync, body: `{` + common + `,"appId":"a1","flag":1,"userList":[` + strings.Join(bigUsers, ",") + `]}`, wantErr: errInfo{CodeInvalidParam, ReasonInvalidField, "userList"}},
-		{name: "authSync bad role", kit: KitAuthSync, body: `{` + common + `,"appId":"a1","flag":1,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"root","enable":"true"}]}`, wantErr: errInfo{CodeInvalidParam, ReasonInvalidField, "userList[0].role"}},
-		{name: "authSync enable boolean", kit: KitAuthSync, body: `{` + common + `,"appId":"a1","flag":1,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"user","enable":true}]}`, wantErr: errInfo{CodeInvalidParam, ReasonInvalidField, "userList[0].enable"}},
-		{name: "authSync second user without name", kit: KitAuthSync, body: `{` + common + `,"appId":"a1","flag":1,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"user","enable":"true"},{"userName":"v","orgCode":"o","role":"user","enable":"true"}]}`, wantErr: errInfo{CodeInvalidParam, ReasonMissingField, "userList[1].name"}},
+		// role, enable and name are only stored (docs/protocol.md §6.11): an unknown role is kept
+		// and noted, a JSON boolean enable is read as its literal, a missing name is empty.
+		{
+			name: "authSync unknown role kept and noted",
+			kit:  KitAuthSync,
+			body: `{` + common + `,"appId":"a1","flag":1,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"root","enable":"true"}]}`,
+			want: KitRequest{Name: KitAuthSync, TestFlag: true, TimeStamp: kitTS, InstanceID: "i1",
+				AuthSync: &AuthSync{TenantID: "t1", AppID: "a1", Flag: FlagAdd, UserList: []KitUser{
+					{UserName: "u", Name: "n", OrgCode: "o", Role: "root", Enable: true},
+				}},
+				Notes: []string{"userList[0].role: unknown value kept"}},
+		},
+		{
+			name: "authSync enable boolean",
+			kit:  KitAuthSync,
+			body: `{` + common + `,"appId":"a1","flag":1,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"user","enable":true},{"userName":"v","name":"n","orgCode":"o","role":"user","enable":false}]}`,
+			want: KitRequest{Name: KitAuthSync, TestFlag: true, TimeStamp: kitTS, InstanceID: "i1",
+				AuthSync: &AuthSync{TenantID: "t1", AppID: "a1", Flag: FlagAdd, UserList: []KitUser{
+					{UserName: "u", Name: "n", OrgCode: "o", Role: RoleUser, Enable: true},
+					{UserName: "v", Name: "n", OrgCode: "o", Role: RoleUser},
+				}}},
+		},
+		{
+			name: "authSync unknown enable is false and noted",
+			kit:  KitAuthSync,
+			body: `{` + common + `,"appId":"a1","flag":1,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"user","enable":"yes"}]}`,
+			want: KitRequest{Name: KitAuthSync, TestFlag: true, TimeStamp: kitTS, InstanceID: "i1",
+				AuthSync: &AuthSync{TenantID: "t1", AppID: "a1", Flag: FlagAdd, UserList: []KitUser{
+					{UserName: "u", Name: "n", OrgCode: "o", Role: RoleUser},
+				}},
+				Notes: []string{"userList[0].enable: unknown value taken as false"}},
+		},
+		{
+			name: "authSync second user without name",
+			kit:  KitAuthSync,
+			body: `{` + common + `,"appId":"a1","flag":1,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"user","enable":"true"},{"userName":"v","orgCode":"o","role":"user","enable":"true"}]}`,
+			want: KitRequest{Name: KitAuthSync, TestFlag: true, TimeStamp: kitTS, InstanceID: "i1",
+				AuthSync: &AuthSync{TenantID: "t1", AppID: "a1", Flag: FlagAdd, UserList: []KitUser{
+					{UserName: "u", Name: "n", OrgCode: "o", Role: RoleUser, Enable: true},
+					{UserName: "v", OrgCode: "o", Role: RoleUser, Enable: true},
+				}}},
+		},
+		{name: "authSync second user without userName", kit: KitAuthSync, body: `{` + common + `,"appId":"a1","flag":1,"userList":[{"userName":"u","name":"n","orgCode":"o","role":"user","enable":"true"},{"name":"v","orgCode":"o","role":"user","enable":"true"}]}`, wantErr: errInfo{CodeInvalidParam, ReasonMissingField, "userList[1].userName"}},
 		{name: "authSync user not an object", kit: KitAuthSync, body: `{` + common + `,"appId":"a1","flag":1,"userList":["u"]}`, wantErr: errInfo{CodeInvalidParam, ReasonInvalidField, "userList[0]"}},
-		{name: "singleOrgSync orgName missing on add", kit: KitSingleOrgSync, body: `{` + common + `,"orgCode":"o2","flag":1}`, wantErr: errInfo{CodeInvalidParam, ReasonMissingField, "orgName"}},
+		{
+			name: "singleOrgSync orgName missing on add",
+			kit:  KitSingleOrgSync,
+			body: `{` + common + `,"orgCode":"o2","flag":1}`,
+			want: KitRequest{Name: KitSingleOrgSync, TestFlag: true, TimeStamp: kitTS, InstanceID: "i1",
+				SingleOrgSync: &SingleOrgSync{TenantID: "t1", OrgCode: "o2", Flag: FlagAdd}},
+		},
+		{name: "singleOrgSync orgCode missing on add", kit: KitSingleOrgSync, body: `{` + common + `,"orgName":"Child","flag":1}`, wantErr: errInfo{CodeInvalidParam, ReasonMissingField, "orgCode"}},
 		{name: "allOrgSync string not an array", kit: KitAllOrgSync, body: `{` + common + `,"orgInfoList":"{}"}`, wantErr: errInfo{CodeInvalidParam, ReasonInvalidField, "orgInfoList"}},
 		{name: "allOrgSync string malformed", kit: KitAllOrgSync, body: `{` + common + `,"orgInfoList":"[{"}`, wantErr: errInfo{CodeInvalidParam, ReasonMalformedJSON, "orgInfoList"}},
 		{name: "allOrgSync org without code", kit: KitAllOrgSync, body: `{` + common + `,"orgInfoList":[{"orgName":"x"}]}`, wantErr: errInfo{CodeInvalidParam, ReasonMissingField, "orgInfoList[0].orgCode"}},

@@ -32,7 +32,7 @@ func hmacSHA256(key, msg []byte) []byte {
 	return m.Sum(nil)
 }
 
-// basicMAC is the raw HMAC behind SignBasic (PROTOCOL.md §2.1):
+// basicMAC is the raw HMAC behind SignBasic (docs/protocol.md §2.1):
 // HMAC(key, key + nonce + timestamp + lowerhex(HMAC(key, payload))).
 func basicMAC(key, nonce, timestamp string, payload []byte) []byte {
 	inner := hex.EncodeToString(hmacSHA256([]byte(key), payload))
@@ -44,7 +44,7 @@ func basicMAC(key, nonce, timestamp string, payload []byte) []byte {
 	return hmacSHA256([]byte(key), msg)
 }
 
-// kitMAC is the raw HMAC behind SignKit (PROTOCOL.md §2.2): like basicMAC but
+// kitMAC is the raw HMAC behind SignKit (docs/protocol.md §2.2): like basicMAC but
 // with the payload itself in place of the inner hash.
 func kitMAC(key, nonce, timestamp string, payload []byte) []byte {
 	msg := make([]byte, 0, len(key)+len(nonce)+len(timestamp)+len(payload))
@@ -56,20 +56,20 @@ func kitMAC(key, nonce, timestamp string, payload []byte) []byte {
 }
 
 // SignBasic returns the lowercase-hex query-string signature of a basic
-// lifecycle call (PROTOCOL.md §2.1). payload is normally CanonicalPayload of
+// lifecycle call (docs/protocol.md §2.1). payload is normally CanonicalPayload of
 // the body; timestamp is used exactly as sent. The bridge's tests and the
 // debug tooling use it to produce calls the Verifier accepts.
 func SignBasic(key, nonce, timestamp string, payload []byte) string {
 	return hex.EncodeToString(basicMAC(key, nonce, timestamp, payload))
 }
 
-// SignKit returns the lowercase-hex x-sign header of a kit call (PROTOCOL.md
+// SignKit returns the lowercase-hex x-sign header of a kit call (docs/protocol.md
 // §2.2), which unlike SignBasic has no inner hash.
 func SignKit(key, nonce, timestamp string, payload []byte) string {
 	return hex.EncodeToString(kitMAC(key, nonce, timestamp, payload))
 }
 
-// BodySign returns the full Body-Sign header value for a response (PROTOCOL.md
+// BodySign returns the full Body-Sign header value for a response (docs/protocol.md
 // §3), including the quotes and the space after "signature=" that the format
 // requires. body must be exactly the bytes written to the wire.
 func BodySign(key string, body []byte) string {
@@ -107,7 +107,7 @@ func v1MAC(key, timeStamp string, params url.Values) []byte {
 	return hmacSHA256([]byte(key+timeStamp), []byte(v1Message(params)))
 }
 
-// V1AuthToken returns the legacy V1 authToken (PROTOCOL.md §2.3):
+// V1AuthToken returns the legacy V1 authToken (docs/protocol.md §2.3):
 // base64(HMAC-SHA256(key = accessKey + timeStamp, msg = sorted params)).
 // params are the decoded query parameters as sent, including timeStamp itself;
 // authToken, if present, is ignored.
@@ -115,7 +115,7 @@ func V1AuthToken(key, timeStamp string, params url.Values) string {
 	return base64.StdEncoding.EncodeToString(v1MAC(key, timeStamp, params))
 }
 
-// SignUsagePush returns the signature header of a usage push (PROTOCOL.md §7):
+// SignUsagePush returns the signature header of a usage push (docs/protocol.md §7):
 // base64(HMAC-SHA256(key, "ts=<ts>&nonce=<nonce>&body=<body with every
 // object's keys sorted>")). The body is re-emitted with SortedJSON, so the
 // caller may marshal it in any key order but must send the bytes it signed —

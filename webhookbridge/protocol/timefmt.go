@@ -38,7 +38,7 @@ const (
 // image's tzdata.
 var chinaStandardTime = time.FixedZone("UTC+8", 8*60*60)
 
-// ParseExpireTime parses expireTime (PROTOCOL.md §5): UTC yyyyMMddHHmmss, or
+// ParseExpireTime parses expireTime (docs/protocol.md §5): UTC yyyyMMddHHmmss, or
 // the 17-digit form with milliseconds that examples also show. Only ASCII
 // digits and real calendar values are accepted. The result is in UTC.
 func ParseExpireTime(s string) (time.Time, error) {
@@ -56,7 +56,7 @@ func FormatExpireTime(t time.Time) string {
 }
 
 // ParseKitTimeStamp parses a kit body's timeStamp: 17 digits yyyyMMddHHmmssSSS
-// in UTC+8 (PROTOCOL.md §5). The result is the same instant in UTC.
+// in UTC+8 (docs/protocol.md §5). The result is the same instant in UTC.
 func ParseKitTimeStamp(s string) (time.Time, error) {
 	if len(s) != 17 {
 		return time.Time{}, fmt.Errorf("time %q: want 17 digits", s)
@@ -70,7 +70,7 @@ func FormatKitTimeStamp(t time.Time) string {
 }
 
 // ParseV1TimeStamp parses the V1 timeStamp parameter: 17 digits
-// yyyyMMddHHmmssSSS in UTC (PROTOCOL.md §2.3).
+// yyyyMMddHHmmssSSS in UTC (docs/protocol.md §2.3).
 func ParseV1TimeStamp(s string) (time.Time, error) {
 	if len(s) != 17 {
 		return time.Time{}, fmt.Errorf("time %q: want 17 digits", s)

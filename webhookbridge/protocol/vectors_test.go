@@ -26,7 +26,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The test vectors of PROTOCOL.md §8.
+// The test vectors of docs/protocol.md §8.
 const (
 	vecKey       = "example-access-key-for-test-vectors-only"
 	vecNonce     = "50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA"

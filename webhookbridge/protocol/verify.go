@@ -29,11 +29,11 @@ import (
 	"time"
 )
 
-// DefaultWindow is how far a request's timestamp may be from now (PROTOCOL.md
+// DefaultWindow is how far a request's timestamp may be from now (docs/protocol.md
 // §2.1) when Verifier.Window is zero.
 const DefaultWindow = 60 * time.Second
 
-// DefaultMaxBodyBytes is the body cap (PROTOCOL.md §2.1) when
+// DefaultMaxBodyBytes is the body cap (docs/protocol.md §2.1) when
 // Verifier.MaxBodyBytes is zero. The bridge should enforce the same cap while
 // reading (http.MaxBytesReader) and answer BodyTooLarge.
 const DefaultMaxBodyBytes = 1 << 20
@@ -51,7 +51,7 @@ const (
 )
 
 // Verifier checks the signatures, freshness and uniqueness of marketplace
-// calls before any field is acted on (PROTOCOL.md §2). The zero values of
+// calls before any field is acted on (docs/protocol.md §2). The zero values of
 // Window and Now mean DefaultWindow and time.Now. It is safe for concurrent use
 // as long as its fields are not changed.
 type Verifier struct {
@@ -60,7 +60,7 @@ type Verifier struct {
 	// are ignored (an empty HMAC key would let anyone sign).
 	Keys []string
 	// KitKeys are the kit keys, in the same order; empty means Keys
-	// (PROTOCOL.md §2.2 Rule).
+	// (docs/protocol.md §2.2 Rule).
 	KitKeys []string
 	// Window is the accepted distance between the request's timestamp and now,
 	// in either direction; the bound itself is accepted.
@@ -91,7 +91,7 @@ func (v *Verifier) maxBody() int64 {
 
 // BasicSentAt returns the send time of a basic call, its "timestamp" query
 // parameter. The bridge records it per instance and aspect to order state
-// changes (PROTOCOL.md §6.3); call it after VerifyBasic succeeded.
+// changes (docs/protocol.md §6.3); call it after VerifyBasic succeeded.
 func BasicSentAt(q url.Values) (time.Time, error) {
 	return ParseMillis(q.Get(ParamTimestamp))
 }
@@ -131,6 +131,14 @@ func (v *Verifier) kitKeys() []string {
 	return v.Keys
 }
 
+// EffectiveKitKeys returns the keys VerifyKitKey checks and its index refers
+// to: KitKeys, or Keys when KitKeys is empty. The bridge answers a kit call
+// with the key at that index (docs/protocol.md §6.12), so it must resolve the
+// index exactly as the verifier does.
+func (v *Verifier) EffectiveKitKeys() []string {
+	return v.kitKeys()
+}
+
 // Validate reports configuration mistakes so the bridge can refuse to start:
 // no usable key, or a replay cache that forgets nonces before the window
 // closes (its TTL must be at least twice the window).
@@ -159,7 +167,7 @@ func hasKey(keys []string) bool {
 	return false
 }
 
-// VerifyBasic verifies a basic lifecycle call (PROTOCOL.md §2.1) from its query
+// VerifyBasic verifies a basic lifecycle call (docs/protocol.md §2.1) from its query
 // parameters and the exact body bytes received. See VerifyBasicKey.
 func (v *Verifier) VerifyBasic(q url.Values, body []byte) error {
 	_, err := v.VerifyBasicKey(q, body)
@@ -186,7 +194,7 @@ func (v *Verifier) VerifyBasicKey(q url.Values, body []byte) (int, error) {
 		[3]string{ParamSignature, ParamTimestamp, ParamNonce}, v.Keys, body, basicMAC, noncePrefixBasic)
 }
 
-// VerifyKit verifies a kit sync call (PROTOCOL.md §2.2) from its headers and
+// VerifyKit verifies a kit sync call (docs/protocol.md §2.2) from its headers and
 // the exact body bytes received, with KitKeys. See VerifyKitKey.
 func (v *Verifier) VerifyKit(h http.Header, body []byte) error {
 	_, err := v.VerifyKitKey(h, body)
@@ -250,7 +258,7 @@ func (v *Verifier) verifyHex(sigs, tss, nonces []string, names [3]string, keys [
 		payloads = append(payloads, canon)
 	}
 	if len(payloads) == 0 || !bytes.Equal(payloads[0], body) {
-		payloads = append(payloads, body) // PROTOCOL.md §2.1 Rule: raw body also accepted.
+		payloads = append(payloads, body) // docs/protocol.md §2.1 Rule: raw body also accepted.
 	}
 	match := -1
 	for i, key := range keys {
@@ -272,7 +280,7 @@ func (v *Verifier) verifyHex(sigs, tss, nonces []string, names [3]string, keys [
 	return match, nil
 }
 
-// VerifyV1 verifies a legacy V1 GET call (PROTOCOL.md §2.3). See VerifyV1Key.
+// VerifyV1 verifies a legacy V1 GET call (docs/protocol.md §2.3). See VerifyV1Key.
 func (v *Verifier) VerifyV1(q url.Values) error {
 	_, err := v.VerifyV1Key(q)
 	return err
