@@ -18,28 +18,33 @@ package webhookbridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/webhookbridge/policy"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
 // processKit verifies a 联营 kit call over its headers and the exact body bytes, then decodes it
-// by the path's kit name (an unknown name is 000002, after verification).
+// by the path's kit name (an unknown name is 000002, after verification) and runs it.
+//
+// The kit rules (docs/protocol.md §6.11): a removal (flag 0, authSync flag 3) succeeds whether or
+// not the instance, tenant, application, user or department exists, released instances included;
+// changes are ordered per key (see package policy); a debug call (testFlag 1) is verified,
+// decoded and decided like a real one, written only as a server-side dry run, and answered as on
+// success, what a real call would have refused being reported as a pre-flight finding (§6.5).
 func (s *Server) processKit(ctx context.Context, r *http.Request, body []byte, c *call) (protocol.Response, error) {
 	idx, err := s.verifier.VerifyKitKey(r.Header, body)
-	if err := verified(familyKit, idx, err); err != nil {
+	if err := verified(c, s.verifier.EffectiveKitKeys(), idx, err); err != nil {
 		return protocol.Response{}, err
 	}
 	name := strings.TrimPrefix(r.URL.Path, s.basePath+protocol.KitPathPrefix)
@@ -48,6 +53,10 @@ func (s *Server) processKit(ctx context.Context, r *http.Request, body []byte, c
 		return protocol.Response{}, err
 	}
 	c.activity, c.testFlag, c.instanceID = req.Name, req.TestFlag, req.InstanceID
+	if len(req.Notes) > 0 {
+		// Field paths and what was done only: never the values, which may be personal data.
+		logr.FromContextOrDiscard(ctx).Info("Kit call accepted with tolerated fields", "kit", req.Name, "notes", req.Notes)
+	}
 	// Kit calls are ordered by the body's timeStamp, the time the marketplace's sync happened.
 	// Unlike x-timestamp it is not bounded by the verifier's window, so one from the future —
 	// a zone mix-up, say — is refused: recorded, it would make every later sync look stale.
@@ -60,295 +69,259 @@ func (s *Server) processKit(ctx context.Context, r *http.Request, body []byte, c
 		// The merchant testing the kit credentials from the console: verified, nothing to do.
 		return success(), nil
 	}
+	var ti *tenantryv1alpha1.TenantInstance
 	switch req.Name {
 	case protocol.KitTenantSync:
-		return s.handleTenantSync(ctx, c, req.TenantSync)
+		ti, err = s.handleTenantSync(ctx, c, req.TenantSync)
 	case protocol.KitApplicationSync:
-		return s.handleApplicationSync(ctx, c, req.ApplicationSync)
+		ti, err = s.handleApplicationSync(ctx, c, req.ApplicationSync)
 	case protocol.KitAuthSync:
-		return s.handleAuthSync(ctx, c, req.AuthSync)
+		ti, err = s.handleAuthSync(ctx, c, req.AuthSync)
 	case protocol.KitSingleOrgSync:
-		return s.handleSingleOrgSync(ctx, c, req.SingleOrgSync)
+		ti, err = s.handleSingleOrgSync(ctx, c, req.SingleOrgSync)
 	case protocol.KitAllOrgSync:
-		return s.handleAllOrgSync(ctx, c, req.AllOrgSync)
+		ti, err = s.handleAllOrgSync(ctx, c, req.AllOrgSync)
+	default:
+		err = fail(protocol.CodeInvalidParam, protocol.ReasonUnknownKitName, "unknown kit sync %q", req.Name)
 	}
-	return protocol.Response{}, fail(protocol.CodeInvalidParam, protocol.ReasonUnknownKitName, "unknown kit sync %q", req.Name)
-}
-
-// errTenantMismatch refuses a kit call about another tenant than the one bound to the instance:
-// the idempotency keys (PROTOCOL.md §6.2) all start with the tenant, so it cannot be merged.
-func errTenantMismatch(what string) error {
-	return fail(protocol.CodeInvalidParam, "tenant-mismatch", "the call's tenantId differs from the instance's %s", what)
-}
-
-// handleTenantSync binds (add, modify) or unbinds (delete, when the tenantId matches) the 联营
-// enterprise in spec.tenant, ordered by spec.marketplace.tenantSetAt. Binding another tenant
-// drops the previous tenant's applications, which belonged to it.
-func (s *Server) handleTenantSync(ctx context.Context, c *call, p *protocol.TenantSync) (protocol.Response, error) {
-	ti, wrote, err := s.mutateInstance(ctx, c.instanceID, c.testFlag, func(ti *tenantryv1alpha1.TenantInstance) error {
-		if c.ignored = tenantIgnored(ti, c); c.ignored != "" {
-			return nil
-		}
-		if p.Flag == protocol.FlagDelete {
-			if ti.Spec.Tenant != nil && ti.Spec.Tenant.TenantID == p.TenantID {
-				ti.Spec.Tenant = nil
-			}
-		} else {
-			t := &tenantryv1alpha1.Tenant{TenantID: p.TenantID, TenantCode: p.TenantCode, Name: p.Name, DomainName: p.DomainName}
-			if old := ti.Spec.Tenant; old != nil && old.TenantID == p.TenantID {
-				t.Applications = old.Applications
-			}
-			ti.Spec.Tenant = t
-		}
-		marketplaceRecord(ti).TenantSetAt = microTime(c.sentAt)
-		return nil
-	})
 	if err != nil {
-		return protocol.Response{}, err
-	}
-	if wrote {
-		s.event(ti, normal, ReasonTenantSynced, "TenantSync", "Tenant %q %s", p.TenantID, flagVerb(p.Flag))
+		return s.kitRefused(ctx, c, ti, err)
 	}
 	return success(), nil
 }
 
-// tenantIgnored orders spec.tenant changes by the kit timeStamp.
-func tenantIgnored(ti *tenantryv1alpha1.TenantInstance, c *call) string {
-	if m := ti.Spec.Marketplace; m != nil && sentBefore(c.sentAt, m.TenantSetAt) {
-		return reasonOutOfOrder
+// kitRefused answers a kit call that failed with err. A refusal because the instance reached a
+// limit (its directory is full, it has the most applications) says so in resultMsg. A debug call
+// that a real call would have refused (000002, 000003) is answered as on success, the refusal
+// reported as a pre-flight finding; transient failures (000005) are answered as such, debug or
+// not.
+func (s *Server) kitRefused(ctx context.Context, c *call, ti *tenantryv1alpha1.TenantInstance, err error) (protocol.Response, error) {
+	code := codeFor(err)
+	var limit *policy.Refusal
+	if !c.testFlag && errors.As(err, &limit) && (limit.Reason == policy.ReasonDirectoryFull || limit.Reason == policy.ReasonTooManyApps) {
+		// The caller is verified, and the seller must learn which limit the tenant reached: the
+		// answer says it, which a generic 000002 message would not. No personal data is in it.
+		logr.FromContextOrDiscard(ctx).Info("Kit call refused: the instance reached a limit", "reason", limit.Reason, "detail", limit.Message)
+		return protocol.Response{ResultCode: protocol.CodeInvalidParam, ResultMsg: limit.Message}, nil
 	}
-	return ""
+	if !c.testFlag || (code != protocol.CodeInvalidParam && code != protocol.CodeInstanceNotFound) {
+		return protocol.Response{}, err
+	}
+	s.preflight(ctx, ti, strings.ReplaceAll(reasonFor(err), "-", "_"), "%s %s: %s", c.activity, protocol.Message(code), logSafe(err))
+	return success(), nil
 }
 
-// handleApplicationSync upserts or removes spec.tenant.applications[appId]. The client secret is
-// stored exactly as received, RSA-OAEP ciphertext: the operator decrypts it into a Secret, and no
-// plaintext ever lands in a custom resource. With a merchant key configured the bridge first
-// checks that the ciphertext opens (000002 otherwise), so a broken secret is refused while the
-// caller can still see it; the plaintext is dropped at once.
-func (s *Server) handleApplicationSync(ctx context.Context, c *call, p *protocol.ApplicationSync) (protocol.Response, error) {
-	if p.Flag != protocol.FlagDelete && s.merchantKey != nil {
-		if _, err := protocol.DecryptClientSecret(s.merchantKey, p.ClientSecret); err != nil {
-			return protocol.Response{}, &codeError{code: protocol.CodeInvalidParam, reason: protocol.ReasonBadCiphertext, err: err}
-		}
+// kitError maps a policy refusal to a 000002 answer; other errors pass unchanged.
+func kitError(err error) error {
+	var r *policy.Refusal
+	if errors.As(err, &r) {
+		return &codeError{code: protocol.CodeInvalidParam, reason: r.Reason, err: r}
 	}
-	ti, wrote, err := s.mutateInstance(ctx, c.instanceID, c.testFlag, func(ti *tenantryv1alpha1.TenantInstance) error {
-		if c.ignored = tenantIgnored(ti, c); c.ignored != "" {
+	return err
+}
+
+// kitInstance reads the instance a kit call is about. A removal of anything in an instance that
+// does not exist, or is being released, succeeds with nothing to do: (nil, nil).
+func (s *Server) kitInstance(ctx context.Context, c *call, remove bool) (*tenantryv1alpha1.TenantInstance, error) {
+	ti, err := s.getInstance(ctx, c.instanceID)
+	if errors.Is(err, errInstanceNotFound) && remove {
+		c.ignored = reasonInstanceGone
+		return nil, nil
+	}
+	return ti, err
+}
+
+// reasonInstanceGone is the ignored-call reason of a removal in an instance that is gone.
+const reasonInstanceGone = "instance_gone"
+
+// appRecords reads the application records of ti (policy.AnnotationKitApplications).
+func appRecords(ti *tenantryv1alpha1.TenantInstance) policy.AppRecords {
+	return policy.ParseAppRecords(ti.Annotations[policy.AnnotationKitApplications])
+}
+
+// setAppRecords writes the application records into ti's annotations.
+func setAppRecords(ti *tenantryv1alpha1.TenantInstance, recs policy.AppRecords) {
+	v := recs.Encode()
+	switch {
+	case v == "" && ti.Annotations != nil:
+		delete(ti.Annotations, policy.AnnotationKitApplications)
+	case v != "":
+		if ti.Annotations == nil {
+			ti.Annotations = map[string]string{}
+		}
+		ti.Annotations[policy.AnnotationKitApplications] = v
+	}
+}
+
+// mutateKitInstance is mutateReadInstance for kit calls, whose ordering records live in an
+// annotation written with the spec: it writes when the spec or that annotation changed. A debug
+// call writes as a server-side dry run.
+func (s *Server) mutateKitInstance(ctx context.Context, c *call, read *tenantryv1alpha1.TenantInstance, mutate func(*tenantryv1alpha1.TenantInstance) error) (*tenantryv1alpha1.TenantInstance, bool, error) {
+	var opts []client.UpdateOption
+	if c.testFlag {
+		opts = append(opts, client.DryRunAll)
+	}
+	var (
+		out   *tenantryv1alpha1.TenantInstance
+		wrote bool
+	)
+	err := retryConflicts(ctx, fmt.Sprintf("TenantInstance %q", c.instanceID), func() error {
+		out, wrote = nil, false
+		c.ignored = ""
+		ti := read
+		read = nil
+		if ti == nil {
+			var err error
+			if ti, err = s.getInstance(ctx, c.instanceID); err != nil {
+				return err
+			}
+		}
+		out = ti
+		before := ti.DeepCopy()
+		if err := mutate(ti); err != nil {
+			return err
+		}
+		if equality.Semantic.DeepEqual(before.Spec, ti.Spec) &&
+			before.Annotations[policy.AnnotationKitApplications] == ti.Annotations[policy.AnnotationKitApplications] {
 			return nil
 		}
-		t := ti.Spec.Tenant
-		if t != nil && t.TenantID != p.TenantID {
-			return errTenantMismatch("spec.tenant.tenantId")
+		err := s.client.Update(ctx, ti, opts...)
+		switch {
+		case err == nil:
+			wrote = !c.testFlag
+			return nil
+		case apierrors.IsNotFound(err):
+			return errInstanceNotFound
+		case apierrors.IsConflict(err):
+			return err
+		case apierrors.IsInvalid(err):
+			return &codeError{code: protocol.CodeInvalidParam, reason: protocol.ReasonInvalidField, err: fmt.Errorf("updating TenantInstance %q: %w", c.instanceID, err)}
 		}
-		if p.Flag == protocol.FlagDelete {
-			if t != nil {
-				t.Applications = slices.DeleteFunc(t.Applications, func(a tenantryv1alpha1.TenantApplication) bool { return a.AppID == p.AppID })
-				if len(t.Applications) == 0 {
-					t.Applications = nil
-				}
-			}
-		} else {
-			if t == nil {
-				// applicationSync before tenantSync: bind the tenant by id; tenantSync fills in the rest.
-				t = &tenantryv1alpha1.Tenant{TenantID: p.TenantID}
-				ti.Spec.Tenant = t
-			}
-			app := tenantryv1alpha1.TenantApplication{AppID: p.AppID, ClientID: p.ClientID, EncryptedClientSecret: p.ClientSecret}
-			if i := slices.IndexFunc(t.Applications, func(a tenantryv1alpha1.TenantApplication) bool { return a.AppID == p.AppID }); i >= 0 {
-				t.Applications[i] = app
-			} else {
-				t.Applications = append(t.Applications, app)
-			}
+		return fmt.Errorf("updating TenantInstance %q: %w", c.instanceID, err)
+	})
+	return out, wrote, err
+}
+
+// handleTenantSync binds (add, modify) or unbinds (delete) the 联营 enterprise in spec.tenant,
+// ordered by spec.marketplace.tenantSetAt, which only tenantSync sets (policy.DecideTenant).
+// When the bound tenant is removed or replaced, its directory shards are deleted here and its
+// application credentials leave the tenant's Secret with spec.tenant.applications.
+func (s *Server) handleTenantSync(ctx context.Context, c *call, p *protocol.TenantSync) (*tenantryv1alpha1.TenantInstance, error) {
+	remove := p.Flag == protocol.FlagDelete
+	ti, err := s.kitInstance(ctx, c, remove)
+	if ti == nil || err != nil {
+		return nil, err
+	}
+	change := policy.TenantChange{TenantID: p.TenantID, TenantCode: p.TenantCode, Name: p.Name, DomainName: p.DomainName, Remove: remove, At: c.sentAt}
+	var (
+		d         policy.TenantDecision
+		wasBound  string
+		nowBound  string
+		rebinding bool
+	)
+	ti, wrote, err := s.mutateKitInstance(ctx, c, ti, func(ti *tenantryv1alpha1.TenantInstance) error {
+		wasBound, nowBound = boundTenant(&ti.Spec), ""
+		d = policy.DecideTenant(&ti.Spec, appRecords(ti), change)
+		if d.Ignored != "" {
+			c.ignored = d.Ignored
+			return nil
 		}
-		marketplaceRecord(ti).TenantSetAt = microTime(c.sentAt)
+		ti.Spec = *d.Spec
+		setAppRecords(ti, d.Apps)
+		nowBound = boundTenant(&ti.Spec)
+		rebinding = nowBound != wasBound
 		return nil
 	})
+	if errors.Is(err, errInstanceNotFound) && remove {
+		c.ignored = reasonInstanceGone
+		return nil, nil
+	}
 	if err != nil {
-		return protocol.Response{}, err
+		return ti, err
+	}
+	if wrote {
+		s.event(ti, normal, ReasonTenantSynced, "TenantSync", "Tenant %q %s", p.TenantID, flagVerb(p.Flag))
+		if rebinding {
+			// The previous tenant's directory goes, and so does one kept for a tenant never bound.
+			s.dropDirectory(ctx, ti, nowBound)
+		}
+	}
+	return ti, nil
+}
+
+// boundTenant is the tenantId bound in spec, or "".
+func boundTenant(spec *tenantryv1alpha1.TenantInstanceSpec) string {
+	if spec.Tenant == nil {
+		return ""
+	}
+	return spec.Tenant.TenantID
+}
+
+// dropDirectory deletes the instance's directory shards of any tenant but keep (all of them when
+// keep is empty). A failure is logged, not answered: the operator projects only the bound
+// tenant's shards, and the bridge empties a stale shard before it writes to it again.
+func (s *Server) dropDirectory(ctx context.Context, ti *tenantryv1alpha1.TenantInstance, keep string) {
+	log := logr.FromContextOrDiscard(ctx)
+	var list tenantryv1alpha1.TenantDirectoryList
+	if err := s.client.List(ctx, &list, client.MatchingLabels{tenantryv1alpha1.LabelInstance: ti.Name}); err != nil {
+		log.Error(err, "Listing the directory shards of a replaced tenant; they stay, unprojected")
+		return
+	}
+	for i := range list.Items {
+		d := &list.Items[i]
+		if d.Spec.InstanceName != ti.Name || (keep != "" && d.Spec.TenantID == keep) {
+			continue
+		}
+		err := s.client.Delete(ctx, d, client.Preconditions{UID: &d.UID, ResourceVersion: &d.ResourceVersion})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			log.Error(err, "Deleting a directory shard of a replaced tenant; it stays, unprojected", "shard", d.Name)
+		}
+	}
+}
+
+// handleApplicationSync upserts or removes spec.tenant.applications[appId], ordered per
+// application (policy.DecideApp). The client secret is stored exactly as received, RSA-OAEP
+// ciphertext: the operator decrypts it into a Secret, and no plaintext ever lands in a custom
+// resource. With a merchant key configured the bridge first checks that the ciphertext opens
+// (000002 otherwise), so a broken secret is refused while the caller can still see it; the
+// plaintext is dropped at once.
+func (s *Server) handleApplicationSync(ctx context.Context, c *call, p *protocol.ApplicationSync) (*tenantryv1alpha1.TenantInstance, error) {
+	remove := p.Flag == protocol.FlagDelete
+	ti, err := s.kitInstance(ctx, c, remove)
+	if ti == nil || err != nil {
+		return nil, err
+	}
+	if !remove && s.merchantKey != nil {
+		if _, err := protocol.DecryptClientSecret(s.merchantKey, p.ClientSecret); err != nil {
+			return ti, &codeError{code: protocol.CodeInvalidParam, reason: protocol.ReasonBadCiphertext, err: err}
+		}
+	}
+	change := policy.AppChange{TenantID: p.TenantID, AppID: p.AppID, ClientID: p.ClientID, EncryptedClientSecret: p.ClientSecret, Remove: remove, At: c.sentAt}
+	now := s.clock.Now()
+	ti, wrote, err := s.mutateKitInstance(ctx, c, ti, func(ti *tenantryv1alpha1.TenantInstance) error {
+		d, err := policy.DecideApp(&ti.Spec, appRecords(ti), change, now)
+		if err != nil {
+			return kitError(err)
+		}
+		if d.Ignored != "" {
+			c.ignored = d.Ignored
+			return nil
+		}
+		ti.Spec = *d.Spec
+		setAppRecords(ti, d.Apps)
+		return nil
+	})
+	if errors.Is(err, errInstanceNotFound) && remove {
+		c.ignored = reasonInstanceGone
+		return nil, nil
+	}
+	if err != nil {
+		return ti, err
 	}
 	if wrote {
 		s.event(ti, normal, ReasonApplicationSynced, "ApplicationSync", "Application %q of tenant %q %s", p.AppID, p.TenantID, flagVerb(p.Flag))
 	}
-	return success(), nil
-}
-
-// handleAuthSync upserts (add, modify) or removes (delete, cancel authorisation) users keyed by
-// (appId, userName) in the TenantDirectory, ordered by its usersSyncedAt.
-func (s *Server) handleAuthSync(ctx context.Context, c *call, p *protocol.AuthSync) (protocol.Response, error) {
-	remove := p.Flag == protocol.FlagDelete || p.Flag == protocol.FlagCancel
-	return s.syncDirectory(ctx, c, p.TenantID, !remove, ReasonUsersSynced, "AuthSync",
-		fmt.Sprintf("%d users of application %q %s", len(p.UserList), p.AppID, flagVerb(p.Flag)),
-		func(d *tenantryv1alpha1.TenantDirectory) {
-			if sentBefore(c.sentAt, d.Spec.UsersSyncedAt) {
-				c.ignored = reasonOutOfOrder
-				return
-			}
-			for _, u := range p.UserList {
-				i := slices.IndexFunc(d.Spec.Users, func(x tenantryv1alpha1.DirectoryUser) bool {
-					return x.AppID == p.AppID && x.UserName == u.UserName
-				})
-				switch {
-				case remove && i >= 0:
-					d.Spec.Users = slices.Delete(d.Spec.Users, i, i+1)
-				case remove:
-				case i >= 0:
-					d.Spec.Users[i] = directoryUser(p.AppID, u)
-				default:
-					d.Spec.Users = append(d.Spec.Users, directoryUser(p.AppID, u))
-				}
-			}
-			if len(d.Spec.Users) == 0 {
-				d.Spec.Users = nil
-			}
-			d.Spec.UsersSyncedAt = microTime(c.sentAt)
-		})
-}
-
-func directoryUser(appID string, u protocol.KitUser) tenantryv1alpha1.DirectoryUser {
-	return tenantryv1alpha1.DirectoryUser{
-		AppID: appID, UserName: u.UserName, Name: u.Name, OrgCode: u.OrgCode,
-		Role: tenantryv1alpha1.UserRole(u.Role), Enabled: u.Enable,
-		Mobile: u.Mobile, Email: u.Email, Position: u.Position,
-		EmployeeCode: u.EmployeeCode, EmployeeType: u.EmployeeType,
-	}
-}
-
-// handleSingleOrgSync upserts or removes one department keyed by orgCode, ordered by orgsSyncedAt.
-func (s *Server) handleSingleOrgSync(ctx context.Context, c *call, p *protocol.SingleOrgSync) (protocol.Response, error) {
-	remove := p.Flag == protocol.FlagDelete
-	return s.syncDirectory(ctx, c, p.TenantID, !remove, ReasonOrgsSynced, "SingleOrgSync",
-		fmt.Sprintf("Department %q %s", p.OrgCode, flagVerb(p.Flag)),
-		func(d *tenantryv1alpha1.TenantDirectory) {
-			if sentBefore(c.sentAt, d.Spec.OrgsSyncedAt) {
-				c.ignored = reasonOutOfOrder
-				return
-			}
-			org := tenantryv1alpha1.DirectoryOrg{OrgCode: p.OrgCode, OrgName: p.OrgName, ParentCode: p.ParentCode}
-			i := slices.IndexFunc(d.Spec.Orgs, func(o tenantryv1alpha1.DirectoryOrg) bool { return o.OrgCode == p.OrgCode })
-			switch {
-			case remove && i >= 0:
-				d.Spec.Orgs = slices.Delete(d.Spec.Orgs, i, i+1)
-			case remove:
-			case i >= 0:
-				d.Spec.Orgs[i] = org
-			default:
-				d.Spec.Orgs = append(d.Spec.Orgs, org)
-			}
-			if len(d.Spec.Orgs) == 0 {
-				d.Spec.Orgs = nil
-			}
-			d.Spec.OrgsSyncedAt = microTime(c.sentAt)
-		})
-}
-
-// handleAllOrgSync replaces the department list, ordered by orgsSyncedAt. A department listed
-// twice is kept once, its last entry winning (the list is a map keyed by orgCode).
-func (s *Server) handleAllOrgSync(ctx context.Context, c *call, p *protocol.AllOrgSync) (protocol.Response, error) {
-	orgs := make([]tenantryv1alpha1.DirectoryOrg, 0, len(p.OrgInfoList))
-	for _, o := range p.OrgInfoList {
-		org := tenantryv1alpha1.DirectoryOrg{OrgCode: o.OrgCode, OrgName: o.OrgName, ParentCode: o.ParentCode}
-		if i := slices.IndexFunc(orgs, func(x tenantryv1alpha1.DirectoryOrg) bool { return x.OrgCode == o.OrgCode }); i >= 0 {
-			orgs[i] = org
-			continue
-		}
-		orgs = append(orgs, org)
-	}
-	if len(orgs) == 0 {
-		orgs = nil
-	}
-	return s.syncDirectory(ctx, c, p.TenantID, true, ReasonOrgsSynced, "AllOrgSync",
-		fmt.Sprintf("Department list replaced (%d departments)", len(orgs)),
-		func(d *tenantryv1alpha1.TenantDirectory) {
-			if sentBefore(c.sentAt, d.Spec.OrgsSyncedAt) {
-				c.ignored = reasonOutOfOrder
-				return
-			}
-			d.Spec.Orgs = orgs
-			d.Spec.OrgsSyncedAt = microTime(c.sentAt)
-		})
-}
-
-// syncDirectory applies mutate to the instance's TenantDirectory (same name, cluster-scoped),
-// creating it with an owner reference to the instance when create is set — a removal never
-// creates one. Writes use resourceVersion concurrency and retry on conflict within the budget,
-// like mutateInstance; a directory bound to another tenant is refused (000002).
-func (s *Server) syncDirectory(ctx context.Context, c *call, tenantID string, create bool, reason, action, note string, mutate func(*tenantryv1alpha1.TenantDirectory)) (protocol.Response, error) {
-	ti, err := s.getInstance(ctx, c.instanceID)
-	if err != nil {
-		return protocol.Response{}, err
-	}
-	var createOpts []client.CreateOption
-	var updateOpts []client.UpdateOption
-	if c.testFlag {
-		createOpts, updateOpts = append(createOpts, client.DryRunAll), append(updateOpts, client.DryRunAll)
-	}
-	for backoff := conflictBackoffMin; ; backoff = min(2*backoff, conflictBackoffMax) {
-		c.ignored = ""
-		dir := &tenantryv1alpha1.TenantDirectory{}
-		err := s.client.Get(ctx, client.ObjectKey{Name: ti.Name}, dir)
-		switch {
-		case apierrors.IsNotFound(err):
-			if !create {
-				return success(), nil // nothing to remove from
-			}
-			dir = newDirectory(ti, tenantID)
-			mutate(dir)
-			err = s.client.Create(ctx, dir, createOpts...)
-			if apierrors.IsAlreadyExists(err) {
-				break // created concurrently: read it and merge
-			}
-			if err != nil {
-				return protocol.Response{}, fmt.Errorf("creating TenantDirectory %q: %w", ti.Name, err)
-			}
-			if !c.testFlag {
-				s.event(ti, normal, reason, action, "%s", note)
-			}
-			return success(), nil
-		case err != nil:
-			return protocol.Response{}, fmt.Errorf("reading TenantDirectory %q: %w", ti.Name, err)
-		default:
-			if dir.Spec.TenantID != tenantID {
-				return protocol.Response{}, errTenantMismatch("TenantDirectory spec.tenantId")
-			}
-			before := dir.Spec.DeepCopy()
-			mutate(dir)
-			if equality.Semantic.DeepEqual(before, &dir.Spec) {
-				return success(), nil
-			}
-			err = s.client.Update(ctx, dir, updateOpts...)
-			if err == nil {
-				if !c.testFlag {
-					s.event(ti, normal, reason, action, "%s", note)
-				}
-				return success(), nil
-			}
-			if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
-				return protocol.Response{}, fmt.Errorf("updating TenantDirectory %q: %w", ti.Name, err)
-			}
-		}
-		logr.FromContextOrDiscard(ctx).V(1).Info("Conflict writing TenantDirectory, retrying", "instanceId", ti.Name)
-		if err := wait(ctx, backoff); err != nil {
-			return protocol.Response{}, fmt.Errorf("writing TenantDirectory %q: conflicts until the call budget ran out: %w", ti.Name, err)
-		}
-	}
-}
-
-// newDirectory is an empty TenantDirectory for ti, owned by it so that it goes with the instance.
-// blockOwnerDeletion is false: the bridge may not set finalizers on TenantInstances, and nothing
-// needs the instance to wait for its directory.
-func newDirectory(ti *tenantryv1alpha1.TenantInstance, tenantID string) *tenantryv1alpha1.TenantDirectory {
-	return &tenantryv1alpha1.TenantDirectory{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: ti.Name,
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion:         tenantryv1alpha1.GroupVersion.String(),
-				Kind:               "TenantInstance",
-				Name:               ti.Name,
-				UID:                ti.UID,
-				BlockOwnerDeletion: ptr.To(false),
-			}},
-		},
-		Spec: tenantryv1alpha1.TenantDirectorySpec{TenantID: tenantID},
-	}
+	return ti, nil
 }
 
 // flagVerb words a kit flag for Event notes.

@@ -29,18 +29,21 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -51,7 +54,7 @@ import (
 )
 
 // The hostile-input tables: requests a hostile or broken sender could make, sent over HTTP to the
-// real bridge handler, each with the result code PROTOCOL.md and the bridge's documented decisions
+// real bridge handler, each with the result code docs/protocol.md and the bridge's documented decisions
 // (docs/webhookbridge.md, the protocol package's decoder rules) give it. Every row also proves that
 // nothing changed in the API server and that the answer is the generic, signed one.
 
@@ -59,7 +62,9 @@ import (
 
 // worldSnapshot is every object the bridge could touch (and a few it must not), by kind,
 // namespace and name, with its resourceVersion; plus the number of Events the shared bridge's
-// recorder received. Two equal snapshots mean a call changed nothing.
+// recorder received, pre-flight findings aside: a debug call a real one would have failed reports
+// that on the instance (docs/protocol.md §6.5), which is no change. Two equal snapshots mean a
+// call changed nothing.
 func worldSnapshot(g Gomega) map[string]string {
 	ctx := context.Background()
 	out := map[string]string{}
@@ -76,7 +81,13 @@ func worldSnapshot(g Gomega) map[string]string {
 		})).To(Succeed())
 	}
 	events.mu.Lock()
-	out["recorded events"] = strconv.Itoa(len(events.events))
+	n := 0
+	for _, e := range events.events {
+		if e.reason != webhookbridge.ReasonPreflightFinding {
+			n++
+		}
+	}
+	out["recorded events"] = strconv.Itoa(n)
 	events.mu.Unlock()
 	return out
 }
@@ -90,6 +101,9 @@ type hostileAnswer struct {
 	raw    []byte
 	code   string
 	msg    string
+	// kit is true for a kit call, which the bridge answers with the kit key once that key has
+	// verified it (docs/protocol.md §6.12).
+	kit bool
 }
 
 func sendRaw(g Gomega, req *http.Request) hostileAnswer {
@@ -98,7 +112,7 @@ func sendRaw(g Gomega, req *http.Request) hostileAnswer {
 	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	g.ExpectWithOffset(2, err).NotTo(HaveOccurred())
-	a := hostileAnswer{status: resp.StatusCode, header: resp.Header, raw: raw}
+	a := hostileAnswer{status: resp.StatusCode, header: resp.Header, raw: raw, kit: strings.Contains(req.URL.Path, protocol.KitPathPrefix)}
 	var body struct {
 		ResultCode string `json:"resultCode"`
 		ResultMsg  string `json:"resultMsg"`
@@ -111,11 +125,20 @@ func sendRaw(g Gomega, req *http.Request) hostileAnswer {
 
 // answeredWith asserts the protocol's answer shape: HTTP 200, only the bridge's own headers, a
 // Body-Sign over the exact bytes, an ASCII body, the expected code and, for a refusal, nothing but
-// the code's generic message.
+// the code's generic message. The Body-Sign is made with the key that verified the call: the
+// access key, or for a kit call the kit key; a call refused by verification (000001) is answered
+// with the access key, and a kit call refused otherwise with whichever key applies.
 func answeredWith(g Gomega, a hostileAnswer, code string) {
 	g.ExpectWithOffset(2, a.status).To(Equal(http.StatusOK), "answer: %s", a.raw)
 	g.ExpectWithOffset(2, a.code).To(Equal(code), "answer: %s", a.raw)
-	g.ExpectWithOffset(2, a.header.Get("Body-Sign")).To(Equal(protocol.BodySign(accessKey, a.raw)))
+	switch sign := a.header.Get("Body-Sign"); {
+	case !a.kit || code == protocol.CodeAuthFailed:
+		g.ExpectWithOffset(2, sign).To(Equal(protocol.BodySign(accessKey, a.raw)))
+	case code == protocol.CodeSuccess:
+		g.ExpectWithOffset(2, sign).To(Equal(protocol.BodySign(kitKey, a.raw)), "a verified kit call is answered with the kit key")
+	default:
+		g.ExpectWithOffset(2, sign).To(BeElementOf(protocol.BodySign(kitKey, a.raw), protocol.BodySign(accessKey, a.raw)))
+	}
 	names := make([]string, 0, len(a.header))
 	for k := range a.header {
 		names = append(names, k)
@@ -322,7 +345,7 @@ func TestHostileRequests(t *testing.T) {
 
 	t.Run("signatures", func(t *testing.T) {
 		runHostile(t, []hostileCase{
-			// PROTOCOL.md §2.1: wrong or missing signature → 000001, never saying which check failed.
+			// docs/protocol.md §2.1: wrong or missing signature → 000001, never saying which check failed.
 			{"wrong signature", basicCall(freeze, func(q url.Values) { q.Set("signature", flip(q.Get("signature"))) }), protocol.CodeAuthFailed},
 			{"missing signature", basicCall(freeze, del("signature")), protocol.CodeAuthFailed},
 			{"empty signature", basicCall(freeze, set("signature", "")), protocol.CodeAuthFailed},
@@ -357,7 +380,7 @@ func TestHostileRequests(t *testing.T) {
 				q.Del("signature")
 				return post(bridgeURL+"?"+q.Encode(), freeze, http.Header{"Signature": {sig}, "X-Sign": {sig}})
 			}, protocol.CodeAuthFailed},
-			// PROTOCOL.md §8 vector 1: upper (or mixed) case hex verifies; the call is a no-op.
+			// docs/protocol.md §8 vector 1: upper (or mixed) case hex verifies; the call is a no-op.
 			{"upper-case signature", basicCall(release, func(q url.Values) { q.Set("signature", strings.ToUpper(q.Get("signature"))) }), protocol.CodeSuccess},
 			{"mixed-case signature", basicCall(release, func(q url.Values) {
 				s := []byte(q.Get("signature"))
@@ -409,7 +432,7 @@ func TestHostileRequests(t *testing.T) {
 
 	t.Run("timestamps and nonces", func(t *testing.T) {
 		runHostile(t, []hostileCase{
-			// PROTOCOL.md §2.1: missing, non-numeric or stale timestamp, missing nonce → 000002.
+			// docs/protocol.md §2.1: missing, non-numeric or stale timestamp, missing nonce → 000002.
 			{"timestamp 61 s old", func() *http.Request {
 				return post(bridgeURL+"?"+signed(freeze, millis(time.Now().Add(-61*time.Second))).Encode(), freeze, nil)
 			}, protocol.CodeInvalidParam},
@@ -477,7 +500,7 @@ func TestHostileRequests(t *testing.T) {
 			{"v1: parameter repeated", v1Call(v1Freeze, func(q url.Values) { q.Add("instanceStatus", "NORMAL") }), protocol.CodeInvalidParam},
 		}, nil)
 
-		// Replays (PROTOCOL.md §2.1: a nonce seen before → 000001): the first send of each is a
+		// Replays (docs/protocol.md §2.1: a nonce seen before → 000001): the first send of each is a
 		// harmless call and succeeds; the replay, byte for byte or re-signed around the same nonce,
 		// is refused.
 		g := NewWithT(t)
@@ -508,7 +531,7 @@ func TestHostileRequests(t *testing.T) {
 		nested := strings.Repeat(`{"a":`, protocol.MaxJSONDepth+1) + "1" + strings.Repeat("}", protocol.MaxJSONDepth+1)
 		raw := func(body string) func() *http.Request { return basicCall([]byte(body), nil) }
 		runHostile(t, []hostileCase{
-			// Body cap (PROTOCOL.md §2.1 Rule): → 000002, before the signature is even looked at.
+			// Body cap (docs/protocol.md §2.1 Rule): → 000002, before the signature is even looked at.
 			{"body over the cap", basicCall(over, nil), protocol.CodeInvalidParam},
 			{"body over the cap, unsigned", func() *http.Request { return post(bridgeURL, over, nil) }, protocol.CodeInvalidParam},
 			// Malformed JSON, correctly signed over the raw bytes (the raw-body Rule): → 000002.
@@ -559,7 +582,6 @@ func TestHostileRequests(t *testing.T) {
 			{"kit: testFlag a boolean", kit(protocol.KitTenantSync, kitBase(map[string]any{"testFlag": false})), protocol.CodeInvalidParam},
 			{"kit: timeStamp a number", kit(protocol.KitTenantSync, kitBase(map[string]any{"timeStamp": 20220413093539534})), protocol.CodeInvalidParam},
 			{"kit: userList an object", kit(protocol.KitAuthSync, kitBase(map[string]any{"appId": "app-1", "userList": map[string]string{"userName": "mallory"}})), protocol.CodeInvalidParam},
-			{"kit: user enable a boolean", kit(protocol.KitAuthSync, kitBase(map[string]any{"appId": "app-1", "userList": []map[string]any{{"userName": "mallory", "name": "M", "orgCode": "rd", "role": "admin", "enable": true}}})), protocol.CodeInvalidParam},
 			{"kit: 501 users", kit(protocol.KitAuthSync, kitBase(map[string]any{"appId": "app-1", "userList": manyUsers(protocol.MaxKitUsers + 1)})), protocol.CodeInvalidParam},
 			{"kit: orgInfoList a number", kit(protocol.KitAllOrgSync, kitBase(map[string]any{"orgInfoList": 7})), protocol.CodeInvalidParam},
 			{"kit: orgInfoList a string that is not an array", kit(protocol.KitAllOrgSync, kitBase(map[string]any{"orgInfoList": `{"orgCode":"x"}`})), protocol.CodeInvalidParam},
@@ -576,6 +598,23 @@ func TestHostileRequests(t *testing.T) {
 			{"kit: encoded NUL in the name", kit("tenantSync%00", kitBase(nil)), protocol.CodeInvalidParam},
 			{"v1: unknown activity", v1Call(v1Params("activity", "deleteEverything", "instanceId", f.v1ID), nil), protocol.CodeInvalidParam},
 			{"v1: V2 activity name", v1Call(v1Params("activity", "updateInstanceStatus", "instanceId", f.v1ID, "status", "FREEZE"), nil), protocol.CodeInvalidParam},
+		}, nil)
+
+		// A user's enable is only stored (docs/protocol.md §6.11): a JSON boolean is read as its
+		// literal, not refused. The first call adds the user disabled, the second enables it.
+		enableAs := func(enable bool) func(time.Time) func() *http.Request {
+			return func(ts time.Time) func() *http.Request {
+				return kit(protocol.KitAuthSync, kitBase(map[string]any{"appId": "app-1", "timeStamp": kitTS(ts),
+					"userList": []map[string]any{{"userName": "mallory", "name": "M", "orgCode": "rd", "role": "admin", "enable": enable}}}))
+			}
+		}
+		readEnabled := func(g Gomega) (string, *metav1.MicroTime) {
+			u := hostileUser(g, f.id, "app-1", "mallory")
+			return strconv.FormatBool(u.Enabled), u.SyncedAt
+		}
+		runStored(t, f.id, []storedCase{
+			{name: "kit: user enable false as a boolean", req: enableAs(false), want: "false", max: 5, read: readEnabled},
+			{name: "kit: user enable a boolean", req: enableAs(true), want: "true", max: 5, read: readEnabled},
 		}, nil)
 	})
 
@@ -594,7 +633,7 @@ func TestHostileRequests(t *testing.T) {
 			name, id string
 			// status/refresh/kit answer for an id that passes the decoder but cannot name an
 			// instance (000003: it does not exist); release says 000000 for the same reason
-			// (PROTOCOL.md §6.2 Rule: the goal state holds).
+			// (docs/protocol.md §6.2 Rule: the goal state holds).
 			code string
 		}{
 			{"upper case", strings.ToUpper(f.id), protocol.CodeInstanceNotFound},
@@ -630,7 +669,7 @@ func TestHostileRequests(t *testing.T) {
 			)
 		}
 		cases = append(cases,
-			// queryInstance takes up to 100 ids (PROTOCOL.md §5, §6.1: >100 ids → 000002).
+			// queryInstance takes up to 100 ids (docs/protocol.md §5, §6.1: >100 ids → 000002).
 			hostileCase{"query 101 ids", basicCall(query(ids(101)), nil), protocol.CodeInvalidParam},
 			hostileCase{"query 101 ids, all the same", basicCall(query(strings.TrimSuffix(strings.Repeat(f.id+",", 101), ",")), nil), protocol.CodeInvalidParam},
 			hostileCase{"query 5000 commas", basicCall(query(strings.Repeat(",", 5000)), nil), protocol.CodeInvalidParam},
@@ -661,6 +700,8 @@ func TestHostileRequests(t *testing.T) {
 	t.Run("injection", func(t *testing.T) {
 		cases, echoes := injectionCases(f)
 		runHostile(t, cases, echoes)
+		stored, storedEchoes := storedInjectionCases(f)
+		runStored(t, f.id, stored, storedEchoes)
 	})
 }
 
@@ -694,15 +735,20 @@ func mustGet(u string) *http.Request {
 // ---- injection into every string field ----
 
 // payload is a hostile string and how the decoders' documented character rules class it:
-// refused in every field (control characters, bidi overrides, invalid text), refused in
-// identifiers only (whitespace, invisible formatting), or plain data everywhere.
+// refused in every field the bridge acts on (control characters, bidi overrides, invalid text),
+// refused in identifiers only (whitespace, invisible formatting), or plain data everywhere. A field
+// the bridge only stores takes every payload (docs/protocol.md §6.11): asText and asCode are what
+// it stores in a text field and in a code field when that differs from value (control and bidi
+// characters removed; in a code, invisible formatting characters too), before the cut to the
+// field's length.
 type payload struct {
 	name, value      string
 	refused, notAnID bool
+	asText, asCode   string
 }
 
 var payloads = []payload{
-	{name: "yaml block", value: "a: b\n- c: {d: e}", refused: true},
+	{name: "yaml block", value: "a: b\n- c: {d: e}", refused: true, asText: "a: b- c: {d: e}", asCode: "a: b- c: {d: e}"},
 	{name: "yaml flow", value: "&a [*a, *a]", notAnID: true},
 	{name: "json breakout", value: `","status":"FREEZE","x":"`},
 	{name: "label selector", value: "app=x,tier!=y"},
@@ -711,21 +757,40 @@ var payloads = []payload{
 	{name: "html", value: "<script>alert(1)</script>"},
 	{name: "path traversal", value: "../../../etc/passwd"},
 	{name: "go template", value: "{{.Values.secret}}"},
-	{name: "crlf header", value: "x\r\nSet-Cookie: a=b", refused: true},
-	{name: "nul", value: "a\x00b", refused: true},
-	{name: "rtl override", value: "abc\u202egpj.exe", refused: true},
-	{name: "zero-width space", value: "ad\u200bmin", notAnID: true},
+	{name: "crlf header", value: "x\r\nSet-Cookie: a=b", refused: true, asText: "xSet-Cookie: a=b", asCode: "xSet-Cookie: a=b"},
+	{name: "nul", value: "a\x00b", refused: true, asText: "ab", asCode: "ab"},
+	{name: "rtl override", value: "abc\u202egpj.exe", refused: true, asText: "abcgpj.exe", asCode: "abcgpj.exe"},
+	{name: "zero-width space", value: "ad\u200bmin", notAnID: true, asCode: "admin"},
 	{name: "emoji", value: "🚀"},
-	{name: "emoji joiner sequence", value: "👩\u200d💻", notAnID: true},
+	{name: "emoji joiner sequence", value: "👩\u200d💻", notAnID: true, asCode: "👩💻"},
 	{name: "full-width digits", value: toFullWidth("0123")},
 	{name: "300 characters", value: strings.Repeat("x", 300)},
 }
 
-// target is one string field of one call, the decoder's bound on it (characters), whether it is
-// an identifier or an enumeration, and the code of a call whose value passed the decoder.
+// stored is what a stored-only field of at most limit characters keeps of p: its clean form, cut.
+func (p payload) stored(code bool, limit int) string {
+	v := p.value
+	switch {
+	case code && p.asCode != "":
+		v = p.asCode
+	case !code && p.asText != "":
+		v = p.asText
+	}
+	if r := []rune(v); len(r) > limit {
+		v = string(r[:limit])
+	}
+	return v
+}
+
+// target is one string field of one call the bridge acts on, the decoder's bound on it
+// (characters), whether it is an identifier, an enumeration or must match a pattern, and in ok the
+// code a real call whose value passed the decoder would get. The injection calls are debug calls,
+// which are answered as on success instead (docs/protocol.md §6.5): what a real call would have
+// refused is a pre-flight finding.
 type target struct {
 	call, field string
 	id, enum    bool
+	pattern     *regexp.Regexp
 	max         int
 	ok          string
 	build       func(value string) func() *http.Request
@@ -733,11 +798,15 @@ type target struct {
 
 func (tg target) want(p payload) string {
 	switch {
-	case p.refused, tg.enum, tg.id && p.notAnID, utf8.RuneCountInString(p.value) > tg.max:
+	case p.refused, tg.enum, tg.id && p.notAnID, utf8.RuneCountInString(p.value) > tg.max,
+		tg.pattern != nil && !tg.pattern.MatchString(p.value):
 		return protocol.CodeInvalidParam
 	}
-	return tg.ok
+	return protocol.CodeSuccess // a debug call, whatever tg.ok a real one would get
 }
+
+// kitAppIDPattern is what an appId may be: it becomes part of Secret data keys (docs/protocol.md §5).
+var kitAppIDPattern = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,64}$`)
 
 // injectionCases puts every payload into every string field of every call, one at a time. The
 // calls are debug calls (testFlag 1) against the fixture, so what passes the decoder runs its full
@@ -811,14 +880,18 @@ func injectionCases(f hostileFixture) ([]hostileCase, map[string]string) {
 		"productId": {"00301-333333-0--0"}, "skuCode": {skuSmall}}
 
 	const (
-		ok       = protocol.CodeSuccess
-		param    = protocol.CodeInvalidParam
-		notFound = protocol.CodeInstanceNotFound
-		internal = protocol.CodeInternalError
-		field    = protocol.MaxFieldLength
-		iid      = protocol.MaxInstanceIDLength
-		order    = protocol.MaxOrderIDLength
-		long     = protocol.MaxLongFieldLength
+		ok        = protocol.CodeSuccess
+		param     = protocol.CodeInvalidParam
+		notFound  = protocol.CodeInstanceNotFound
+		internal  = protocol.CodeInternalError
+		field     = protocol.MaxFieldLength
+		iid       = protocol.MaxInstanceIDLength
+		order     = protocol.MaxOrderIDLength
+		long      = protocol.MaxLongFieldLength
+		customer  = protocol.MaxCustomerIDLength
+		productID = protocol.MaxProductIDLength
+		tenantID  = protocol.MaxKitTenantIDLength
+		appID     = protocol.MaxKitAppIDLength
 	)
 	targets := []target{
 		// Every activity: the selector itself and testFlag are enumerations.
@@ -833,8 +906,8 @@ func injectionCases(f hostileFixture) ([]hostileCase, map[string]string) {
 		{call: "queryInstance", field: "instanceId", id: true, max: iid, ok: notFound, build: basic(map[string]any{"activity": "queryInstance"}, "instanceId")},
 		{call: "refreshInstance", field: "instanceId", id: true, max: iid, ok: notFound, build: basic(refresh, "instanceId")},
 		{call: "refreshInstance", field: "orderId", id: true, max: order, ok: ok, build: basic(refresh, "orderId")},
-		{call: "refreshInstance", field: "orderLineId", id: true, max: field, ok: ok, build: basic(refresh, "orderLineId")},
-		{call: "refreshInstance", field: "productId", id: true, max: field, ok: ok, build: basic(refresh, "productId")},
+		{call: "refreshInstance", field: "orderLineId", id: true, max: order, ok: ok, build: basic(refresh, "orderLineId")},
+		{call: "refreshInstance", field: "productId", id: true, max: productID, ok: ok, build: basic(refresh, "productId")},
 		{call: "refreshInstance", field: "scene", enum: true, build: basic(refresh, "scene")},
 		{call: "refreshInstance", field: "expireTime", enum: true, build: basic(refresh, "expireTime")},
 		{call: "updateInstanceStatus", field: "instanceId", id: true, max: iid, ok: notFound, build: basic(status, "instanceId")},
@@ -853,43 +926,28 @@ func injectionCases(f hostileFixture) ([]hostileCase, map[string]string) {
 		{call: "releaseInstance", field: "orderId", id: true, max: field, ok: ok, build: basic(release, "orderId")},
 		{call: "releaseInstance", field: "orderLineId", id: true, max: field, ok: ok, build: basic(release, "orderLineId")},
 
-		// Kit calls. tenantSync binds whatever tenant the marketplace names (a dry run here).
+		// Kit calls: the fields the bridge acts on stay strict (docs/protocol.md §6.11). The fields
+		// it only stores are in storedInjectionCases. tenantSync binds whatever tenant the
+		// marketplace names (a dry run here).
 		{call: "tenantSync", field: "instanceId", id: true, max: iid, ok: notFound, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "instanceId")},
 		{call: "tenantSync", field: "orderId", id: true, max: field, ok: ok, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "orderId")},
-		{call: "tenantSync", field: "tenantId", id: true, max: field, ok: ok, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "tenantId")},
-		{call: "tenantSync", field: "tenantCode", id: true, max: field, ok: ok, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "tenantCode")},
-		{call: "tenantSync", field: "name", max: field, ok: ok, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "name")},
-		{call: "tenantSync", field: "domainName", id: true, max: protocol.MaxURLLength, ok: ok, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "domainName")},
+		{call: "tenantSync", field: "tenantId", id: true, max: tenantID, ok: ok, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "tenantId")},
 		{call: "tenantSync", field: "timeStamp", enum: true, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "timeStamp")},
 		{call: "tenantSync", field: "flag", enum: true, build: kit(protocol.KitTenantSync, nil, "flag")},
 		{call: "tenantSync", field: "testFlag", enum: true, build: kit(protocol.KitTenantSync, map[string]any{"flag": 2}, "testFlag")},
 		// Another tenant than the instance's → 000002 (documented); a clientSecret that is no
-		// ciphertext under the merchant key → 000002.
-		{call: "applicationSync", field: "tenantId", id: true, max: field, ok: param, build: kit(protocol.KitApplicationSync, app, "tenantId")},
-		{call: "applicationSync", field: "appId", id: true, max: field, ok: ok, build: kit(protocol.KitApplicationSync, app, "appId")},
+		// ciphertext under the merchant key → 000002. An appId must be usable in a Secret key.
+		{call: "applicationSync", field: "tenantId", id: true, max: tenantID, ok: param, build: kit(protocol.KitApplicationSync, app, "tenantId")},
+		{call: "applicationSync", field: "appId", id: true, pattern: kitAppIDPattern, max: appID, ok: ok, build: kit(protocol.KitApplicationSync, app, "appId")},
 		{call: "applicationSync", field: "clientId", id: true, max: field, ok: ok, build: kit(protocol.KitApplicationSync, app, "clientId")},
 		{call: "applicationSync", field: "clientSecret", max: long, ok: param, build: kit(protocol.KitApplicationSync, app, "clientSecret")},
-		{call: "authSync", field: "tenantId", id: true, max: field, ok: param, build: kit(protocol.KitAuthSync, map[string]any{"appId": "app-1", "flag": 1, "userList": []any{}}, "tenantId")},
-		{call: "authSync", field: "appId", id: true, max: field, ok: ok, build: kit(protocol.KitAuthSync, map[string]any{"flag": 1, "userList": manyUsers(1)}, "appId")},
-		{call: "authSync", field: "currentSyncTime", max: field, ok: ok, build: kit(protocol.KitAuthSync, map[string]any{"appId": "app-1", "flag": 1, "userList": manyUsers(1)}, "currentSyncTime")},
+		{call: "authSync", field: "tenantId", id: true, max: tenantID, ok: param, build: kit(protocol.KitAuthSync, map[string]any{"appId": "app-1", "flag": 1, "userList": []any{}}, "tenantId")},
+		{call: "authSync", field: "appId", id: true, pattern: kitAppIDPattern, max: appID, ok: ok, build: kit(protocol.KitAuthSync, map[string]any{"flag": 1, "userList": manyUsers(1)}, "appId")},
 		{call: "authSync", field: "userList[].userName", id: true, max: field, ok: ok, build: user("userName")},
-		{call: "authSync", field: "userList[].name", max: field, ok: ok, build: user("name")},
-		{call: "authSync", field: "userList[].orgCode", id: true, max: field, ok: ok, build: user("orgCode")},
-		{call: "authSync", field: "userList[].role", enum: true, build: user("role")},
-		{call: "authSync", field: "userList[].enable", enum: true, build: user("enable")},
-		{call: "authSync", field: "userList[].mobile", id: true, max: field, ok: ok, build: user("mobile")},
-		{call: "authSync", field: "userList[].email", id: true, max: field, ok: ok, build: user("email")},
-		{call: "authSync", field: "userList[].position", max: field, ok: ok, build: user("position")},
-		{call: "authSync", field: "userList[].employeeCode", id: true, max: field, ok: ok, build: user("employeeCode")},
-		{call: "authSync", field: "userList[].employeeType", max: field, ok: ok, build: user("employeeType")},
-		{call: "singleOrgSync", field: "tenantId", id: true, max: field, ok: param, build: kit(protocol.KitSingleOrgSync, map[string]any{"orgCode": "ops", "orgName": "Ops", "flag": 1}, "tenantId")},
+		{call: "singleOrgSync", field: "tenantId", id: true, max: tenantID, ok: param, build: kit(protocol.KitSingleOrgSync, map[string]any{"orgCode": "ops", "orgName": "Ops", "flag": 1}, "tenantId")},
 		{call: "singleOrgSync", field: "orgCode", id: true, max: field, ok: ok, build: kit(protocol.KitSingleOrgSync, map[string]any{"orgName": "Ops", "flag": 1}, "orgCode")},
-		{call: "singleOrgSync", field: "orgName", max: field, ok: ok, build: kit(protocol.KitSingleOrgSync, map[string]any{"orgCode": "ops", "flag": 1}, "orgName")},
-		{call: "singleOrgSync", field: "parentCode", id: true, max: field, ok: ok, build: kit(protocol.KitSingleOrgSync, map[string]any{"orgCode": "ops", "orgName": "Ops", "flag": 1}, "parentCode")},
-		{call: "allOrgSync", field: "tenantId", id: true, max: field, ok: param, build: kit(protocol.KitAllOrgSync, map[string]any{"orgInfoList": []any{}}, "tenantId")},
+		{call: "allOrgSync", field: "tenantId", id: true, max: tenantID, ok: param, build: kit(protocol.KitAllOrgSync, map[string]any{"orgInfoList": []any{}}, "tenantId")},
 		{call: "allOrgSync", field: "orgInfoList[].orgCode", id: true, max: field, ok: ok, build: org("orgCode")},
-		{call: "allOrgSync", field: "orgInfoList[].orgName", max: field, ok: ok, build: org("orgName")},
-		{call: "allOrgSync", field: "orgInfoList[].parentCode", id: true, max: field, ok: ok, build: org("parentCode")},
 
 		// V1: the same decoders over query parameters.
 		{call: "v1 instanceStatus", field: "instanceId", id: true, max: iid, ok: notFound,
@@ -899,7 +957,8 @@ func injectionCases(f hostileFixture) ([]hostileCase, map[string]string) {
 			build: v1(url.Values{"activity": {"refreshInstance"}, "instanceId": {f.v1ID}, "expireTime": {"20991231235959"}}, "orderId")},
 		// The existing V1 order answers its instanceId whatever else the resend carries.
 		{call: "v1 newInstance", field: "businessId", id: true, max: field, ok: ok, build: v1(v1New, "businessId")},
-		{call: "v1 newInstance", field: "customerId", id: true, max: field, ok: ok, build: v1(v1New, "customerId")},
+		{call: "v1 newInstance", field: "customerId", id: true, max: customer, ok: ok, build: v1(v1New, "customerId")},
+		{call: "v1 newInstance", field: "productId", id: true, max: productID, ok: ok, build: v1(v1New, "productId")},
 		{call: "v1 newInstance", field: "customerName", max: field, ok: ok, build: v1(v1New, "customerName")},
 		{call: "v1 newInstance", field: "userName", max: field, ok: ok, build: v1(v1New, "userName")},
 		{call: "v1 newInstance", field: "mobilePhone", max: field, ok: ok, build: v1(v1New, "mobilePhone")},
@@ -922,6 +981,275 @@ func injectionCases(f hostileFixture) ([]hostileCase, map[string]string) {
 		}
 	}
 	return cases, echoes
+}
+
+// ---- injection into the fields the bridge only stores ----
+
+// storedCase is a real kit call carrying a hostile value in a field the bridge only stores. It is
+// accepted (docs/protocol.md §6.11) and applied: read reads the field back from the API server,
+// with the marketplace time the entry records (nil where none is kept); want is the clean value,
+// cut to max characters. code is true for a code, which also loses invisible formatting characters.
+type storedCase struct {
+	name string
+	req  func(ts time.Time) func() *http.Request
+	want string
+	max  int
+	code bool
+	read func(g Gomega) (value string, syncedAt *metav1.MicroTime)
+	// notIn, when set, lists what must not hold the value: a field the bridge reads but keeps
+	// nowhere.
+	notIn func(g Gomega) []byte
+}
+
+var kitClock struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+// nextKitTime is a kit timeStamp later than every one before it: kit changes are ordered per key
+// by it (docs/protocol.md §6.11), so two real calls in the same millisecond would otherwise make
+// the second one stale.
+func nextKitTime() time.Time {
+	kitClock.mu.Lock()
+	defer kitClock.mu.Unlock()
+	t := time.Now().Truncate(time.Millisecond)
+	if !t.After(kitClock.last) {
+		t = kitClock.last.Add(time.Millisecond)
+	}
+	kitClock.last = t
+	return t
+}
+
+// hostileUser finds the user appId/userName in the instance's directory shards, wherever its
+// shard is.
+func hostileUser(g Gomega, id, appID, userName string) tenantryv1alpha1.DirectoryUser {
+	var found []tenantryv1alpha1.DirectoryUser
+	for _, d := range shards(g, id) {
+		for _, u := range d.Spec.Users {
+			if u.AppID == appID && u.UserName == userName {
+				found = append(found, u)
+			}
+		}
+	}
+	g.ExpectWithOffset(1, found).To(HaveLen(1), "user %s/%s is in exactly one shard", appID, userName)
+	return found[0]
+}
+
+// hostileOrg finds the department orgCode in the instance's directory shards.
+func hostileOrg(g Gomega, id, orgCode string) tenantryv1alpha1.DirectoryOrg {
+	var found []tenantryv1alpha1.DirectoryOrg
+	for _, d := range shards(g, id) {
+		for _, o := range d.Spec.Orgs {
+			if o.OrgCode == orgCode {
+				found = append(found, o)
+			}
+		}
+	}
+	g.ExpectWithOffset(1, found).To(HaveLen(1), "department %s is in exactly one shard", orgCode)
+	return found[0]
+}
+
+// storedInjectionCases puts every payload into every field the bridge only stores, one at a
+// time, in real calls against the fixture: each is accepted and stored clean.
+func storedInjectionCases(f hostileFixture) ([]storedCase, map[string]string) {
+	kitBody := func(extra map[string]any, ts time.Time) map[string]any {
+		m := map[string]any{"instanceId": f.id, "tenantId": hostileTenant, "testFlag": 0, "timeStamp": kitTS(ts)}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tenant := func(field, v string) func(time.Time) func() *http.Request {
+		return func(ts time.Time) func() *http.Request {
+			return kitCall(protocol.KitTenantSync, jsonBody(kitBody(map[string]any{"flag": 2, field: v}, ts)), nil)
+		}
+	}
+	userWith := func(field string, v any, extra map[string]any) func(time.Time) func() *http.Request {
+		return func(ts time.Time) func() *http.Request {
+			u := map[string]any{"userName": "mallory", "name": "Mallory", "orgCode": "rd", "role": "user", "enable": "true",
+				"mobile": "13800000000", "email": "m@example.com", "position": "p", "employeeCode": "e1", "employeeType": "t"}
+			if field != "" {
+				u[field] = v
+			}
+			m := map[string]any{"appId": "app-1", "flag": 1, "userList": []any{u}}
+			for k, x := range extra {
+				m[k] = x
+			}
+			return kitCall(protocol.KitAuthSync, jsonBody(kitBody(m, ts)), nil)
+		}
+	}
+	single := func(field, v string) func(time.Time) func() *http.Request {
+		return func(ts time.Time) func() *http.Request {
+			m := map[string]any{"orgCode": "ops", "orgName": "Ops", "flag": 1}
+			m[field] = v
+			return kitCall(protocol.KitSingleOrgSync, jsonBody(kitBody(m, ts)), nil)
+		}
+	}
+	all := func(field, v string) func(time.Time) func() *http.Request {
+		return func(ts time.Time) func() *http.Request {
+			o := map[string]any{"orgCode": "ops", "orgName": "Ops", "parentCode": "rd"}
+			o[field] = v
+			return kitCall(protocol.KitAllOrgSync, jsonBody(kitBody(map[string]any{"orgInfoList": []any{o}}, ts)), nil)
+		}
+	}
+	readTenant := func(get func(*tenantryv1alpha1.Tenant) string) func(Gomega) (string, *metav1.MicroTime) {
+		return func(g Gomega) (string, *metav1.MicroTime) {
+			ti := getInstance(g, f.id)
+			g.Expect(ti.Spec.Tenant).NotTo(BeNil())
+			g.Expect(ti.Spec.Tenant.TenantID).To(Equal(hostileTenant))
+			return get(ti.Spec.Tenant), nil
+		}
+	}
+	readUser := func(get func(tenantryv1alpha1.DirectoryUser) string) func(Gomega) (string, *metav1.MicroTime) {
+		return func(g Gomega) (string, *metav1.MicroTime) {
+			u := hostileUser(g, f.id, "app-1", "mallory")
+			return get(u), u.SyncedAt
+		}
+	}
+	readOrg := func(get func(tenantryv1alpha1.DirectoryOrg) string) func(Gomega) (string, *metav1.MicroTime) {
+		return func(g Gomega) (string, *metav1.MicroTime) {
+			o := hostileOrg(g, f.id, "ops")
+			return get(o), o.SyncedAt
+		}
+	}
+	type storedTarget struct {
+		call, field string
+		max         int
+		code        bool
+		req         func(v string) func(time.Time) func() *http.Request
+		read        func(Gomega) (string, *metav1.MicroTime)
+	}
+	user := func(field string) func(string) func(time.Time) func() *http.Request {
+		return func(v string) func(time.Time) func() *http.Request { return userWith(field, v, nil) }
+	}
+	targets := []storedTarget{
+		{"tenantSync", "tenantCode", protocol.MaxKitTenantCodeLength, true, func(v string) func(time.Time) func() *http.Request { return tenant("tenantCode", v) },
+			readTenant(func(t *tenantryv1alpha1.Tenant) string { return t.TenantCode })},
+		{"tenantSync", "name", protocol.MaxKitNameLength, false, func(v string) func(time.Time) func() *http.Request { return tenant("name", v) },
+			readTenant(func(t *tenantryv1alpha1.Tenant) string { return t.Name })},
+		{"tenantSync", "domainName", protocol.MaxKitDomainLength, false, func(v string) func(time.Time) func() *http.Request { return tenant("domainName", v) },
+			readTenant(func(t *tenantryv1alpha1.Tenant) string { return t.DomainName })},
+		{"authSync", "userList[].name", protocol.MaxKitNameLength, false, user("name"), readUser(func(u tenantryv1alpha1.DirectoryUser) string { return u.Name })},
+		{"authSync", "userList[].orgCode", protocol.MaxKitCodeLength, true, user("orgCode"), readUser(func(u tenantryv1alpha1.DirectoryUser) string { return u.OrgCode })},
+		{"authSync", "userList[].role", protocol.MaxKitRoleLength, false, user("role"), readUser(func(u tenantryv1alpha1.DirectoryUser) string { return string(u.Role) })},
+		{"authSync", "userList[].mobile", protocol.MaxKitPhoneLength, false, user("mobile"), readUser(func(u tenantryv1alpha1.DirectoryUser) string { return u.Mobile })},
+		{"authSync", "userList[].email", protocol.MaxKitEmailLength, false, user("email"), readUser(func(u tenantryv1alpha1.DirectoryUser) string { return u.Email })},
+		{"authSync", "userList[].position", protocol.MaxKitNameLength, false, user("position"), readUser(func(u tenantryv1alpha1.DirectoryUser) string { return u.Position })},
+		{"authSync", "userList[].employeeCode", protocol.MaxKitEmployeeLength, true, user("employeeCode"), readUser(func(u tenantryv1alpha1.DirectoryUser) string { return u.EmployeeCode })},
+		{"authSync", "userList[].employeeType", protocol.MaxKitTypeLength, false, user("employeeType"), readUser(func(u tenantryv1alpha1.DirectoryUser) string { return u.EmployeeType })},
+		{"singleOrgSync", "orgName", protocol.MaxKitNameLength, false, func(v string) func(time.Time) func() *http.Request { return single("orgName", v) },
+			readOrg(func(o tenantryv1alpha1.DirectoryOrg) string { return o.OrgName })},
+		{"singleOrgSync", "parentCode", protocol.MaxKitCodeLength, true, func(v string) func(time.Time) func() *http.Request { return single("parentCode", v) },
+			readOrg(func(o tenantryv1alpha1.DirectoryOrg) string { return o.ParentCode })},
+		{"allOrgSync", "orgInfoList[].orgName", protocol.MaxKitNameLength, false, func(v string) func(time.Time) func() *http.Request { return all("orgName", v) },
+			readOrg(func(o tenantryv1alpha1.DirectoryOrg) string { return o.OrgName })},
+		{"allOrgSync", "orgInfoList[].parentCode", protocol.MaxKitCodeLength, true, func(v string) func(time.Time) func() *http.Request { return all("parentCode", v) },
+			readOrg(func(o tenantryv1alpha1.DirectoryOrg) string { return o.ParentCode })},
+	}
+	var cases []storedCase
+	echoes := map[string]string{}
+	for _, tg := range targets {
+		for _, p := range payloads {
+			name := tg.call + " " + tg.field + " " + p.name
+			cases = append(cases, storedCase{name: name, req: tg.req(p.value), want: p.stored(tg.code, tg.max), max: tg.max, code: tg.code, read: tg.read})
+			echoes[name] = p.value
+		}
+	}
+	// enable is only stored too: anything but true/"true"/1/"1" is false, never a refusal. Each
+	// row starts from an enabled user, so a call that was not applied cannot pass.
+	readEnabled := readUser(func(u tenantryv1alpha1.DirectoryUser) string { return strconv.FormatBool(u.Enabled) })
+	for _, p := range payloads {
+		name := "authSync userList[].enable " + p.name
+		cases = append(cases,
+			storedCase{name: name + " (enabled before)", req: userWith("", nil, nil), want: "true", max: 5, read: readEnabled},
+			storedCase{name: name, req: userWith("enable", p.value, nil), want: "false", max: 5, read: readEnabled})
+		echoes[name] = p.value
+	}
+	// currentSyncTime is read and kept nowhere: the call is applied and the value is in no shard.
+	for _, p := range payloads {
+		name := "authSync currentSyncTime " + p.name
+		cases = append(cases, storedCase{name: name, req: userWith("", nil, map[string]any{"currentSyncTime": p.value}), want: "Mallory", max: protocol.MaxKitNameLength,
+			read: readUser(func(u tenantryv1alpha1.DirectoryUser) string { return u.Name }),
+			notIn: func(g Gomega) []byte {
+				b, err := json.Marshal(shards(g, f.id))
+				g.Expect(err).NotTo(HaveOccurred())
+				return b
+			}})
+		echoes[name] = p.value
+	}
+	return cases, echoes
+}
+
+// runStored sends each stored case at a fresh kit time and checks that it was answered 000000,
+// applied (the entry records the call's time), stored clean and cut to its bound, that the answer
+// does not reflect the value, and that nothing but the instance, its directory shards and Events
+// changed.
+func runStored(t *testing.T, id string, cases []storedCase, echoes map[string]string) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			before := worldSnapshot(g)
+			ts := nextKitTime()
+			a := sendRaw(g, tc.req(ts)())
+			answeredWith(g, a, protocol.CodeSuccess)
+			if echo, ok := echoes[tc.name]; ok {
+				escaped := bytes.Trim(protocol.EncodeResponse(echo), `"`)
+				g.Expect(bytes.Contains(a.raw, escaped)).To(BeFalse(), "the answer reflects the input: %s", a.raw)
+			}
+			got, syncedAt := tc.read(g)
+			g.Expect(got).To(Equal(tc.want), "stored value")
+			g.Expect(utf8.RuneCountInString(got)).To(BeNumerically("<=", tc.max), "stored value within its bound")
+			for _, c := range got {
+				g.Expect(unicode.IsControl(c) || c == '\u2028' || c == '\u2029' || isBidi(c) || (tc.code && unicode.Is(unicode.Cf, c))).
+					To(BeFalse(), "stored value %q keeps %U", got, c)
+			}
+			if syncedAt != nil {
+				g.Expect(syncedAt.Time.Equal(ts)).To(BeTrue(), "the entry records the call's time %s, not %s: the call was applied", ts, syncedAt.Time)
+			}
+			if tc.notIn != nil {
+				if echo := echoes[tc.name]; echo != "" {
+					v, err := json.Marshal(echo)
+					g.Expect(err).NotTo(HaveOccurred())
+					g.Expect(bytes.Contains(tc.notIn(g), bytes.Trim(v, `"`))).To(BeFalse(), "the value is kept")
+				}
+			}
+			after := worldSnapshot(g)
+			for k := range mergedKeys(before, after) {
+				if before[k] != after[k] {
+					g.Expect(changeAllowed(k, id)).To(BeTrue(), "%s changed", k)
+				}
+			}
+		})
+	}
+}
+
+// isBidi reports the bidirectional embedding, override and isolate controls.
+func isBidi(c rune) bool {
+	return c >= '\u202a' && c <= '\u202e' || c >= '\u2066' && c <= '\u2069'
+}
+
+func mergedKeys(a, b map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// changeAllowed says whether a real kit call about instance id may change the worldSnapshot entry
+// k: the instance itself, its directory shards, and Events.
+func changeAllowed(k, id string) bool {
+	switch {
+	case k == "v1alpha1.TenantInstanceList//"+id, k == "recorded events",
+		strings.HasPrefix(k, "v1alpha1.TenantDirectoryList//"+id+"-"),
+		strings.HasPrefix(k, "v1.EventList/"):
+		return true
+	}
+	return false
 }
 
 // ---- slow clients, on the binary's own HTTP server settings ----

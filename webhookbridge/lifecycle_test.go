@@ -66,7 +66,9 @@ func TestNewInstanceCreatesTheTenantInstance(t *testing.T) {
 	g.Expect(m.LifecycleSetAt.Time).To(BeTemporally("==", sent))
 	g.Expect(m.ExpirySetAt.Time).To(BeTemporally("==", sent))
 	g.Expect(m.SKUSetAt.Time).To(BeTemporally("==", sent))
+	g.Expect(m.QuantitySetAt.Time).To(BeTemporally("==", sent))
 	g.Expect(m.ExpiryOrderID).To(BeEmpty())
+	g.Expect(ti.Spec.Quantity).To(Equal(int32(1)), "no linearValue: quantity 1")
 	g.Expect(ti.Status).To(Equal(tenantryv1alpha1.TenantInstanceStatus{}), "the bridge never writes status")
 	g.Expect(events.reasons(ti.Name)).To(ConsistOf(webhookbridge.ReasonMarketplaceNewInstance))
 }
@@ -78,10 +80,14 @@ func TestNewInstanceTrialAndPayPerUse(t *testing.T) {
 	trial, _ := buy(t, skuSmall, func(s *simulator.OrderSpec) { s.OrderType = simulator.OrderTypeTrial })
 	g.Expect(getInstance(g, trial).Spec.Order.Trial).To(BeTrue())
 
-	onDemand, _ := buy(t, skuSmall, func(s *simulator.OrderSpec) {
+	// A pay-per-use purchase is keyed on (orderId, productId).
+	o := newOrder(skuSmall, func(s *simulator.OrderSpec) {
 		s.ChargingMode, s.ExpireTime = simulator.ChargingOnDemand, time.Time{}
 	})
-	ti := getInstance(g, onDemand)
+	a, err := market(t).Buy(context.Background(), o.OrderID, o.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeSuccess)
+	g.Expect(a.InstanceID).To(Equal(webhookbridge.PayPerUseInstanceName(o.OrderID, o.OrderLine[0].ProductInfo[0].ProductID)))
+	ti := getInstance(g, a.InstanceID)
 	g.Expect(ti.Spec.ExpiresAt).To(BeNil())
 	g.Expect(ti.Spec.Order.ChargingMode).To(Equal(tenantryv1alpha1.ChargingOnDemand))
 	g.Expect(ti.Spec.Order.Trial).To(BeFalse())
@@ -195,10 +201,11 @@ func TestRefreshInstance(t *testing.T) {
 	g.Expect(ti.Spec.Order.Trial).To(BeTrue(), "a plain renewal keeps the trial flag")
 	g.Expect(events.reasons(id)).To(ContainElement(webhookbridge.ReasonMarketplaceRenewal))
 
-	// A resend of the same renewal sets the same expiry: never extended twice.
+	// A resend of the same renewal is an order already applied: nothing changes.
+	before := snapshot(g)
 	a, err = market(t, at(now.Add(time.Second))).Renew(ctx, id, renewal.OrderID, line, simulator.SceneRenewal, later)
 	expectCode(g, a, err, protocol.CodeSuccess)
-	g.Expect(getInstance(g, id).Spec.ExpiresAt.Time).To(BeTemporally("==", later))
+	g.Expect(snapshot(g)).To(Equal(before))
 
 	// A refund moves the expiry earlier.
 	earlier := time.Now().UTC().Add(10 * 24 * time.Hour).Truncate(time.Second)
@@ -207,7 +214,7 @@ func TestRefreshInstance(t *testing.T) {
 	g.Expect(getInstance(g, id).Spec.ExpiresAt.Time).To(BeTemporally("==", earlier))
 
 	// A delivery sent before the last applied one is ignored.
-	before := snapshot(g)
+	before = snapshot(g)
 	a, err = market(t, at(now.Add(-time.Second))).Renew(ctx, id, "OLD", line, simulator.SceneRenewal, later.Add(time.Hour))
 	expectCode(g, a, err, protocol.CodeSuccess)
 	g.Expect(snapshot(g)).To(Equal(before))

@@ -25,7 +25,7 @@ import (
 )
 
 // The bridge's metrics. Every label has a bounded set of values: activities and kit names are
-// fixed by the protocol (anything else is "unverified" or "unknown"), codes by PROTOCOL.md §6.1,
+// fixed by the protocol (anything else is "unverified" or "unknown"), codes by docs/protocol.md §6.1,
 // reasons by the protocol package and this one.
 var (
 	callsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -46,7 +46,7 @@ var (
 
 	orderQueryDurationSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tenantry_bridge_order_query_duration_seconds",
-		Help:    "Time of Order Query requests to the marketplace, by result (success, not_found, rate_limited, server_error, transport_error, rejected, malformed).",
+		Help:    "Time of Order Query requests to the marketplace, by result (success, not_found, rate_limited, server_error, transport_error, rejected, malformed; fallback_<result> for the retry at the fallback host).",
 		Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10},
 	}, []string{"result"})
 
@@ -62,7 +62,7 @@ var (
 
 	ignoredCallsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenantry_bridge_ignored_calls_total",
-		Help: "State-changing calls answered 000000 without a change, by activity and reason (out_of_order, stale_freeze, already_applied).",
+		Help: "State-changing calls answered 000000 without a change, by activity and reason: already_applied (an order applied before, even when newer orders came since), out_of_order (sent before the call that last set the same aspect), stale_freeze (a FREEZE sent within the resend horizon after a renewal).",
 	}, []string{"activity", "reason"})
 
 	preflightFindingsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -24,8 +24,8 @@ import (
 )
 
 // Names the bridge shares with the operator. They are repeated here rather than imported because
-// the bridge must not depend on controllers/ (ENGINEERING.md, Layout); controllers/builders.go is
-// the source of truth and a test of each package pins the values.
+// the bridge must not depend on controllers/ (a layering rule the linter enforces);
+// controllers/builders.go is the source of truth and a test of each package pins the values.
 const (
 	// namespacePrefix + instance name is the tenant namespace.
 	namespacePrefix = "tenant-"
@@ -57,6 +57,19 @@ const maxInstanceNameLength = 56
 func InstanceName(orderID, orderLineID string) string {
 	sum := sha256.Sum256([]byte(orderID + "\n" + orderLineID))
 	return instanceNamePrefix + hex.EncodeToString(sum[:])[:20]
+}
+
+// payPerUseKey starts the second half of a pay-per-use purchase's key. Order line ids cannot
+// contain a NUL (the protocol decoder refuses control characters), so a product key never
+// equals a line key, and the two kinds of names are distinct.
+const payPerUseKey = "\x00product:"
+
+// PayPerUseInstanceName is the TenantInstance name, and the marketplace instanceId, of a
+// pay-per-use (ON_DEMAND, ON_DEMAND_PKG) purchase: one instance per (orderID, productID), so
+// that several newInstance calls of one order for the same product — even with different
+// orderLineIds — yield one instance and the same instanceId (docs/protocol.md §6.7).
+func PayPerUseInstanceName(orderID, productID string) string {
+	return InstanceName(orderID, payPerUseKey+productID)
 }
 
 // validInstanceName reports whether id can name a TenantInstance at all. An id that cannot is

@@ -32,6 +32,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/webhookbridge/orderquery"
+	"github.com/tenantry/tenantry/webhookbridge/policy"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
@@ -160,27 +161,8 @@ func wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// sentBefore reports whether a call sent at sent is older than the one recorded at setAt, and
-// must therefore be ignored (PROTOCOL.md §6.3). A call sent at the same instant is applied: it
-// is the same call again, or indistinguishable from it.
-func sentBefore(sent time.Time, setAt *metav1.MicroTime) bool {
-	return setAt != nil && sent.Before(setAt.Time)
-}
-
-// microTime converts a send time to the recorded form. Marketplace times have millisecond
-// precision, so nothing is lost and comparisons after a round trip through the API hold.
-func microTime(t time.Time) *metav1.MicroTime {
-	m := metav1.NewMicroTime(t.UTC().Truncate(time.Microsecond))
-	return &m
-}
-
-// marketplaceRecord returns ti's ordering record, creating it when absent.
-func marketplaceRecord(ti *tenantryv1alpha1.TenantInstance) *tenantryv1alpha1.MarketplaceRecord {
-	if ti.Spec.Marketplace == nil {
-		ti.Spec.Marketplace = &tenantryv1alpha1.MarketplaceRecord{}
-	}
-	return ti.Spec.Marketplace
-}
+// microTime converts a send time to the recorded form; see policy.MicroTime.
+func microTime(t time.Time) *metav1.MicroTime { return policy.MicroTime(t) }
 
 // planFor returns the one TenantPlan listing sku. It lists all plans from the plan reader
 // (Options.Plans: the binary's watch cache, else the API server) and filters in memory; there is
@@ -261,6 +243,22 @@ func (s *Server) queryOrder(ctx context.Context, orderID, orderLineID string) (*
 	return order, line, nil
 }
 
+// orderTarget looks an upgrade or renewal order up and returns what it buys: the SKU, the
+// quantity (its linearValue, docs/protocol.md §6.8; a *quantityError when it is none) and the
+// product — the one productID names when the line has several, else the first.
+func (s *Server) orderTarget(ctx context.Context, orderID, orderLineID, productID string) (policy.Target, error) {
+	_, line, err := s.queryOrder(ctx, orderID, orderLineID)
+	if err != nil {
+		return policy.Target{}, err
+	}
+	product := pickProduct(line, productID)
+	quantity, err := policy.Quantity(product.LinearValue)
+	if err != nil {
+		return policy.Target{}, &quantityError{err: err}
+	}
+	return policy.Target{SKU: product.SkuCode, Quantity: quantity, ProductID: product.ProductID}, nil
+}
+
 // event records an Event on a TenantInstance. Notes never carry personal data.
 func (s *Server) event(ti *tenantryv1alpha1.TenantInstance, eventType, reason, action, note string, args ...any) {
 	if s.recorder == nil || ti == nil {
@@ -276,12 +274,15 @@ const (
 	ReasonMarketplaceFreeze      = "MarketplaceFreeze"
 	ReasonMarketplaceUnfreeze    = "MarketplaceUnfreeze"
 	ReasonMarketplaceUpgrade     = "MarketplaceUpgrade"
-	ReasonMarketplaceRelease     = "MarketplaceRelease"
-	ReasonStaleFreezeIgnored     = "StaleFreezeIgnored"
-	ReasonTenantSynced           = "TenantSynced"
-	ReasonApplicationSynced      = "ApplicationSynced"
-	ReasonUsersSynced            = "UsersSynced"
-	ReasonOrgsSynced             = "OrgsSynced"
+	// ReasonMarketplaceChangePending: a renewal with a change recorded spec.pendingChange, which
+	// the operator applies when the renewed period starts (docs/protocol.md §6.9).
+	ReasonMarketplaceChangePending = "MarketplaceChangePending"
+	ReasonMarketplaceRelease       = "MarketplaceRelease"
+	ReasonStaleFreezeIgnored       = "StaleFreezeIgnored"
+	ReasonTenantSynced             = "TenantSynced"
+	ReasonApplicationSynced        = "ApplicationSynced"
+	ReasonUsersSynced              = "UsersSynced"
+	ReasonOrgsSynced               = "OrgsSynced"
 )
 
 // eventTypes re-exported for brevity.

@@ -57,6 +57,17 @@ func TestInstanceName(t *testing.T) {
 	g.Expect(webhookbridge.InstanceName("CS2211181819B4LVS", "CS2211181819B4LVS-000001")).To(Equal("ti-24ff0a548f782d73c50f"))
 }
 
+func TestPayPerUseInstanceName(t *testing.T) {
+	g := NewWithT(t)
+	name := webhookbridge.PayPerUseInstanceName("CS2211181819B4LVS", "00301-111111-0--0")
+	g.Expect(name).To(Equal(webhookbridge.PayPerUseInstanceName("CS2211181819B4LVS", "00301-111111-0--0")), "deterministic")
+	g.Expect(name).NotTo(Equal(webhookbridge.PayPerUseInstanceName("CS2211181819B4LVS", "00301-222222-0--0")), "one instance per product")
+	g.Expect(name).NotTo(Equal(webhookbridge.InstanceName("CS2211181819B4LVS", "00301-111111-0--0")), "never an order line's name")
+	g.Expect(len(name)).To(BeNumerically("<=", 56))
+	// Golden value, computed independently: "ti-" + sha256(order + "\n" + "\x00product:" + product)[:20 hex].
+	g.Expect(name).To(Equal("ti-3b26edb74cc6fe6e60d9"))
+}
+
 func TestParseKeys(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string

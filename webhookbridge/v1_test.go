@@ -104,7 +104,9 @@ func TestV1Calls(t *testing.T) {
 	a, err = market(t, at(next())).V1(ctx, v1Params("activity", "refreshInstance", "instanceId", id, "orderId", "CSV1RENEW",
 		"expireTime", later.Format("20060102150405")))
 	expectCode(g, a, err, protocol.CodeSuccess)
-	g.Expect(getInstance(g, id).Spec.ExpiresAt.Time).To(BeTemporally("==", later))
+	ti = getInstance(g, id)
+	g.Expect(ti.Spec.ExpiresAt.Time).To(BeTemporally("==", later))
+	g.Expect(ti.Spec.Lifecycle).To(Equal(tenantryv1alpha1.LifecycleActive), "a V1 renewal into the future lifts the freeze of expireInstance")
 
 	a, err = market(t, at(next())).V1(ctx, v1Params("activity", "upgrade", "instanceId", id, "orderId", "CSV1UPGRADE", "skuCode", skuLarge))
 	expectCode(g, a, err, protocol.CodeSuccess)
