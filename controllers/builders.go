@@ -17,6 +17,8 @@ limitations under the License.
 package controllers
 
 import (
+	"strconv"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -40,6 +42,7 @@ const (
 	DedicatedTLSName    = "tenant-tls"
 	AppCredentialsName  = "tenant-app-credentials"
 	DirectoryName       = "tenant-directory"
+	TenantInfoName      = "tenant-info"
 	QuotaName           = "tenant-quota"
 	LimitRangeName      = "tenant-limits"
 	NetworkPolicyName   = "tenant-isolation"
@@ -47,9 +50,10 @@ const (
 	// NamespacePrefix is put before the instance name to form the tenant namespace.
 	NamespacePrefix = "tenant-"
 
-	adminMountPath     = "/var/run/tenantry/admin"
-	directoryMountPath = "/var/run/tenantry/directory"
-	servicePort        = 80
+	adminMountPath      = "/var/run/tenantry/admin"
+	directoryMountPath  = "/var/run/tenantry/directory"
+	tenantInfoMountPath = "/var/run/tenantry/tenant"
+	servicePort         = 80
 )
 
 // Desired is what a TenantInstance and its plan make of the cluster: every builder below is a pure
@@ -145,12 +149,19 @@ func (d Desired) AdminURL() string {
 	return u + path
 }
 
-// Replicas is what the app Deployment runs now: the plan's replicas, or zero while frozen.
+// Quantity is how much of the SKU the tenant bought: spec.quantity, or 1 when the instance
+// predates the field and the API server has not defaulted it.
+func (d Desired) Quantity() int32 {
+	return max(d.Instance.Spec.Quantity, 1)
+}
+
+// Replicas is what the app Deployment runs now: the plan's replicas for the tenant's quantity,
+// or zero while frozen.
 func (d Desired) Replicas() int32 {
 	if d.Frozen {
 		return 0
 	}
-	return ptr.Deref(d.Plan.Spec.Replicas, 1)
+	return d.Plan.Spec.ReplicasFor(d.Quantity())
 }
 
 // Namespace builds the tenant namespace, enforcing the restricted Pod Security Standard.
@@ -165,12 +176,10 @@ func (d Desired) Namespace() *corev1ac.NamespaceApplyConfiguration {
 		WithOwnerReferences(d.ownerRef())
 }
 
-// ResourceQuota caps what the tenant namespace may consume.
+// ResourceQuota caps what the tenant namespace may consume: the plan's quota for the tenant's
+// quantity, computed by the same function the bridge judges a change of quantity with.
 func (d Desired) ResourceQuota() *corev1ac.ResourceQuotaApplyConfiguration {
-	hard := corev1.ResourceList{}
-	for k, v := range d.Plan.Spec.Quota {
-		hard[k] = v
-	}
+	hard := d.Plan.Spec.QuotaFor(d.Quantity())
 	return corev1ac.ResourceQuota(QuotaName, d.namespace()).
 		WithLabels(d.Labels()).
 		WithOwnerReferences(d.ownerRef()).
@@ -231,9 +240,14 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 	env := []*corev1ac.EnvVarApplyConfiguration{
 		corev1ac.EnvVar().WithName("TENANTRY_INSTANCE").WithValue(d.Instance.Name),
 		corev1ac.EnvVar().WithName("TENANTRY_SKU").WithValue(d.Instance.Spec.SKU),
+		// A change of quantity restarts the pods, as a change of SKU does: the quota and
+		// replicas change with it. The quantity is in the tenant-info files too.
+		corev1ac.EnvVar().WithName("TENANTRY_QUANTITY").WithValue(strconv.Itoa(int(d.Quantity()))),
 		corev1ac.EnvVar().WithName("TENANTRY_URL").WithValue(d.URL()),
 		corev1ac.EnvVar().WithName("TENANTRY_ADMIN_ACCOUNT_DIR").WithValue(adminMountPath),
 		corev1ac.EnvVar().WithName("TENANTRY_DIRECTORY_DIR").WithValue(directoryMountPath),
+		corev1ac.EnvVar().WithName("TENANTRY_CREDENTIALS_DIR").WithValue(credentialsMountPath),
+		corev1ac.EnvVar().WithName("TENANTRY_TENANT_DIR").WithValue(tenantInfoMountPath),
 	}
 	for i := range app.Env {
 		env = append(env, envVar(&app.Env[i]))
@@ -246,6 +260,7 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 		WithResources(resources(app.Resources)).
 		WithVolumeMounts(corev1ac.VolumeMount().WithName("admin-account").WithMountPath(adminMountPath).WithReadOnly(true)).
 		WithVolumeMounts(d.directoryMounts()...).
+		WithVolumeMounts(corev1ac.VolumeMount().WithName("tenant-info").WithMountPath(tenantInfoMountPath).WithReadOnly(true)).
 		WithSecurityContext(corev1ac.SecurityContext().
 			WithAllowPrivilegeEscalation(false).
 			WithReadOnlyRootFilesystem(true).
@@ -282,8 +297,38 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 					WithContainers(container).
 					WithVolumes(corev1ac.Volume().WithName("admin-account").
 						WithSecret(corev1ac.SecretVolumeSource().WithSecretName(AdminSecretName).WithDefaultMode(0o440))).
-					WithVolumes(d.directoryVolumes()...)))).
+					WithVolumes(d.directoryVolumes()...).
+					// Not optional: the operator applies it before the Deployment, and an app
+					// started without it would not know its own instance.
+					WithVolumes(corev1ac.Volume().WithName("tenant-info").
+						WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(TenantInfoName)))))).
 		WithStatus(nil)
+}
+
+// TenantInfoConfigMap tells the app what was bought and by whom, one file per key under
+// TENANTRY_TENANT_DIR: instanceId, sku, productId, quantity and url always; tenantId,
+// tenantCode, name and domainName once a 联营 enterprise is bound (spec.tenant). The kubelet
+// updates the mounted files of a running pod when they change, so a tenantSync that renames the
+// enterprise reaches the app without a restart.
+func (d Desired) TenantInfoConfigMap() *corev1ac.ConfigMapApplyConfiguration {
+	spec := d.Instance.Spec
+	data := map[string]string{
+		"instanceId": d.Instance.Name,
+		"sku":        spec.SKU,
+		"productId":  spec.ProductID,
+		"quantity":   strconv.Itoa(int(d.Quantity())),
+		"url":        d.URL(),
+	}
+	if t := spec.Tenant; t != nil {
+		data["tenantId"] = t.TenantID
+		data["tenantCode"] = t.TenantCode
+		data["name"] = t.Name
+		data["domainName"] = t.DomainName
+	}
+	return corev1ac.ConfigMap(TenantInfoName, d.namespace()).
+		WithLabels(d.Labels()).
+		WithOwnerReferences(d.ownerRef()).
+		WithData(data)
 }
 
 // Service fronts the app pods.

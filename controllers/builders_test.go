@@ -22,6 +22,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -181,5 +183,146 @@ func TestGeneratePassword(t *testing.T) {
 			t.Fatalf("bad or repeated password %q", p)
 		}
 		seen[p] = true
+	}
+}
+
+// perUnitPlan grows by half a CPU, two pods and a replica per ten units, up to four replicas.
+func perUnitPlan() *v1.TenantPlan {
+	p := plan()
+	p.Spec.Replicas = ptr.To[int32](1)
+	p.Spec.Quota = corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("2"), corev1.ResourcePods: resource.MustParse("10")}
+	p.Spec.PerUnit = &v1.PerUnitScaling{
+		Quota:           corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("500m"), corev1.ResourcePods: resource.MustParse("2")},
+		UnitsPerReplica: 10,
+		MaxReplicas:     4,
+	}
+	return p
+}
+
+var quantityEqual = cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 })
+
+func TestQuotaAndReplicasFollowTheQuantity(t *testing.T) {
+	flat := plan()
+	flat.Spec.Quota = corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("2")}
+	type out struct {
+		Quota             corev1.ResourceList
+		Replicas, Applied int32
+	}
+	rl := func(cpu, pods string) corev1.ResourceList {
+		l := corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse(cpu)}
+		if pods != "" {
+			l[corev1.ResourcePods] = resource.MustParse(pods)
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		name     string
+		plan     *v1.TenantPlan
+		quantity int32
+		frozen   bool
+		want     out
+	}{
+		{"no perUnit, quantity 1", flat, 1, false, out{rl("2", ""), 3, 3}},
+		{"no perUnit, quantity 2", flat, 2, false, out{rl("2", ""), 3, 3}},
+		{"no perUnit, quantity 50", flat, 50, false, out{rl("2", ""), 3, 3}},
+		{"perUnit, quantity unset", perUnitPlan(), 0, false, out{rl("2", "10"), 1, 1}},
+		{"perUnit, quantity 1", perUnitPlan(), 1, false, out{rl("2", "10"), 1, 1}},
+		{"perUnit, quantity 2", perUnitPlan(), 2, false, out{rl("2500m", "12"), 1, 1}},
+		{"perUnit, quantity 50: replicas capped", perUnitPlan(), 50, false, out{rl("26500m", "108"), 4, 4}},
+		{"perUnit, quantity 50, frozen", perUnitPlan(), 50, true, out{rl("26500m", "108"), 0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ti := instance(v1.TenantDomain{})
+			ti.Spec.Quantity = tc.quantity
+			d := Desired{Instance: ti, Plan: tc.plan, Frozen: tc.frozen}
+			got := out{Quota: *d.ResourceQuota().Spec.Hard, Replicas: d.Replicas(), Applied: *d.Deployment().Spec.Replicas}
+			if diff := cmp.Diff(tc.want, got, quantityEqual); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			// The status reports what the Deployment is asked for.
+			s := &scope{instance: ti, now: time.Now(), desired: &d}
+			computeStatus(s, nil)
+			if ti.Status.Replicas != tc.want.Applied {
+				t.Errorf("status.replicas = %d, want %d", ti.Status.Replicas, tc.want.Applied)
+			}
+		})
+	}
+}
+
+func TestTheAppIsToldItsQuantityAndTenant(t *testing.T) {
+	ti := instance(v1.TenantDomain{})
+	ti.Spec.Quantity = 25
+	d := Desired{Instance: ti, Plan: plan()}.Deployment()
+	c := d.Spec.Template.Spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[*e.Name] = ptr.Deref(e.Value, "")
+	}
+	for name, want := range map[string]string{"TENANTRY_QUANTITY": "25", "TENANTRY_TENANT_DIR": "/var/run/tenantry/tenant", "TENANTRY_SKU": "S",
+		"TENANTRY_DIRECTORY_DIR": "/var/run/tenantry/directory", "TENANTRY_CREDENTIALS_DIR": "/var/run/tenantry/credentials"} {
+		if env[name] != want {
+			t.Errorf("env %s = %q, want %q", name, env[name], want)
+		}
+	}
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		if ptr.Deref(m.ReadOnly, false) {
+			mounts[*m.Name] = *m.MountPath
+		}
+	}
+	if got := mounts["tenant-info"]; got != "/var/run/tenantry/tenant" {
+		t.Errorf("tenant-info is mounted read-only at %q, want /var/run/tenantry/tenant", got)
+	}
+	// The variables name where the directory and the credentials are mounted.
+	for volume, variable := range map[string]string{"directory": "TENANTRY_DIRECTORY_DIR", "app-credentials": "TENANTRY_CREDENTIALS_DIR"} {
+		if got := mounts[volume]; got != env[variable] {
+			t.Errorf("%s is mounted read-only at %q, but %s says %q", volume, got, variable, env[variable])
+		}
+	}
+	var source string
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if *v.Name == "tenant-info" && v.ConfigMap != nil {
+			source = *v.ConfigMap.Name
+		}
+	}
+	if source != TenantInfoName {
+		t.Errorf("tenant-info volume comes from ConfigMap %q, want %q", source, TenantInfoName)
+	}
+}
+
+func TestTenantInfoConfigMap(t *testing.T) {
+	bound := &v1.Tenant{TenantID: "68cbc86abc2018ab880d92f36422fa0e", TenantCode: "huawei", Name: "华为示例", DomainName: "https://example.tenantaccount.com",
+		Applications: []v1.TenantApplication{{AppID: "a", ClientID: "c", EncryptedClientSecret: "e"}}}
+	for _, tc := range []struct {
+		name     string
+		mutate   func(*v1.TenantInstance)
+		domain   v1.TenantDomain
+		wantData map[string]string
+	}{
+		{"no tenant bound, quantity defaulted", func(*v1.TenantInstance) {}, v1.TenantDomain{}, map[string]string{
+			"instanceId": "t1", "sku": "S", "productId": "", "quantity": "1", "url": "http://t1.apps.example.com",
+		}},
+		{"tenant bound", func(ti *v1.TenantInstance) {
+			ti.Spec.ProductID, ti.Spec.Quantity, ti.Spec.Tenant = "00301-666666-0--0", 7, bound
+		}, v1.TenantDomain{Type: v1.DomainDedicated, Host: "erp.example.org"}, map[string]string{
+			"instanceId": "t1", "sku": "S", "productId": "00301-666666-0--0", "quantity": "7", "url": "https://erp.example.org",
+			"tenantId": "68cbc86abc2018ab880d92f36422fa0e", "tenantCode": "huawei", "name": "华为示例", "domainName": "https://example.tenantaccount.com",
+		}},
+		{"tenant bound with only its id", func(ti *v1.TenantInstance) { ti.Spec.Tenant = &v1.Tenant{TenantID: "t-9"} }, v1.TenantDomain{}, map[string]string{
+			"instanceId": "t1", "sku": "S", "productId": "", "quantity": "1", "url": "http://t1.apps.example.com",
+			"tenantId": "t-9", "tenantCode": "", "name": "", "domainName": "",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ti := instance(tc.domain)
+			tc.mutate(ti)
+			cm := Desired{Instance: ti, Plan: plan()}.TenantInfoConfigMap()
+			if diff := cmp.Diff(tc.wantData, cm.Data); diff != "" {
+				t.Errorf("data (-want +got):\n%s", diff)
+			}
+			if *cm.Name != TenantInfoName || *cm.Namespace != "tenant-t1" || cm.Labels[v1.LabelInstance] != "t1" || len(cm.OwnerReferences) != 1 {
+				t.Errorf("config map is not the tenant's: %s/%s labels %v owners %d", *cm.Namespace, *cm.Name, cm.Labels, len(cm.OwnerReferences))
+			}
+		})
 	}
 }

@@ -21,64 +21,280 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
-// reconcileAppCredentials decrypts the 联营 applications' client secrets into a Secret.
+// What the app sees of its 联营 tenant (docs/operations.md, "What the app sees"):
+//
+//   - TENANTRY_DIRECTORY_DIR (/var/run/tenantry/directory): one projected volume of a fixed set of
+//     optional ConfigMaps: index.json (from tenant-directory) and, per directory shard that
+//     exists, users-NN.json (tenant-directory-users-NN) or orgs-NN.json (tenant-directory-orgs-NN).
+//   - /var/run/tenantry/credentials: the Secret tenant-app-credentials, optional, one file per
+//     <appId>.clientId and <appId>.clientSecret.
+//
+// The kubelet refreshes both in a running pod, so kit syncs reach the app without a restart, and
+// the pod template never changes as shards and applications come and go.
+const (
+	credentialsMountPath = "/var/run/tenantry/credentials"
+	directoryIndexFile   = "index.json"
+)
+
+// DirectoryShardConfigMapName is the ConfigMap in the tenant namespace projecting shard index of
+// part of the directory; DirectoryShardFile is its one key, the file name the app sees.
+func DirectoryShardConfigMapName(part tenantryv1alpha1.DirectoryPart, index int) string {
+	return DirectoryName + "-" + directoryShardStem(part, index)
+}
+
+// DirectoryShardFile is the file (and ConfigMap key) of a shard: users-NN.json or orgs-NN.json.
+func DirectoryShardFile(part tenantryv1alpha1.DirectoryPart, index int) string {
+	return directoryShardStem(part, index) + ".json"
+}
+
+func directoryShardStem(part tenantryv1alpha1.DirectoryPart, index int) string {
+	if part == tenantryv1alpha1.DirectoryOrgs {
+		return fmt.Sprintf("orgs-%02d", index)
+	}
+	return fmt.Sprintf("users-%02d", index)
+}
+
+// shardSlot is one directory shard an instance may have.
+type shardSlot struct {
+	part  tenantryv1alpha1.DirectoryPart
+	index int
+}
+
+// directoryShards lists every shard slot: the user shards, then the department shards.
+func directoryShards() []shardSlot {
+	out := make([]shardSlot, 0, tenantryv1alpha1.DirectoryUserShards+tenantryv1alpha1.DirectoryOrgShards)
+	for i := range tenantryv1alpha1.DirectoryUserShards {
+		out = append(out, shardSlot{tenantryv1alpha1.DirectoryUsers, i})
+	}
+	for i := range tenantryv1alpha1.DirectoryOrgShards {
+		out = append(out, shardSlot{tenantryv1alpha1.DirectoryOrgs, i})
+	}
+	return out
+}
+
+// reconcileAppCredentials decrypts the 联营 applications' client secrets into a Secret. With no
+// application left (the kit removed the last one, or the tenant, or bound another tenant) the
+// Secret is deleted, so the credentials leave the app's files too.
 func (r *TenantInstanceReconciler) reconcileAppCredentials(ctx context.Context, s *scope) error {
-	if t := s.instance.Spec.Tenant; t != nil && len(t.Applications) > 0 {
-		if r.MerchantKey == nil {
-			s.waitingFor = "the operator has no merchant private key to decrypt application client secrets"
+	t := s.instance.Spec.Tenant
+	if t == nil || len(t.Applications) == 0 {
+		return r.deleteChild(ctx, &corev1.Secret{}, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppCredentialsName})
+	}
+	if r.MerchantKey == nil {
+		s.waitingFor = "the operator has no merchant private key to decrypt application client secrets"
+		return nil
+	}
+	secrets := make(map[string]string, len(t.Applications))
+	for _, app := range t.Applications {
+		plain, err := DecryptClientSecret(r.MerchantKey, app.EncryptedClientSecret)
+		if err != nil {
+			s.stalledReason = tenantryv1alpha1.ReasonApplyFailed
+			s.stalledMessage = fmt.Sprintf("client secret of application %q cannot be decrypted with the merchant key", app.AppID)
 			return nil
 		}
-		secrets := make(map[string]string, len(t.Applications))
-		for _, app := range t.Applications {
-			plain, err := DecryptClientSecret(r.MerchantKey, app.EncryptedClientSecret)
-			if err != nil {
-				s.stalledReason = tenantryv1alpha1.ReasonApplyFailed
-				s.stalledMessage = fmt.Sprintf("client secret of application %q cannot be decrypted with the merchant key", app.AppID)
-				return nil
-			}
-			secrets[app.AppID] = plain
-		}
-		if err := r.apply(ctx, s.desired.AppCredentialsSecret(secrets)); err != nil {
-			return fmt.Errorf("applying application credentials: %w", err)
-		}
+		secrets[app.AppID] = plain
+	}
+	if err := r.apply(ctx, s.desired.AppCredentialsSecret(secrets)); err != nil {
+		return fmt.Errorf("applying application credentials: %w", err)
 	}
 	return nil
 }
 
-// reconcileDirectory projects the instance's TenantDirectory, when it has one, into a ConfigMap.
-func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *scope) error {
-	dir := &tenantryv1alpha1.TenantDirectory{}
-	if err := r.Get(ctx, client.ObjectKey{Name: s.instance.Name}, dir); err != nil {
-		if apierrors.IsNotFound(err) {
+// deleteChild deletes a child object of a tenant when the child cache says it exists (or when
+// there is no child cache); absence is success.
+func (r *TenantInstanceReconciler) deleteChild(ctx context.Context, obj client.Object, key client.ObjectKey) error {
+	if r.Children != nil {
+		gvk, err := r.GroupVersionKindFor(obj)
+		if err != nil {
+			return fmt.Errorf("resolving kind: %w", err)
+		}
+		if _, ok := r.Children.lookup(gvk.GroupKind(), key); !ok {
 			return nil
 		}
-		return fmt.Errorf("reading tenant directory: %w", err)
 	}
-	cm, err := s.desired.DirectoryConfigMap(dir)
+	obj.SetNamespace(key.Namespace)
+	obj.SetName(key.Name)
+	if err := r.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %T %s: %w", obj, key, err)
+	}
+	return nil
+}
+
+// reconcileDirectory projects the directory shards of the instance's bound tenant, each into its
+// own ConfigMap, plus the index ConfigMap; it deletes the ConfigMaps of shards that are gone or
+// belong to another tenant (a rebinding), and everything when no tenant is bound. It reads every
+// shard before projecting one, so that a key held by two shards (resolveDirectory) is projected
+// once.
+func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *scope) error {
+	bound := ""
+	if t := s.instance.Spec.Tenant; t != nil {
+		bound = t.TenantID
+	}
+	ns := s.desired.namespace()
+	slots := directoryShards()
+	dirs := make([]*tenantryv1alpha1.TenantDirectory, len(slots))
+	for i, sh := range slots {
+		dir := &tenantryv1alpha1.TenantDirectory{}
+		err := r.Get(ctx, client.ObjectKey{Name: tenantryv1alpha1.DirectoryShardName(s.instance.Name, sh.part, sh.index)}, dir)
+		switch {
+		case apierrors.IsNotFound(err):
+			continue
+		case err != nil:
+			return fmt.Errorf("reading tenant directory shard: %w", err)
+		}
+		if bound != "" && dir.Spec.TenantID == bound && dir.Spec.InstanceName == s.instance.Name && dir.Spec.Part == sh.part {
+			dirs[i] = dir
+		}
+	}
+	resolveDirectory(dirs)
+	index := DirectoryIndex{Users: []string{}, Orgs: []string{}}
+	for i, sh := range slots {
+		cmName := DirectoryShardConfigMapName(sh.part, sh.index)
+		dir := dirs[i]
+		if dir == nil {
+			if err := r.deleteChild(ctx, &corev1.ConfigMap{}, client.ObjectKey{Namespace: ns, Name: cmName}); err != nil {
+				return err
+			}
+			continue
+		}
+		cm, err := s.desired.DirectoryShardConfigMap(dir)
+		if err != nil {
+			return err
+		}
+		if err := r.apply(ctx, cm); err != nil {
+			return fmt.Errorf("applying tenant directory shard config map: %w", err)
+		}
+		file := DirectoryShardFile(sh.part, sh.index)
+		if sh.part == tenantryv1alpha1.DirectoryUsers {
+			index.Users, index.UserCount = append(index.Users, file), index.UserCount+len(dir.Spec.Users)
+		} else {
+			index.Orgs, index.OrgCount = append(index.Orgs, file), index.OrgCount+len(dir.Spec.Orgs)
+		}
+	}
+	if bound == "" {
+		return r.deleteChild(ctx, &corev1.ConfigMap{}, client.ObjectKey{Namespace: ns, Name: DirectoryName})
+	}
+	cm, err := s.desired.DirectoryIndexConfigMap(index)
 	if err != nil {
 		return err
 	}
 	if err := r.apply(ctx, cm); err != nil {
-		return fmt.Errorf("applying tenant directory config map: %w", err)
+		return fmt.Errorf("applying tenant directory index config map: %w", err)
 	}
 	return nil
 }
 
-// directoryVolumes are the pod volumes through which the app reads its 联营 directory.
+// resolveDirectory drops from the shards read (nil for absent ones) the entries that are not
+// the key's current one, with the rule the bridge applies on its next write: the bridge places
+// each key in one shard, but two of its calls racing to place the same new key may put it in two,
+// and a removal may land in another shard than a concurrent add. Of several entries of one key —
+// a user is keyed by appId and userName, a department by orgCode — the one synced last is kept
+// (on a tie the first, in shard order), and an entry synced at or before a remembered removal of
+// its key is dropped, so that a late add never brings back what was removed.
+func resolveDirectory(dirs []*tenantryv1alpha1.TenantDirectory) {
+	type entry struct {
+		shard, pos int
+		at         time.Time
+	}
+	latest := map[string]entry{}
+	removed := map[string]time.Time{}
+	consider := func(key string, shard, pos int, at *metav1.MicroTime) {
+		t := time.Time{}
+		if at != nil {
+			t = at.Time
+		}
+		if w, ok := latest[key]; !ok || w.at.Before(t) {
+			latest[key] = entry{shard, pos, t}
+		}
+	}
+	for i, d := range dirs {
+		if d == nil {
+			continue
+		}
+		for pos, u := range d.Spec.Users {
+			consider(userKey(u.AppID, u.UserName), i, pos, u.SyncedAt)
+		}
+		for pos, o := range d.Spec.Orgs {
+			consider(orgKey(o.OrgCode), i, pos, o.SyncedAt)
+		}
+		for _, r := range d.Spec.Removed {
+			key := orgKey(r.OrgCode)
+			if r.UserName != "" {
+				key = userKey(r.AppID, r.UserName)
+			}
+			if at, ok := removed[key]; !ok || at.Before(r.RemovedAt.Time) {
+				removed[key] = r.RemovedAt.Time
+			}
+		}
+	}
+	current := func(key string, shard, pos int) bool {
+		w := latest[key]
+		at, gone := removed[key]
+		return w.shard == shard && w.pos == pos && (!gone || at.Before(w.at))
+	}
+	for i, d := range dirs {
+		if d == nil {
+			continue
+		}
+		users := make([]tenantryv1alpha1.DirectoryUser, 0, len(d.Spec.Users))
+		for pos, u := range d.Spec.Users {
+			if current(userKey(u.AppID, u.UserName), i, pos) {
+				users = append(users, u)
+			}
+		}
+		orgs := make([]tenantryv1alpha1.DirectoryOrg, 0, len(d.Spec.Orgs))
+		for pos, o := range d.Spec.Orgs {
+			if current(orgKey(o.OrgCode), i, pos) {
+				orgs = append(orgs, o)
+			}
+		}
+		d.Spec.Users, d.Spec.Orgs = users, orgs
+	}
+}
+
+// userKey and orgKey key users and departments apart: a NUL, which no field may hold, separates
+// appId from userName, and an orgCode is never empty.
+func userKey(appID, userName string) string { return "u\x00" + appID + "\x00" + userName }
+func orgKey(orgCode string) string          { return "o\x00" + orgCode }
+
+// instanceOfDirectory maps a directory shard to its instance (spec.instanceName).
+func instanceOfDirectory(_ context.Context, o client.Object) []reconcile.Request {
+	d, ok := o.(*tenantryv1alpha1.TenantDirectory)
+	if !ok || d.Spec.InstanceName == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: d.Spec.InstanceName}}}
+}
+
+// directoryVolumes are the pod volumes through which the app reads its 联营 directory and its
+// applications' client credentials. Every source is optional, so tenants without a 联营
+// enterprise start too, and the list is fixed, so the pod template never changes when a shard
+// or an application appears.
 func (d Desired) directoryVolumes() []*corev1ac.VolumeApplyConfiguration {
+	sources := []*corev1ac.VolumeProjectionApplyConfiguration{
+		corev1ac.VolumeProjection().WithConfigMap(corev1ac.ConfigMapProjection().WithName(DirectoryName).WithOptional(true)),
+	}
+	for _, sh := range directoryShards() {
+		sources = append(sources, corev1ac.VolumeProjection().WithConfigMap(
+			corev1ac.ConfigMapProjection().WithName(DirectoryShardConfigMapName(sh.part, sh.index)).WithOptional(true)))
+	}
 	return []*corev1ac.VolumeApplyConfiguration{
-		// Optional so that tenants without a 联营 directory start too.
 		corev1ac.Volume().WithName("directory").
-			WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(DirectoryName).WithOptional(true)),
+			WithProjected(corev1ac.ProjectedVolumeSource().WithSources(sources...)),
+		corev1ac.Volume().WithName("app-credentials").
+			WithSecret(corev1ac.SecretVolumeSource().WithSecretName(AppCredentialsName).WithOptional(true).WithDefaultMode(0o440)),
 	}
 }
 
@@ -86,11 +302,13 @@ func (d Desired) directoryVolumes() []*corev1ac.VolumeApplyConfiguration {
 func (d Desired) directoryMounts() []*corev1ac.VolumeMountApplyConfiguration {
 	return []*corev1ac.VolumeMountApplyConfiguration{
 		corev1ac.VolumeMount().WithName("directory").WithMountPath(directoryMountPath).WithReadOnly(true),
+		corev1ac.VolumeMount().WithName("app-credentials").WithMountPath(credentialsMountPath).WithReadOnly(true),
 	}
 }
 
 // AppCredentialsSecret holds the decrypted OAuth client credentials of the tenant's applications,
-// keyed <appId>.clientId and <appId>.clientSecret.
+// keyed <appId>.clientId and <appId>.clientSecret (the bridge admits only appIds made of
+// letters, digits, '-', '_' and '.', which Secret keys allow).
 func (d Desired) AppCredentialsSecret(secrets map[string]string) *corev1ac.SecretApplyConfiguration {
 	labels := d.Labels()
 	labels[tenantryv1alpha1.LabelSecretRole] = tenantryv1alpha1.SecretRoleAppCredentials
@@ -108,34 +326,74 @@ func (d Desired) AppCredentialsSecret(secrets map[string]string) *corev1ac.Secre
 		WithData(data)
 }
 
-// DirectoryConfigMap projects the tenant's 联营 users and departments as users.json and orgs.json,
-// sorted so that the same directory always yields the same bytes.
-func (d Desired) DirectoryConfigMap(dir *tenantryv1alpha1.TenantDirectory) (*corev1ac.ConfigMapApplyConfiguration, error) {
-	users := append([]tenantryv1alpha1.DirectoryUser(nil), dir.Spec.Users...)
-	sort.Slice(users, func(i, j int) bool {
-		if users[i].AppID != users[j].AppID {
-			return users[i].AppID < users[j].AppID
-		}
-		return users[i].UserName < users[j].UserName
-	})
-	orgs := append([]tenantryv1alpha1.DirectoryOrg(nil), dir.Spec.Orgs...)
-	sort.Slice(orgs, func(i, j int) bool { return orgs[i].OrgCode < orgs[j].OrgCode })
-	if users == nil {
-		users = []tenantryv1alpha1.DirectoryUser{}
+// DirectoryIndex is index.json: the bound tenant and the shard files that exist.
+type DirectoryIndex struct {
+	TenantID   string `json:"tenantId"`
+	TenantCode string `json:"tenantCode,omitempty"`
+	Name       string `json:"name,omitempty"`
+	DomainName string `json:"domainName,omitempty"`
+	// Users and Orgs list the users-NN.json and orgs-NN.json files present, sorted.
+	Users []string `json:"userFiles"`
+	Orgs  []string `json:"orgFiles"`
+	// UserCount and OrgCount total the shards listed.
+	UserCount int `json:"userCount"`
+	OrgCount  int `json:"orgCount"`
+}
+
+// DirectoryIndexConfigMap is the ConfigMap tenant-directory holding index.json: the bound
+// tenant's id, code, name and login domain (tenantSync) and the shard files present.
+func (d Desired) DirectoryIndexConfigMap(index DirectoryIndex) (*corev1ac.ConfigMapApplyConfiguration, error) {
+	if t := d.Instance.Spec.Tenant; t != nil {
+		index.TenantID, index.TenantCode, index.Name, index.DomainName = t.TenantID, t.TenantCode, t.Name, t.DomainName
 	}
-	if orgs == nil {
-		orgs = []tenantryv1alpha1.DirectoryOrg{}
-	}
-	u, err := json.Marshal(users)
+	sort.Strings(index.Users)
+	sort.Strings(index.Orgs)
+	b, err := json.Marshal(index)
 	if err != nil {
-		return nil, fmt.Errorf("encoding users: %w", err)
-	}
-	o, err := json.Marshal(orgs)
-	if err != nil {
-		return nil, fmt.Errorf("encoding orgs: %w", err)
+		return nil, fmt.Errorf("encoding directory index: %w", err)
 	}
 	return corev1ac.ConfigMap(DirectoryName, d.namespace()).
 		WithLabels(d.Labels()).
 		WithOwnerReferences(d.ownerRef()).
-		WithData(map[string]string{"tenantId": dir.Spec.TenantID, "users.json": string(u), "orgs.json": string(o)}), nil
+		WithData(map[string]string{directoryIndexFile: string(b)}), nil
+}
+
+// DirectoryShardConfigMap projects one directory shard as users-NN.json (a JSON array of users
+// sorted by appId, then userName) or orgs-NN.json (departments sorted by orgCode), without the
+// bridge's ordering records, so that the same directory always yields the same bytes.
+func (d Desired) DirectoryShardConfigMap(dir *tenantryv1alpha1.TenantDirectory) (*corev1ac.ConfigMapApplyConfiguration, error) {
+	var (
+		data []byte
+		err  error
+	)
+	if dir.Spec.Part == tenantryv1alpha1.DirectoryOrgs {
+		orgs := make([]tenantryv1alpha1.DirectoryOrg, len(dir.Spec.Orgs))
+		for i, o := range dir.Spec.Orgs {
+			o.SyncedAt = nil
+			orgs[i] = o
+		}
+		sort.Slice(orgs, func(i, j int) bool { return orgs[i].OrgCode < orgs[j].OrgCode })
+		data, err = json.Marshal(orgs)
+	} else {
+		users := make([]tenantryv1alpha1.DirectoryUser, len(dir.Spec.Users))
+		for i, u := range dir.Spec.Users {
+			u.SyncedAt = nil
+			users[i] = u
+		}
+		sort.Slice(users, func(i, j int) bool {
+			if users[i].AppID != users[j].AppID {
+				return users[i].AppID < users[j].AppID
+			}
+			return users[i].UserName < users[j].UserName
+		})
+		data, err = json.Marshal(users)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encoding directory shard: %w", err)
+	}
+	index := int(dir.Spec.Shard)
+	return corev1ac.ConfigMap(DirectoryShardConfigMapName(dir.Spec.Part, index), d.namespace()).
+		WithLabels(d.Labels()).
+		WithOwnerReferences(d.ownerRef()).
+		WithData(map[string]string{DirectoryShardFile(dir.Spec.Part, index): string(data)}), nil
 }

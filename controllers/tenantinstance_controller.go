@@ -145,9 +145,18 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		s.before = instance.DeepCopy()
 	}
 
-	plan, err := r.resolvePlan(ctx, s)
-	if err != nil || plan == nil {
+	// A pending change is taken before the plan is resolved: it may name another SKU, and a
+	// tenant stalled on its current SKU must still come back for it.
+	pendingWait, err := r.reconcilePendingChange(ctx, s)
+	if err != nil {
 		return ctrl.Result{}, err
+	}
+	plan, err := r.resolvePlan(ctx, s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if plan == nil {
+		return ctrl.Result{RequeueAfter: pendingWait}, nil
 	}
 	s.desired = &Desired{Instance: instance, Plan: plan, SuspendedHost: r.SuspendedHost, SuspendedPort: r.SuspendedPort}
 	s.desired.Frozen, s.frozenByExpiry = r.effectiveFrozen(s)
@@ -158,6 +167,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		r.reconcileSecrets,
 		r.reconcileAppCredentials,
 		r.reconcileDirectory,
+		r.reconcileTenantInfo,
 		r.reconcileWorkload,
 		r.reconcileExposure,
 	} {
@@ -165,7 +175,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			return ctrl.Result{}, err
 		}
 	}
-	return ctrl.Result{RequeueAfter: r.nextExpiryCheck(s)}, nil
+	return ctrl.Result{RequeueAfter: earliestRequeue(r.nextExpiryCheck(s), pendingWait)}, nil
 }
 
 // resolvePlan finds the one TenantPlan listing spec.sku; none or several stall the tenant.
@@ -300,6 +310,14 @@ func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scop
 		}
 	}
 
+	return nil
+}
+
+// reconcileTenantInfo applies the tenant-info ConfigMap, before the Deployment that mounts it.
+func (r *TenantInstanceReconciler) reconcileTenantInfo(ctx context.Context, s *scope) error {
+	if err := r.apply(ctx, s.desired.TenantInfoConfigMap()); err != nil {
+		return fmt.Errorf("applying tenant info config map: %w", err)
+	}
 	return nil
 }
 
@@ -555,8 +573,8 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 	b = b.WatchesRawSource(r.Children.source())
 	return b.
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
-		// A directory has its instance's name.
-		Watches(&tenantryv1alpha1.TenantDirectory{}, &handler.EnqueueRequestForObject{}).
+		// A directory shard names its instance in spec.instanceName.
+		Watches(&tenantryv1alpha1.TenantDirectory{}, handler.EnqueueRequestsFromMapFunc(instanceOfDirectory)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForSharedTLS),
 			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 				return o.GetLabels()[tenantryv1alpha1.LabelSecretRole] == tenantryv1alpha1.SecretRoleSharedTLS

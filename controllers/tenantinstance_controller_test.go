@@ -22,16 +22,20 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -502,27 +506,294 @@ func TestApplicationCredentialsAreDecryptedIntoTheTenantNamespace(t *testing.T) 
 	}).Should(Succeed())
 }
 
+// TestDirectoryIsProjectedIntoTheTenantNamespace: directory shards the bridge writes once the
+// tenant is running reach the tenant namespace, users sorted and the JSON as the app reads it, and
+// a shard's change reaches its ConfigMap. TestDirectoryShardsOfTheBoundTenantAreProjected covers
+// which shards are projected, the mounts, rebinding and removal.
 func TestDirectoryIsProjectedIntoTheTenantNamespace(t *testing.T) {
 	g := NewWithT(t)
-	create(t, newPlan("dir-plan", "SKU-DIR"), newInstance("dir1", "SKU-DIR"))
+	ctx := context.Background()
+	ti := newInstance("dir1", "SKU-DIR")
+	ti.Spec.Tenant = &tenantryv1alpha1.Tenant{TenantID: "t-1"}
+	create(t, newPlan("dir-plan", "SKU-DIR"), ti)
 	g.Eventually(func(g Gomega) { deployment(g, "dir1") }).Should(Succeed())
-	dir := &tenantryv1alpha1.TenantDirectory{
-		ObjectMeta: metav1.ObjectMeta{Name: "dir1"},
-		Spec: tenantryv1alpha1.TenantDirectorySpec{
-			TenantID: "t-1",
-			Users: []tenantryv1alpha1.DirectoryUser{
-				{AppID: "app1", UserName: "zoe", Role: "admin", Enabled: true},
-				{AppID: "app1", UserName: "adam", Role: "user"},
-			},
-			Orgs: []tenantryv1alpha1.DirectoryOrg{{OrgCode: "rd", OrgName: "R&D"}},
-		},
+
+	// The shards appear after the tenant is provisioned, as the bridge writes them.
+	shardOf := func(part tenantryv1alpha1.DirectoryPart) *tenantryv1alpha1.TenantDirectory {
+		return &tenantryv1alpha1.TenantDirectory{
+			ObjectMeta: metav1.ObjectMeta{Name: tenantryv1alpha1.DirectoryShardName("dir1", part, 0),
+				Labels: map[string]string{tenantryv1alpha1.LabelInstance: "dir1"}},
+			Spec: tenantryv1alpha1.TenantDirectorySpec{InstanceName: "dir1", Part: part, TenantID: "t-1"},
+		}
 	}
-	create(t, dir)
-	g.Eventually(func(g Gomega) {
+	users, orgs := shardOf(tenantryv1alpha1.DirectoryUsers), shardOf(tenantryv1alpha1.DirectoryOrgs)
+	users.Spec.Users = []tenantryv1alpha1.DirectoryUser{
+		{AppID: "app1", UserName: "zoe", Role: "admin", Enabled: true},
+		{AppID: "app1", UserName: "adam", Role: "user"},
+	}
+	users.Spec.UserCount = 2
+	orgs.Spec.Orgs = []tenantryv1alpha1.DirectoryOrg{{OrgCode: "rd", OrgName: "R&D"}}
+	orgs.Spec.OrgCount = 1
+	create(t, users, orgs)
+	projected := func(g Gomega, part tenantryv1alpha1.DirectoryPart) string {
 		cm := &corev1.ConfigMap{}
-		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName("dir1"), Name: controllers.DirectoryName}, cm)).To(Succeed())
-		g.Expect(cm.Data["tenantId"]).To(Equal("t-1"))
-		g.Expect(cm.Data["users.json"]).To(MatchRegexp(`^\[\{"appId":"app1","userName":"adam".*"userName":"zoe"`))
-		g.Expect(cm.Data["orgs.json"]).To(Equal(`[{"orgCode":"rd","orgName":"R\u0026D"}]`))
+		g.ExpectWithOffset(1, k8s.Get(ctx, client.ObjectKey{Namespace: controllers.NamespaceName("dir1"), Name: controllers.DirectoryShardConfigMapName(part, 0)}, cm)).To(Succeed())
+		return cm.Data[controllers.DirectoryShardFile(part, 0)]
+	}
+	index := func(g Gomega) controllers.DirectoryIndex {
+		cm := &corev1.ConfigMap{}
+		g.ExpectWithOffset(1, k8s.Get(ctx, client.ObjectKey{Namespace: controllers.NamespaceName("dir1"), Name: controllers.DirectoryName}, cm)).To(Succeed())
+		var idx controllers.DirectoryIndex
+		g.ExpectWithOffset(1, json.Unmarshal([]byte(cm.Data["index.json"]), &idx)).To(Succeed())
+		return idx
+	}
+	g.Eventually(func(g Gomega) {
+		g.Expect(projected(g, tenantryv1alpha1.DirectoryUsers)).To(Equal(`[{"appId":"app1","userName":"adam","role":"user"},{"appId":"app1","userName":"zoe","role":"admin","enabled":true}]`))
+		g.Expect(projected(g, tenantryv1alpha1.DirectoryOrgs)).To(Equal(`[{"orgCode":"rd","orgName":"R\u0026D"}]`))
+		idx := index(g)
+		g.Expect(idx.TenantID).To(Equal("t-1"))
+		g.Expect(idx.UserCount).To(Equal(2))
+		g.Expect(idx.OrgCount).To(Equal(1))
+	}).Should(Succeed())
+
+	// A change to a shard reaches its ConfigMap.
+	for _, change := range []struct {
+		obj    *tenantryv1alpha1.TenantDirectory
+		mutate func(*tenantryv1alpha1.TenantDirectory)
+	}{
+		{users, func(d *tenantryv1alpha1.TenantDirectory) {
+			d.Spec.Users = []tenantryv1alpha1.DirectoryUser{
+				{AppID: "app1", UserName: "zoe", Role: "user"},
+				{AppID: "app1", UserName: "bob", Role: "admin", Enabled: true},
+				{AppID: "app1", UserName: "adam", Role: "user"},
+			}
+			d.Spec.UserCount = 3
+		}},
+		{orgs, func(d *tenantryv1alpha1.TenantDirectory) {
+			d.Spec.Orgs = []tenantryv1alpha1.DirectoryOrg{{OrgCode: "rd", OrgName: "Research"}, {OrgCode: "ops", OrgName: "Ops", ParentCode: "rd"}}
+			d.Spec.OrgCount = 2
+		}},
+	} {
+		g.Eventually(func(g Gomega) {
+			d := &tenantryv1alpha1.TenantDirectory{}
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(change.obj), d)).To(Succeed())
+			change.mutate(d)
+			g.Expect(k8s.Update(ctx, d)).To(Succeed())
+		}).Should(Succeed())
+	}
+	g.Eventually(func(g Gomega) {
+		g.Expect(projected(g, tenantryv1alpha1.DirectoryUsers)).To(Equal(`[{"appId":"app1","userName":"adam","role":"user"},` +
+			`{"appId":"app1","userName":"bob","role":"admin","enabled":true},{"appId":"app1","userName":"zoe","role":"user"}]`))
+		g.Expect(projected(g, tenantryv1alpha1.DirectoryOrgs)).To(Equal(`[{"orgCode":"ops","orgName":"Ops","parentCode":"rd"},{"orgCode":"rd","orgName":"Research"}]`))
+		idx := index(g)
+		g.Expect(idx.UserCount).To(Equal(3))
+		g.Expect(idx.OrgCount).To(Equal(2))
+	}).Should(Succeed())
+}
+
+// perUnitPlan grows by half a CPU per unit beyond the first and by a replica per ten units.
+func perUnitPlan(name, sku string) *tenantryv1alpha1.TenantPlan {
+	p := newPlan(name, sku)
+	p.Spec.Replicas = ptr.To[int32](1)
+	p.Spec.Quota = corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("2")}
+	p.Spec.PerUnit = &tenantryv1alpha1.PerUnitScaling{
+		Quota:           corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("500m")},
+		UnitsPerReplica: 10, MaxReplicas: 4,
+	}
+	return p
+}
+
+func quotaCPU(g Gomega, instance string) resource.Quantity {
+	q := &corev1.ResourceQuota{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.QuotaName}, q)).To(Succeed())
+	return q.Spec.Hard[corev1.ResourceLimitsCPU]
+}
+
+func tenantInfo(g Gomega, instance string) map[string]string {
+	cm := &corev1.ConfigMap{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.TenantInfoName}, cm)).To(Succeed())
+	return cm.Data
+}
+
+func appEnv(g Gomega, instance, name string) string {
+	for _, e := range deployment(g, instance).Spec.Template.Spec.Containers[0].Env {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
+}
+
+// reconcileQuietly runs a freshly started reconciler over a tenant in sync, three times: it must
+// send no write. It returns what the reconciler asked for.
+func reconcileQuietly(t *testing.T, name string) ctrl.Result {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := controllers.NamespaceName(name)
+	g.Eventually(func(g Gomega) {
+		for key, o := range map[client.ObjectKey]client.Object{
+			{Name: name}: &tenantryv1alpha1.TenantInstance{},
+			{Namespace: ns, Name: controllers.AppName}:        &appsv1.Deployment{},
+			{Namespace: ns, Name: controllers.QuotaName}:      &corev1.ResourceQuota{},
+			{Namespace: ns, Name: controllers.TenantInfoName}: &corev1.ConfigMap{},
+		} {
+			fresh, seen := o.DeepCopyObject().(client.Object), o.DeepCopyObject().(client.Object)
+			g.Expect(k8s.Get(ctx, key, fresh)).To(Succeed())
+			if _, ok := o.(*tenantryv1alpha1.TenantInstance); ok {
+				g.Expect(cached.Get(ctx, key, seen)).To(Succeed())
+			} else {
+				g.Expect(children.Get(ctx, key, seen)).To(Succeed())
+			}
+			g.Expect(seen.GetResourceVersion()).To(Equal(fresh.GetResourceVersion()), "%T %s", o, key)
+		}
+	}).Should(Succeed())
+	var writes atomic.Int64
+	restarted := &controllers.TenantInstanceReconciler{
+		Client: writeCounter{Client: cached, writes: &writes}, Scheme: cached.Scheme(), Children: children,
+		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
+	}
+	var res ctrl.Result
+	for range 3 {
+		var err error
+		res, err = restarted.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: name}})
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	g.Expect(writes.Load()).To(BeZero(), "reconciles of a tenant in sync must not write")
+	return res
+}
+
+func TestQuantityScalesTheQuotaAndReplicasAndTenantFieldsReachTheApp(t *testing.T) {
+	g := NewWithT(t)
+	create(t, perUnitPlan("qty-plan", "SKU-QTY"), newInstance("qty1", "SKU-QTY"))
+	g.Eventually(func(g Gomega) {
+		g.Expect(*deployment(g, "qty1").Spec.Replicas).To(Equal(int32(1)))
+		g.Expect(quotaCPU(g, "qty1")).To(Equal(resource.MustParse("2")))
+		g.Expect(appEnv(g, "qty1", "TENANTRY_QUANTITY")).To(Equal("1"))
+		g.Expect(tenantInfo(g, "qty1")).To(Equal(map[string]string{
+			"instanceId": "qty1", "sku": "SKU-QTY", "productId": "", "quantity": "1", "url": "http://qty1.apps.example.com",
+		}))
+	}).Should(Succeed())
+
+	// A scale-out to 25 units: 2 + 24 × 0.5 CPU, one replica per ten units.
+	updateInstance(t, "qty1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.Quantity = 25 })
+	g.Eventually(func(g Gomega) {
+		g.Expect(*deployment(g, "qty1").Spec.Replicas).To(Equal(int32(3)))
+		g.Expect(quotaCPU(g, "qty1")).To(Equal(resource.MustParse("14")))
+		g.Expect(appEnv(g, "qty1", "TENANTRY_QUANTITY")).To(Equal("25"))
+		g.Expect(tenantInfo(g, "qty1")).To(HaveKeyWithValue("quantity", "25"))
+		g.Expect(getInstance(g, "qty1").Status.Replicas).To(Equal(int32(3)))
+	}).Should(Succeed())
+	rollOut(g, "qty1")
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "qty1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
+	}).Should(Succeed())
+	reconcileQuietly(t, "qty1")
+
+	// A 联营 enterprise is bound, then renamed: the files change, the pod template does not.
+	template := deployment(g, "qty1").Spec.Template
+	updateInstance(t, "qty1", func(ti *tenantryv1alpha1.TenantInstance) {
+		ti.Spec.Tenant = &tenantryv1alpha1.Tenant{TenantID: "t-qty", TenantCode: "acme", Name: "Acme", DomainName: "https://acme.example.com"}
+	})
+	g.Eventually(func(g Gomega) {
+		g.Expect(tenantInfo(g, "qty1")).To(Equal(map[string]string{
+			"instanceId": "qty1", "sku": "SKU-QTY", "productId": "", "quantity": "25", "url": "http://qty1.apps.example.com",
+			"tenantId": "t-qty", "tenantCode": "acme", "name": "Acme", "domainName": "https://acme.example.com",
+		}))
+	}).Should(Succeed())
+	updateInstance(t, "qty1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.Tenant.Name = "Acme Group" })
+	g.Eventually(func(g Gomega) { g.Expect(tenantInfo(g, "qty1")).To(HaveKeyWithValue("name", "Acme Group")) }).Should(Succeed())
+	g.Expect(deployment(g, "qty1").Spec.Template).To(Equal(template), "a change of the tenant's names must not restart the app")
+}
+
+func TestPendingChangeTakesEffectAtItsTime(t *testing.T) {
+	g := NewWithT(t)
+	now := fakeClock.Now()
+	effective := now.Add(time.Hour)
+	ti := newInstance("pending1", "SKU-PC-SMALL")
+	ti.Spec.ProductID = "P-1"
+	ti.Spec.ExpiresAt = &metav1.Time{Time: now.Add(2 * time.Hour)}
+	ti.Spec.PendingChange = &tenantryv1alpha1.PendingChange{
+		SKU: "SKU-PC-LARGE", Quantity: 30, ProductID: "P-2", OrderID: "CSRENEWCHANGE1", EffectiveAt: metav1.NewTime(effective),
+	}
+	create(t, newPlan("pc-small", "SKU-PC-SMALL"), perUnitPlan("pc-large", "SKU-PC-LARGE"), ti)
+
+	// Until the renewed period starts, the tenant runs what it runs and the change waits.
+	g.Eventually(func(g Gomega) { rollOut(g, "pending1") }).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		ti := expectCondition(g, "pending1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
+		g.Expect(ti.Status.Plan).To(Equal("pc-small"))
+	}).Should(Succeed())
+	ti = getInstance(g, "pending1")
+	g.Expect(ti.Spec.SKU).To(Equal("SKU-PC-SMALL"))
+	g.Expect(ti.Spec.PendingChange).NotTo(BeNil())
+	g.Expect(*deployment(g, "pending1").Spec.Replicas).To(Equal(int32(2)))
+	// The operator comes back at effectiveAt (not at the later expiry), and meanwhile writes nothing.
+	res := reconcileQuietly(t, "pending1")
+	// (The API server keeps times to the second: compare with what it stored.)
+	g.Expect(res.RequeueAfter).To(Equal(ti.Spec.PendingChange.EffectiveAt.Sub(fakeClock.Now()) + time.Second))
+	g.Expect(eventReasons(g, "pending1")).NotTo(ContainElement("PendingChangeApplied"))
+
+	fakeClock.SetTime(effective.Add(time.Minute))
+	poke(g, "pending1")
+	g.Eventually(func(g Gomega) {
+		ti := getInstance(g, "pending1")
+		g.Expect(ti.Spec.PendingChange).To(BeNil())
+		g.Expect(ti.Spec.SKU).To(Equal("SKU-PC-LARGE"))
+		g.Expect(ti.Spec.Quantity).To(Equal(int32(30)))
+		g.Expect(ti.Spec.ProductID).To(Equal("P-2"))
+		g.Expect(ti.Status.Plan).To(Equal("pc-large"))
+		g.Expect(*deployment(g, "pending1").Spec.Replicas).To(Equal(int32(3)))
+		g.Expect(quotaCPU(g, "pending1")).To(Equal(resource.MustParse("16500m")))
+		g.Expect(tenantInfo(g, "pending1")).To(HaveKeyWithValue("sku", "SKU-PC-LARGE"))
+		g.Expect(eventReasons(g, "pending1")).To(ContainElements("PendingChangeApplied", "PlanChanged"))
+	}).Should(Succeed())
+	list, err := clientset.EventsV1().Events("default").List(context.Background(), metav1.ListOptions{
+		FieldSelector: "regarding.name=pending1,reason=PendingChangeApplied",
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(list.Items).To(HaveLen(1))
+	g.Expect(list.Items[0].Type).To(Equal(corev1.EventTypeNormal))
+	g.Expect(list.Items[0].Note).To(ContainSubstring("CSRENEWCHANGE1"))
+
+	// Settled: the next reconciles write nothing, and come back for the expiry.
+	rollOut(g, "pending1")
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "pending1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
+	}).Should(Succeed())
+	res = reconcileQuietly(t, "pending1")
+	g.Expect(res.RequeueAfter).To(Equal(ti.Spec.ExpiresAt.Sub(fakeClock.Now()) + time.Second))
+}
+
+func TestPendingChangeWhoseTimeHasPassedAppliesAtOnce(t *testing.T) {
+	g := NewWithT(t)
+	ti := newInstance("pending2", "SKU-PC2-A")
+	ti.Spec.PendingChange = &tenantryv1alpha1.PendingChange{
+		SKU: "SKU-PC2-B", Quantity: 3, OrderID: "CSRENEWCHANGE2", EffectiveAt: metav1.NewTime(fakeClock.Now().Add(-time.Minute)),
+	}
+	create(t, newPlan("pc2-a", "SKU-PC2-A"), newPlan("pc2-b", "SKU-PC2-B"), ti)
+	g.Eventually(func(g Gomega) {
+		ti := getInstance(g, "pending2")
+		g.Expect(ti.Spec.PendingChange).To(BeNil())
+		g.Expect(ti.Spec.SKU).To(Equal("SKU-PC2-B"))
+		g.Expect(ti.Spec.Quantity).To(Equal(int32(3)))
+		g.Expect(ti.Spec.ProductID).To(BeEmpty(), "a change naming no product keeps the product")
+		g.Expect(ti.Status.Plan).To(Equal("pc2-b"))
+		g.Expect(appEnv(g, "pending2", "TENANTRY_QUANTITY")).To(Equal("3"))
+		g.Expect(eventReasons(g, "pending2")).To(ContainElement("PendingChangeApplied"))
+	}).Should(Succeed())
+}
+
+func TestPendingChangeToASKUWithoutAPlanStalls(t *testing.T) {
+	g := NewWithT(t)
+	ti := newInstance("pending3", "SKU-PC3")
+	ti.Spec.PendingChange = &tenantryv1alpha1.PendingChange{
+		SKU: "SKU-PC3-NOPLAN", Quantity: 1, OrderID: "CSRENEWCHANGE3", EffectiveAt: metav1.NewTime(fakeClock.Now().Add(-time.Minute)),
+	}
+	create(t, newPlan("pc3", "SKU-PC3"), ti)
+	g.Eventually(func(g Gomega) {
+		ti := expectCondition(g, "pending3", tenantryv1alpha1.ConditionStalled, metav1.ConditionTrue, tenantryv1alpha1.ReasonPlanNotFound)
+		g.Expect(ti.Spec.SKU).To(Equal("SKU-PC3-NOPLAN"))
+		g.Expect(ti.Spec.PendingChange).To(BeNil())
 	}).Should(Succeed())
 }

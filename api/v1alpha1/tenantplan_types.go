@@ -46,8 +46,9 @@ type AppSpec struct {
 	// +optional
 	Args []string `json:"args,omitempty"`
 
-	// env is added to the container; the operator also sets TENANTRY_INSTANCE, TENANTRY_SKU and
-	// TENANTRY_URL, and mounts the admin account Secret.
+	// env is added to the container; the operator also sets TENANTRY_INSTANCE, TENANTRY_SKU,
+	// TENANTRY_QUANTITY, TENANTRY_URL and the TENANTRY_*_DIR variables naming the mounted admin
+	// account, tenant-info and 联营 directory files.
 	// +kubebuilder:validation:MaxItems=64
 	// +listType=map
 	// +listMapKey=name

@@ -27,6 +27,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
@@ -138,7 +139,81 @@ func TestCreateValidation(t *testing.T) {
 			ti.Spec.Tenant = &v1.Tenant{TenantID: "t", Applications: []v1.TenantApplication{app, app}}
 			return ti
 		}(), "spec.tenant.applications"},
+		{"valid instance with a quantity, a pending change and applied orders", func() client.Object {
+			ti := validInstance("valid-golive")
+			ti.Spec.Quantity = 50
+			ti.Spec.Customer.CustomerID = strings.Repeat("c", 100)
+			ti.Spec.PendingChange = &v1.PendingChange{SKU: "SKU-2", Quantity: 60, OrderID: "CS-RENEW", EffectiveAt: metav1.Now()}
+			ti.Spec.Marketplace = &v1.MarketplaceRecord{AppliedOrders: []v1.AppliedOrder{
+				{OrderID: "CS-RENEW", Scene: v1.SceneRenewalChange}, {OrderID: "CS-RENEW", Scene: v1.SceneRefund},
+			}}
+			return ti
+		}(), ""},
+		{"quantity below one", func() client.Object { ti := validInstance("x"); ti.Spec.Quantity = -1; return ti }(), "spec.quantity"},
+		{"quantity too large", func() client.Object { ti := validInstance("x"); ti.Spec.Quantity = 1000000001; return ti }(), "spec.quantity"},
+		{"customer id over 100", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.Customer.CustomerID = strings.Repeat("c", 101)
+			return ti
+		}(), "spec.customer.customerId"},
+		{"pending change without order", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.PendingChange = &v1.PendingChange{SKU: "SKU-2", EffectiveAt: metav1.Now()}
+			return ti
+		}(), "spec.pendingChange.orderId"},
+		{"pending change with a bad sku", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.PendingChange = &v1.PendingChange{SKU: "a b", OrderID: "o", EffectiveAt: metav1.Now()}
+			return ti
+		}(), "spec.pendingChange.sku"},
+		{"pending change without effective time", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.PendingChange = &v1.PendingChange{SKU: "SKU-2", OrderID: "o"}
+			return ti
+		}(), "spec.pendingChange.effectiveAt"},
+		{"pending change quantity below one", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.PendingChange = &v1.PendingChange{SKU: "SKU-2", Quantity: -3, OrderID: "o", EffectiveAt: metav1.Now()}
+			return ti
+		}(), "spec.pendingChange.quantity"},
+		{"applied order with an unknown scene", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.Marketplace = &v1.MarketplaceRecord{AppliedOrders: []v1.AppliedOrder{{OrderID: "o", Scene: "REFILL"}}}
+			return ti
+		}(), "spec.marketplace.appliedOrders"},
+		{"applied order twice", func() client.Object {
+			ti := validInstance("x")
+			o := v1.AppliedOrder{OrderID: "o", Scene: v1.SceneRenewal}
+			ti.Spec.Marketplace = &v1.MarketplaceRecord{AppliedOrders: []v1.AppliedOrder{o, o}}
+			return ti
+		}(), "spec.marketplace.appliedOrders"},
+		{"more applied orders than kept", func() client.Object {
+			ti := validInstance("x")
+			m := &v1.MarketplaceRecord{}
+			for i := range v1.MaxAppliedOrders + 1 {
+				m.AppliedOrders = append(m.AppliedOrders, v1.AppliedOrder{OrderID: fmt.Sprintf("o-%d", i), Scene: v1.SceneRenewal})
+			}
+			ti.Spec.Marketplace = m
+			return ti
+		}(), "spec.marketplace.appliedOrders"},
 		{"valid plan", validPlan("valid-plan"), ""},
+		{"valid plan scaling per unit", func() client.Object {
+			p := validPlan("valid-per-unit")
+			p.Spec.SKUs = []string{"SKU-PER-UNIT"}
+			p.Spec.PerUnit = &v1.PerUnitScaling{UnitsPerReplica: 10, MaxReplicas: 5,
+				Quota: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}}
+			return p
+		}(), ""},
+		{"plan per-unit max replicas too large", func() client.Object {
+			p := validPlan("x")
+			p.Spec.PerUnit = &v1.PerUnitScaling{MaxReplicas: 101}
+			return p
+		}(), "spec.perUnit.maxReplicas"},
+		{"plan negative units per replica", func() client.Object {
+			p := validPlan("x")
+			p.Spec.PerUnit = &v1.PerUnitScaling{UnitsPerReplica: -1}
+			return p
+		}(), "spec.perUnit.unitsPerReplica"},
 		{"plan without skus", func() client.Object { p := validPlan("x"); p.Spec.SKUs = nil; return p }(), "spec.skus"},
 		{"plan with duplicate skus", func() client.Object { p := validPlan("x"); p.Spec.SKUs = []string{"a", "a"}; return p }(), "spec.skus"},
 		{"plan with empty sku", func() client.Object { p := validPlan("x"); p.Spec.SKUs = []string{""}; return p }(), "spec.skus"},
