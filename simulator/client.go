@@ -33,7 +33,7 @@ import (
 	"time"
 )
 
-// Result codes of the production interface (PROTOCOL.md §6.1) the simulator
+// Result codes of the production interface (docs/protocol.md §6.1) the simulator
 // acts on.
 const (
 	ResultSuccess    = "000000"
@@ -64,7 +64,7 @@ const (
 
 var (
 	// ErrBodySign reports a missing or wrong Body-Sign header on the bridge's
-	// answer (PROTOCOL.md §3); the Answer is still returned.
+	// answer (docs/protocol.md §3); the Answer is still returned.
 	ErrBodySign = errBodySign
 	// ErrHTTPStatus reports an answer whose HTTP status is not 200, which the
 	// marketplace treats as a transport failure; the Answer is still returned.
@@ -273,7 +273,7 @@ func (c *Client) Release(ctx context.Context, instanceID string) (*Answer, error
 	return c.activity(ctx, "releaseInstance", false, field{"instanceId", instanceID})
 }
 
-// Call signs body as a basic lifecycle call (PROTOCOL.md §2.1) and posts it.
+// Call signs body as a basic lifecycle call (docs/protocol.md §2.1) and posts it.
 // It lets tests send bodies the typed methods cannot produce (nested
 // objects, odd key orders, unknown activities).
 func (c *Client) Call(ctx context.Context, body []byte) (*Answer, error) {
@@ -308,7 +308,7 @@ func (c *Client) Raw(ctx context.Context, body []byte, query url.Values) (*Answe
 	return c.send(req, c.o.AccessKey)
 }
 
-// V1 sends a legacy V1 GET call (PROTOCOL.md §2.3): params must hold
+// V1 sends a legacy V1 GET call (docs/protocol.md §2.3): params must hold
 // activity and the activity's fields; timeStamp and authToken are added.
 func (c *Client) V1(ctx context.Context, params url.Values) (*Answer, error) {
 	p := url.Values{}
@@ -328,7 +328,7 @@ func (c *Client) V1(ctx context.Context, params url.Values) (*Answer, error) {
 	return c.send(req, c.o.AccessKey)
 }
 
-// kit signs body with the kit key (PROTOCOL.md §2.2) and posts it to the kit path.
+// kit signs body with the kit key (docs/protocol.md §2.2) and posts it to the kit path.
 func (c *Client) kit(ctx context.Context, name string, body []byte) (*Answer, error) {
 	nonce, err := c.nonce()
 	if err != nil {

@@ -32,7 +32,7 @@ import (
 	"time"
 )
 
-// Kit sync flags (PROTOCOL.md §5, 联营 kit bodies).
+// Kit sync flags (docs/protocol.md §5, 联营 kit bodies).
 const (
 	FlagDelete = 0
 	FlagAdd    = 1

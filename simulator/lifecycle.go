@@ -52,6 +52,23 @@ type LifecycleConfig struct {
 	// Sleep waits between resends; a context-aware timer when nil. Tests
 	// replace it to run without waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	// Sent, when set, is called before each call of a named scenario other than
+	// ScenarioBasic (see RunScenario) with its step name and a one-line description of
+	// what is sent.
+	Sent func(step, call string)
+	// Verify, when set (and Test is not), is called after every step that changes the
+	// instance with what the TenantInstance should now say; a scenario stops with a
+	// VerifyError when it returns an error. The CLI implements it with a kubeconfig.
+	Verify func(ctx context.Context, step string, want Expectation) error
+	// Quantity and ScaleQuantity are the linearValues the scenarios buy and scale to
+	// (DefaultQuantity and DefaultScaleQuantity when zero); Quantity is also the quantity of
+	// trial-to-formal's renewal change.
+	Quantity, ScaleQuantity int
+	// Keep leaves the instance in place at the end instead of releasing it.
+	Keep bool
+	// Now is the clock for the expiry times the scenarios choose; time.Now when nil.
+	Now func() time.Time
 }
 
 // LifecycleResult names what a scenario created.
@@ -60,6 +77,8 @@ type LifecycleResult struct {
 	Order        RegisteredOrder
 	RenewOrder   RegisteredOrder
 	UpgradeOrder RegisteredOrder
+	// Orders are all the orders the scenario registered, in order.
+	Orders []RegisteredOrder
 }
 
 // StepError reports a scenario step whose answer was not 000000.
@@ -77,26 +96,22 @@ func (e *StepError) Error() string {
 // another SKU, release. It stops at the first step that fails and returns
 // what was created so far.
 func Lifecycle(ctx context.Context, cfg LifecycleConfig) (*LifecycleResult, error) {
-	if cfg.Client == nil || cfg.Orders == nil {
-		return nil, errors.New("lifecycle needs a client and an order registry")
-	}
-	if cfg.SKU == "" || cfg.UpgradeSKU == "" {
-		return nil, errors.New("lifecycle needs a SKU and an upgrade SKU")
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 30
-	}
-	if cfg.InitialBackoff <= 0 {
-		cfg.InitialBackoff = 250 * time.Millisecond
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 5 * time.Second
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	c := cfg.Client
 	res := &LifecycleResult{}
+	verify := func(name string, e Expectation) error {
+		if cfg.Verify == nil || cfg.Test {
+			return nil
+		}
+		e.InstanceID = res.InstanceID
+		if err := cfg.Verify(ctx, name, e); err != nil {
+			return &VerifyError{Step: name, Err: err}
+		}
+		return nil
+	}
 
 	step := func(name string, a *Answer, err error) error {
 		if a != nil && cfg.Report != nil {
@@ -111,11 +126,11 @@ func Lifecycle(ctx context.Context, cfg LifecycleConfig) (*LifecycleResult, erro
 		return nil
 	}
 
-	var err error
 	res.Order, err = cfg.Orders.RegisterOrder(ctx, OrderSpec{SKU: cfg.SKU, ProductID: cfg.ProductID, OrderType: OrderTypeNew})
 	if err != nil {
 		return res, fmt.Errorf("registering order: %w", err)
 	}
+	res.Orders = append(res.Orders, res.Order)
 
 	a, err := resend(ctx, cfg, "buy", func() (*Answer, error) {
 		return c.Buy(ctx, res.Order.OrderID, res.Order.OrderLineID, cfg.Test)
@@ -128,6 +143,9 @@ func Lifecycle(ctx context.Context, cfg LifecycleConfig) (*LifecycleResult, erro
 	}
 	res.InstanceID = a.InstanceID
 	id := res.InstanceID
+	if err := verify("buy", Expectation{SKU: cfg.SKU}); err != nil {
+		return res, err
+	}
 
 	a, err = c.Query(ctx, id)
 	if err := step("query", a, err); err != nil {
@@ -141,12 +159,18 @@ func Lifecycle(ctx context.Context, cfg LifecycleConfig) (*LifecycleResult, erro
 	if err := step("freeze", a, err); err != nil {
 		return res, err
 	}
+	if err := verify("freeze", Expectation{Frozen: ptrTo(true)}); err != nil {
+		return res, err
+	}
 	a, err = c.Unfreeze(ctx, id)
 	if err := step("unfreeze", a, err); err != nil {
 		return res, err
 	}
+	if err := verify("unfreeze", Expectation{Frozen: ptrTo(false)}); err != nil {
+		return res, err
+	}
 
-	expire := time.Now().UTC().AddDate(0, 2, 0)
+	expire := cfg.Now().UTC().AddDate(0, 2, 0).Truncate(time.Second)
 	if lines := res.Order.Order.OrderLine; len(lines) > 0 {
 		if t, err := time.Parse(marketTimeLayout, lines[0].ExpireTime); err == nil {
 			expire = t.AddDate(0, 1, 0)
@@ -159,8 +183,12 @@ func Lifecycle(ctx context.Context, cfg LifecycleConfig) (*LifecycleResult, erro
 	if err != nil {
 		return res, fmt.Errorf("registering renewal order: %w", err)
 	}
+	res.Orders = append(res.Orders, res.RenewOrder)
 	a, err = c.Renew(ctx, id, res.RenewOrder.OrderID, res.RenewOrder.OrderLineID, SceneRenewal, expire)
 	if err := step("renew", a, err); err != nil {
+		return res, err
+	}
+	if err := verify("renew", Expectation{ExpiresAt: expire}); err != nil {
 		return res, err
 	}
 
@@ -171,23 +199,30 @@ func Lifecycle(ctx context.Context, cfg LifecycleConfig) (*LifecycleResult, erro
 	if err != nil {
 		return res, fmt.Errorf("registering upgrade order: %w", err)
 	}
+	res.Orders = append(res.Orders, res.UpgradeOrder)
 	a, err = resend(ctx, cfg, "upgrade", func() (*Answer, error) {
 		return c.Upgrade(ctx, id, res.UpgradeOrder.OrderID, res.UpgradeOrder.OrderLineID)
 	})
 	if err := step("upgrade", a, err); err != nil {
 		return res, err
 	}
+	if err := verify("upgrade", Expectation{SKU: cfg.UpgradeSKU}); err != nil {
+		return res, err
+	}
+	if cfg.Keep {
+		return res, nil
+	}
 
 	a, err = c.Release(ctx, id)
 	if err := step("release", a, err); err != nil {
 		return res, err
 	}
-	return res, nil
+	return res, verify("release", Expectation{Released: true})
 }
 
 // resend repeats call while the bridge answers 000004, as the marketplace
 // does for newInstance and upgradeInstance, and checks that every answer
-// naming an instance names the same one (PROTOCOL.md §6.2).
+// naming an instance names the same one (docs/protocol.md §6.2).
 func resend(ctx context.Context, cfg LifecycleConfig, name string, call func() (*Answer, error)) (*Answer, error) {
 	backoff := cfg.InitialBackoff
 	var seen string

@@ -32,7 +32,7 @@ import (
 
 // Paths served by OrderServer.
 const (
-	// OrderQueryPath is the marketplace's Order Query API path (PROTOCOL.md §7).
+	// OrderQueryPath is the marketplace's Order Query API path (docs/protocol.md §7).
 	OrderQueryPath = "/api/mkp-openapi-public/global/v1/order/query"
 	// AdminOrdersPath registers (POST) and reads (GET .../{id}) simulated orders.
 	AdminOrdersPath = "/simulator/orders"
@@ -138,20 +138,40 @@ type OrderSpec struct {
 	CustomerID   string    `json:"customerId,omitempty"`
 	CustomerName string    `json:"customerName,omitempty"`
 	ExtendParams []Param   `json:"extendParams,omitempty"`
+	// Lines, when set, makes one order line per entry instead of the single line SKU,
+	// ProductID and LinearValue describe, all with the order's charging mode and period. A
+	// pay-per-use (ON_DEMAND) order may hold several lines of one product, which a bridge must
+	// turn into one instance (docs/protocol.md §6.7).
+	Lines []LineSpec `json:"lines,omitempty"`
+}
+
+// LineSpec is one order line of an OrderSpec with several lines; an empty SKU or ProductID is
+// the OrderSpec's, else the server's default.
+type LineSpec struct {
+	SKU          string  `json:"sku,omitempty"`
+	ProductID    string  `json:"productId,omitempty"`
+	LinearValue  int     `json:"linearValue,omitempty"`
+	ExtendParams []Param `json:"extendParams,omitempty"`
 }
 
 // RegisteredOrder is what the admin endpoint answers: the ids a buy needs,
 // and the full order as Order Query will report it.
 type RegisteredOrder struct {
-	OrderID     string `json:"orderId"`
+	OrderID string `json:"orderId"`
+	// OrderLineID is the first line, the one a single-line order has.
 	OrderLineID string `json:"orderLineId"`
-	Order       Order  `json:"order"`
+	// OrderLineIDs are all the order's lines, in order.
+	OrderLineIDs []string `json:"orderLineIds,omitempty"`
+	Order        Order    `json:"order"`
 }
 
 func registered(o Order) RegisteredOrder {
 	r := RegisteredOrder{OrderID: o.OrderID, Order: o}
-	if len(o.OrderLine) > 0 {
-		r.OrderLineID = o.OrderLine[0].OrderLineID
+	for _, l := range o.OrderLine {
+		r.OrderLineIDs = append(r.OrderLineIDs, l.OrderLineID)
+	}
+	if len(r.OrderLineIDs) > 0 {
+		r.OrderLineID = r.OrderLineIDs[0]
 	}
 	return r
 }
@@ -180,6 +200,11 @@ type OrderServerConfig struct {
 	AK, SK string
 	// DefaultSKU and DefaultProductID fill OrderSpecs and the documented mock orders.
 	DefaultSKU, DefaultProductID string
+	// MockChangeSKU is the SKU of the mock upgrade order MOCKMONTYCHANGE; DefaultSKU when
+	// empty. MockLinearValue is the linearValue (quantity) of MOCKMONTYCHANGE and of the
+	// other mock orders that carry one; DefaultMockLinearValue when zero.
+	MockChangeSKU   string
+	MockLinearValue int
 	// MaxSkew bounds X-Sdk-Date; DefaultGatewaySkew when zero.
 	MaxSkew time.Duration
 	// Now is the server clock; time.Now when nil.
@@ -207,6 +232,12 @@ func NewOrderServer(cfg OrderServerConfig) *OrderServer {
 	}
 	if cfg.DefaultProductID == "" {
 		cfg.DefaultProductID = defaultProductID
+	}
+	if cfg.MockChangeSKU == "" {
+		cfg.MockChangeSKU = cfg.DefaultSKU
+	}
+	if cfg.MockLinearValue <= 0 {
+		cfg.MockLinearValue = DefaultMockLinearValue
 	}
 	if cfg.MaxSkew == 0 {
 		cfg.MaxSkew = DefaultGatewaySkew
@@ -279,32 +310,48 @@ func (s *OrderServer) newOrder(spec OrderSpec) Order {
 	}
 	orderType := or(spec.OrderType, OrderTypeNew)
 	charging := or(spec.ChargingMode, ChargingPeriod)
-	line := OrderLine{
-		OrderLineID:  id + "-000001",
-		ChargingMode: charging,
-		ProductInfo: []Product{{
-			ProductID:   or(spec.ProductID, s.cfg.DefaultProductID),
-			SkuCode:     or(spec.SKU, s.cfg.DefaultSKU),
-			LinearValue: spec.LinearValue,
-		}},
-		ExtendParams: spec.ExtendParams,
-	}
+	var periodType string
+	var periodNumber int
 	if charging == ChargingPeriod {
-		line.PeriodType = or(spec.PeriodType, PeriodMonth)
+		periodType = or(spec.PeriodType, PeriodMonth)
 		if orderType == OrderTypeTrial && spec.PeriodType == "" {
-			line.PeriodType = PeriodDay
+			periodType = PeriodDay
 		}
-		line.PeriodNumber = spec.PeriodNumber
-		if line.PeriodNumber == 0 {
-			line.PeriodNumber = 1
+		periodNumber = spec.PeriodNumber
+		if periodNumber == 0 {
+			periodNumber = 1
 		}
 	}
 	expire := spec.ExpireTime
 	if expire.IsZero() && charging == ChargingPeriod {
-		expire = addPeriod(now, line.PeriodType, line.PeriodNumber)
+		expire = addPeriod(now, periodType, periodNumber)
 	}
-	if !expire.IsZero() {
-		line.ExpireTime = expire.UTC().Format(marketTimeLayout)
+	lineSpecs := spec.Lines
+	if len(lineSpecs) == 0 {
+		lineSpecs = []LineSpec{{SKU: spec.SKU, ProductID: spec.ProductID, LinearValue: spec.LinearValue, ExtendParams: spec.ExtendParams}}
+	}
+	lines := make([]OrderLine, 0, len(lineSpecs))
+	for i, ls := range lineSpecs {
+		params := ls.ExtendParams
+		if params == nil {
+			params = spec.ExtendParams
+		}
+		line := OrderLine{
+			OrderLineID:  fmt.Sprintf("%s-%06d", id, i+1),
+			ChargingMode: charging,
+			PeriodType:   periodType,
+			PeriodNumber: periodNumber,
+			ProductInfo: []Product{{
+				ProductID:   or(ls.ProductID, or(spec.ProductID, s.cfg.DefaultProductID)),
+				SkuCode:     or(ls.SKU, or(spec.SKU, s.cfg.DefaultSKU)),
+				LinearValue: ls.LinearValue,
+			}},
+			ExtendParams: params,
+		}
+		if !expire.IsZero() {
+			line.ExpireTime = expire.UTC().Format(marketTimeLayout)
+		}
+		lines = append(lines, line)
 	}
 	customerID := spec.CustomerID
 	if customerID == "" {
@@ -320,26 +367,79 @@ func (s *OrderServer) newOrder(spec OrderSpec) Order {
 			UserID:       customerID,
 			UserName:     or(spec.CustomerName, defaultCustomerNam),
 		},
-		OrderLine: []OrderLine{line},
+		OrderLine: lines,
 	}
 }
 
-// mockSpecs are the debug orders the public documentation lists; the real
-// marketplace answers them for any seller, so the simulator does too.
-var mockSpecs = map[string]OrderSpec{
-	"MOCKPERIODYEARNEW":      {OrderType: OrderTypeNew, ChargingMode: ChargingPeriod, PeriodType: PeriodYear, PeriodNumber: 1},
-	"MOCKONETIMENEW":         {OrderType: OrderTypeNew, ChargingMode: ChargingOneTime},
-	"MOCKONDEMAND":           {OrderType: OrderTypeNew, ChargingMode: ChargingOnDemand},
-	"MOCKONDEMANDPKG":        {OrderType: OrderTypeNew, ChargingMode: ChargingOnDemandPack},
-	"MOCKPERIODDAYTRIAL":     {OrderType: OrderTypeTrial, ChargingMode: ChargingPeriod, PeriodType: PeriodDay, PeriodNumber: 7},
-	"MOCKMONTYTRIALTOFORMAL": {OrderType: OrderTypeTrialToFormal, ChargingMode: ChargingPeriod, PeriodType: PeriodMonth, PeriodNumber: 1},
-	"MOCKMONTYUNSUBSCRIBE":   {OrderType: OrderTypeUnsubscribe, ChargingMode: ChargingPeriod, PeriodType: PeriodMonth, PeriodNumber: 1},
-	"MOCKMONTYRENEW":         {OrderType: OrderTypeRenew, ChargingMode: ChargingPeriod, PeriodType: PeriodMonth, PeriodNumber: 1},
-	"MOCKMONTYCHANGE":        {OrderType: OrderTypeChange, ChargingMode: ChargingPeriod, PeriodType: PeriodMonth, PeriodNumber: 1},
+// DefaultMockLinearValue is the linearValue of the mock orders that carry one, unless
+// OrderServerConfig.MockLinearValue says otherwise.
+const DefaultMockLinearValue = 5
+
+// MockOrder describes one of the mock order ids the marketplace answers for any seller, so a
+// bridge can be debugged before any real purchase exists (docs/protocol.md §7).
+type MockOrder struct {
+	OrderID     string
+	Description string
+}
+
+// MockOrders lists the mock order ids the OrderServer answers. The first four are the ones
+// the public documentation names; the others stand for the remaining order types and charging
+// modes, following the same naming.
+func MockOrders() []MockOrder {
+	return []MockOrder{
+		{"MOCKPERIODYEARNEW", "NEW, PERIOD, one year, the default SKU"},
+		{"MOCKPERIODDAYTRIAL", "TRIAL, PERIOD, seven days, the default SKU"},
+		{"MOCKMONTYRENEW", "RENEW, PERIOD, one month, the default SKU"},
+		{"MOCKMONTYCHANGE", "CHANGE (upgrade or renewal change), PERIOD, one month, the change SKU with the mock linearValue"},
+		{"MOCKMONTYTRIALTOFORMAL", "TRIAL_TO_FORMAL, PERIOD, one month, the default SKU"},
+		{"MOCKMONTYUNSUBSCRIBE", "UNSUBSCRIBE, PERIOD, one month, the default SKU"},
+		{"MOCKPERIODYEARNEWLINEAR", "NEW, PERIOD, one year, the default SKU with the mock linearValue"},
+		{"MOCKONETIMENEW", "NEW, ONE_TIME, the default SKU"},
+		{"MOCKONDEMAND", "NEW, ON_DEMAND, the default SKU"},
+		{"MOCKONDEMANDMULTI", "NEW, ON_DEMAND, two lines (-000001, -000002) of the default product and SKU"},
+		{"MOCKONDEMANDPKG", "NEW, ON_DEMAND_PKG, the default SKU"},
+	}
+}
+
+// mockSpec is the order a mock id stands for.
+func (s *OrderServer) mockSpec(id string) (OrderSpec, bool) {
+	period := func(orderType, periodType string, n int) OrderSpec {
+		return OrderSpec{OrderType: orderType, ChargingMode: ChargingPeriod, PeriodType: periodType, PeriodNumber: n}
+	}
+	var spec OrderSpec
+	switch id {
+	case "MOCKPERIODYEARNEW":
+		spec = period(OrderTypeNew, PeriodYear, 1)
+	case "MOCKPERIODYEARNEWLINEAR":
+		spec = period(OrderTypeNew, PeriodYear, 1)
+		spec.LinearValue = s.cfg.MockLinearValue
+	case "MOCKPERIODDAYTRIAL":
+		spec = period(OrderTypeTrial, PeriodDay, 7)
+	case "MOCKMONTYTRIALTOFORMAL":
+		spec = period(OrderTypeTrialToFormal, PeriodMonth, 1)
+	case "MOCKMONTYUNSUBSCRIBE":
+		spec = period(OrderTypeUnsubscribe, PeriodMonth, 1)
+	case "MOCKMONTYRENEW":
+		spec = period(OrderTypeRenew, PeriodMonth, 1)
+	case "MOCKMONTYCHANGE":
+		spec = period(OrderTypeChange, PeriodMonth, 1)
+		spec.SKU, spec.LinearValue = s.cfg.MockChangeSKU, s.cfg.MockLinearValue
+	case "MOCKONETIMENEW":
+		spec = OrderSpec{OrderType: OrderTypeNew, ChargingMode: ChargingOneTime}
+	case "MOCKONDEMAND":
+		spec = OrderSpec{OrderType: OrderTypeNew, ChargingMode: ChargingOnDemand}
+	case "MOCKONDEMANDMULTI":
+		spec = OrderSpec{OrderType: OrderTypeNew, ChargingMode: ChargingOnDemand, Lines: []LineSpec{{}, {}}}
+	case "MOCKONDEMANDPKG":
+		spec = OrderSpec{OrderType: OrderTypeNew, ChargingMode: ChargingOnDemandPack}
+	default:
+		return OrderSpec{}, false
+	}
+	return spec, true
 }
 
 func (s *OrderServer) mockOrder(id string) (Order, bool) {
-	spec, ok := mockSpecs[id]
+	spec, ok := s.mockSpec(id)
 	if !ok {
 		return Order{}, false
 	}
@@ -446,11 +546,33 @@ func (s *OrderServer) serveCreateOrder(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if len(spec.OrderID) > 64 {
-		http.Error(w, "orderId longer than 64 characters", http.StatusBadRequest)
+	if err := validSpec(spec); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	writeJSON(w, http.StatusCreated, registered(s.CreateOrder(spec)))
+}
+
+// maxOrderLines bounds the lines of a registered order; the marketplace's orders hold a few.
+const maxOrderLines = 100
+
+// validSpec refuses a spec the marketplace could never produce.
+func validSpec(spec OrderSpec) error {
+	if len(spec.OrderID) > 64 {
+		return errors.New("orderId longer than 64 characters")
+	}
+	if len(spec.Lines) > maxOrderLines {
+		return fmt.Errorf("more than %d lines", maxOrderLines)
+	}
+	if spec.LinearValue < 0 {
+		return errors.New("linearValue is negative")
+	}
+	for i, l := range spec.Lines {
+		if l.LinearValue < 0 {
+			return fmt.Errorf("lines[%d].linearValue is negative", i)
+		}
+	}
+	return nil
 }
 
 func (s *OrderServer) serveGetOrder(w http.ResponseWriter, r *http.Request) {

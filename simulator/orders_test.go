@@ -19,6 +19,7 @@ package simulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -320,4 +321,113 @@ func FuzzParseGatewayAuthorization(f *testing.F) {
 			t.Fatalf("accepted incomplete header %q", h)
 		}
 	})
+}
+
+func TestOrderServerSeveralLines(t *testing.T) {
+	s, srv, c := newOrderServer(t)
+	o := s.CreateOrder(OrderSpec{OrderID: "CSMULTI", SKU: "sku.api", ChargingMode: ChargingOnDemand, Lines: []LineSpec{
+		{LinearValue: 100}, {LinearValue: 50}, {ProductID: "prod-2", SKU: "sku.other"},
+	}})
+	var got []string
+	for _, l := range o.OrderLine {
+		p := l.ProductInfo[0]
+		got = append(got, fmt.Sprintf("%s %s %s %s/%s x%d expire=%q", l.OrderLineID, l.ChargingMode, l.PeriodType, p.ProductID, p.SkuCode, p.LinearValue, l.ExpireTime))
+	}
+	want := []string{
+		`CSMULTI-000001 ON_DEMAND  prod-1/sku.api x100 expire=""`,
+		`CSMULTI-000002 ON_DEMAND  prod-1/sku.api x50 expire=""`,
+		`CSMULTI-000003 ON_DEMAND  prod-2/sku.other x0 expire=""`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+
+	// Order Query answers each line on its own, and the whole order without a line id.
+	q, err := c.Query(context.Background(), "CSMULTI", "CSMULTI-000002")
+	if err != nil {
+		t.Fatalf("Query() error = %v", err)
+	}
+	if len(q.Lines) != 1 || q.Lines[0].Products[0].LinearValue != "50" {
+		t.Errorf("line 2 = %+v", q.Lines)
+	}
+	q, err = c.Query(context.Background(), "CSMULTI", "")
+	if err != nil || len(q.Lines) != 3 {
+		t.Fatalf("Query() of the whole order = %+v, %v", q, err)
+	}
+
+	admin := &OrdersAdmin{URL: srv.URL, HTTP: srv.Client()}
+	reg, err := admin.RegisterOrder(context.Background(), OrderSpec{ChargingMode: ChargingOnDemand, Lines: []LineSpec{{}, {}}})
+	if err != nil {
+		t.Fatalf("RegisterOrder() error = %v", err)
+	}
+	if diff := cmp.Diff([]string{reg.OrderID + "-000001", reg.OrderID + "-000002"}, reg.OrderLineIDs); diff != "" || reg.OrderLineID != reg.OrderLineIDs[0] {
+		t.Errorf("line ids (-want +got):\n%s; first %q", diff, reg.OrderLineID)
+	}
+}
+
+func TestOrdersAdminRefusesImpossibleOrders(t *testing.T) {
+	_, srv, _ := newOrderServer(t)
+	admin := &OrdersAdmin{URL: srv.URL, HTTP: srv.Client()}
+	for name, spec := range map[string]OrderSpec{
+		"long id":                 {OrderID: strings.Repeat("x", 65)},
+		"negative linearValue":    {LinearValue: -1},
+		"negative line linear":    {Lines: []LineSpec{{}, {LinearValue: -2}}},
+		"more than 100 lines":     {Lines: make([]LineSpec, 101)},
+		"unknown field is caught": {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if name == "unknown field is caught" {
+				resp, err := srv.Client().Post(srv.URL+AdminOrdersPath, "application/json", strings.NewReader(`{"lines":[{"quantity":3}]}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("status = %d, want 400", resp.StatusCode)
+				}
+				return
+			}
+			if _, err := admin.RegisterOrder(context.Background(), spec); err == nil {
+				t.Error("RegisterOrder() succeeded")
+			}
+		})
+	}
+}
+
+func TestOrderServerMockOrdersConfigurable(t *testing.T) {
+	s := NewOrderServer(OrderServerConfig{AK: testAK, SK: testSK, DefaultSKU: "sku.basic", MockChangeSKU: "sku.gold", MockLinearValue: 8, Now: func() time.Time { return testNow }})
+	tests := []struct {
+		id   string
+		want []string
+	}{
+		{"MOCKMONTYCHANGE", []string{"CHANGE MOCKMONTYCHANGE-000001 PERIOD sku.gold x8 20260414092653"}},
+		{"MOCKPERIODYEARNEW", []string{"NEW MOCKPERIODYEARNEW-000001 PERIOD sku.basic x0 20270314092653"}},
+		{"MOCKPERIODYEARNEWLINEAR", []string{"NEW MOCKPERIODYEARNEWLINEAR-000001 PERIOD sku.basic x8 20270314092653"}},
+		{"MOCKPERIODDAYTRIAL", []string{"TRIAL MOCKPERIODDAYTRIAL-000001 PERIOD sku.basic x0 20260321092653"}},
+		{"MOCKONDEMANDMULTI", []string{"NEW MOCKONDEMANDMULTI-000001 ON_DEMAND sku.basic x0 ", "NEW MOCKONDEMANDMULTI-000002 ON_DEMAND sku.basic x0 "}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.id, func(t *testing.T) {
+			o, ok := s.Order(tc.id)
+			if !ok {
+				t.Fatalf("mock order %q unknown", tc.id)
+			}
+			var got []string
+			for _, l := range o.OrderLine {
+				p := l.ProductInfo[0]
+				got = append(got, fmt.Sprintf("%s %s %s %s x%d %s", o.OrderType, l.OrderLineID, l.ChargingMode, p.SkuCode, p.LinearValue, l.ExpireTime))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Every mock order listed is answered, and its customer is stable across queries.
+	for _, m := range MockOrders() {
+		a, ok1 := s.Order(m.OrderID)
+		b, ok2 := s.Order(m.OrderID)
+		if !ok1 || !ok2 || a.BuyerInfo.CustomerID != b.BuyerInfo.CustomerID {
+			t.Errorf("mock order %q: answered %v/%v, customers %q/%q", m.OrderID, ok1, ok2, a.BuyerInfo.CustomerID, b.BuyerInfo.CustomerID)
+		}
+	}
 }

@@ -31,7 +31,7 @@ import (
 	"strings"
 )
 
-// This file signs calls the way the marketplace does (PROTOCOL.md §2, §3).
+// This file signs calls the way the marketplace does (docs/protocol.md §2, §3).
 // It is deliberately a second, independent implementation: the bridge's
 // verifier lives in webhookbridge/protocol and neither imports the other, so
 // a mistake in one shows up as a failed call against the other.

@@ -24,7 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The vectors of PROTOCOL.md §8, computed independently in three languages.
+// The vectors of docs/protocol.md §8, computed independently in three languages.
 const (
 	vectorKey       = "example-access-key-for-test-vectors-only"
 	vectorNonce     = "50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA"

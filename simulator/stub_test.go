@@ -39,7 +39,7 @@ import (
 )
 
 // stubBridge is a minimal bridge for tests. Its verifier is written straight
-// from PROTOCOL.md's formulas, so the simulator's signing is checked
+// from the formulas of docs/protocol.md, so the simulator's signing is checked
 // against the protocol text rather than against itself.
 type stubBridge struct {
 	t              *testing.T

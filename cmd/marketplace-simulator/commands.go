@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +62,7 @@ var errNotSuccess = errors.New("bridge did not answer 000000")
 
 func commands() []command {
 	return []command{
-		{"serve-orders", "serve the fake Order Query API and its admin endpoint", "Serves the marketplace Order Query API (AK/SK verified) and the admin\nendpoint POST /simulator/orders, GET /simulator/orders/{id}, POST /simulator/faults.\nThe admin endpoint is unauthenticated: keep --listen on a private address.", serveOrders},
+		{"serve-orders", "serve the fake Order Query API and its admin endpoint", serveOrdersUsage(), serveOrders},
 		{"order", "register an order on a running serve-orders", "Registers an order and prints \"<orderId> <orderLineId>\".", registerOrder},
 		{"faults", "set injected faults on a running serve-orders", "Sets latency and failures of the Order Query API; no flags clears them.", setFaults},
 		{"buy", "send newInstance", "Sends newInstance for --order-id, or for a new order registered on --orders-url with --sku.", buy},
@@ -77,7 +78,8 @@ func commands() []command {
 		{"auth-sync", "send the kit authSync call", "Sends authSync for --users-file (a JSON array of users) or the single user given by flags.", authSync},
 		{"org-sync", "send the kit singleOrgSync call", "Sends singleOrgSync.", orgSync},
 		{"all-org-sync", "send the kit allOrgSync call", "Sends allOrgSync with --orgs-file (a JSON array of {orgCode, orgName, parentCode}).", allOrgSync},
-		{"lifecycle", "run buy, query, freeze, unfreeze, renew, upgrade, release", "Runs a whole instance lifecycle against the bridge, registering its orders on --orders-url.\nPrints one line per call and fails on the first answer that is not 000000.", lifecycle},
+		{"lifecycle", "run a purchase-to-release scenario (--scenario)", lifecycleUsage, lifecycle},
+		{"debug", "replay the seller console's interface debug flow (testFlag=1)", debugUsage, debug},
 	}
 }
 
@@ -301,9 +303,14 @@ func serveOrders(ctx context.Context, e *env, fs *flag.FlagSet, args []string) e
 	akFile := fs.String("ak-file", "", "file holding the AK")
 	skFile := fs.String("sk-file", "", "file holding the SK")
 	sku := fs.String("default-sku", "tenantry.standard", "SKU of orders registered without one and of the documented mock orders")
-	product := fs.String("default-product-id", "00301-000000-0--0", "product id of orders registered without one")
+	product := fs.String("default-product-id", "00301-000000-0--0", "product id of orders registered without one and of the mock orders")
+	changeSKU := fs.String("mock-change-sku", "", "SKU of the mock upgrade order MOCKMONTYCHANGE (default: --default-sku)")
+	mockLinear := fs.Int("mock-linear-value", simulator.DefaultMockLinearValue, "linearValue (quantity) of MOCKMONTYCHANGE and MOCKPERIODYEARNEWLINEAR")
 	if err := parse(fs, args, false); err != nil {
 		return err
+	}
+	if *mockLinear < 1 {
+		return usageError{fmt.Sprintf("--mock-linear-value %d is not positive", *mockLinear)}
 	}
 	akValue, err := secret(*akFile, *ak)
 	if err != nil {
@@ -316,7 +323,8 @@ func serveOrders(ctx context.Context, e *env, fs *flag.FlagSet, args []string) e
 	if akValue == "" || skValue == "" {
 		return usageError{"an AK and an SK are required (--ak/--sk or --ak-file/--sk-file)"}
 	}
-	orders := simulator.NewOrderServer(simulator.OrderServerConfig{AK: akValue, SK: skValue, DefaultSKU: *sku, DefaultProductID: *product})
+	orders := simulator.NewOrderServer(simulator.OrderServerConfig{AK: akValue, SK: skValue, DefaultSKU: *sku, DefaultProductID: *product,
+		MockChangeSKU: *changeSKU, MockLinearValue: *mockLinear})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listening on %q: %w", *listen, err)
@@ -341,7 +349,7 @@ func serveOrders(ctx context.Context, e *env, fs *flag.FlagSet, args []string) e
 // orderFlags describe an order to register.
 type orderFlags struct {
 	ordersURL, sku, productID, orderType, charging, periodType, expire, customerID, customerName, orderID string
-	periodNumber, linear                                                                                  int
+	periodNumber, linear, lines                                                                           int
 }
 
 func addOrderFlags(fs *flag.FlagSet, e *env, defaultType string) *orderFlags {
@@ -358,6 +366,7 @@ func addOrderFlags(fs *flag.FlagSet, e *env, defaultType string) *orderFlags {
 	fs.StringVar(&o.customerID, "customer-id", "", "buyer customer id (default random)")
 	fs.StringVar(&o.customerName, "customer-name", "", "buyer name")
 	fs.StringVar(&o.orderID, "new-order-id", "", "force the new order's id (default: a marketplace-looking one)")
+	fs.IntVar(&o.lines, "lines", 1, "number of order lines, all of the same product and SKU (a pay-per-use order may hold several)")
 	return o
 }
 
@@ -369,6 +378,17 @@ func (o *orderFlags) register(ctx context.Context) (simulator.RegisteredOrder, e
 		OrderID: o.orderID, SKU: o.sku, ProductID: o.productID, OrderType: strings.ToUpper(o.orderType),
 		ChargingMode: o.charging, PeriodType: o.periodType, PeriodNumber: o.periodNumber, LinearValue: o.linear,
 		CustomerID: o.customerID, CustomerName: o.customerName,
+	}
+	if o.lines < 1 || o.lines > 100 {
+		return simulator.RegisteredOrder{}, usageError{fmt.Sprintf("--lines %d is not between 1 and 100", o.lines)}
+	}
+	if o.linear < 0 {
+		return simulator.RegisteredOrder{}, usageError{fmt.Sprintf("--linear %d is negative", o.linear)}
+	}
+	if o.lines > 1 {
+		for range o.lines {
+			spec.Lines = append(spec.Lines, simulator.LineSpec{SKU: o.sku, ProductID: o.productID, LinearValue: o.linear})
+		}
 	}
 	if o.expire != "" {
 		t, err := parseExpire(o.expire, time.Now())
@@ -396,7 +416,9 @@ func registerOrder(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 		fmt.Fprintln(e.stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "%s %s\n", reg.OrderID, reg.OrderLineID)
+	for _, line := range reg.OrderLineIDs {
+		fmt.Fprintf(e.stdout, "%s %s\n", reg.OrderID, line)
+	}
 	return nil
 }
 
@@ -696,33 +718,82 @@ func allOrgSync(ctx context.Context, e *env, fs *flag.FlagSet, args []string) er
 	})
 }
 
+const lifecycleUsage = `Runs a purchase-to-release scenario against the bridge, registering its orders on --orders-url.
+Prints what each call sends (-> ) and what came back, and fails on the first answer that is not
+000000. With --kubeconfig it also checks after each step what the TenantInstance says.
+
+Scenarios (--scenario):
+  basic            buy, query, freeze, unfreeze, renew, upgrade to --upgrade-sku, release
+  trial-to-formal  a trial purchase; TRIAL_TO_FORMAL; changeInstanceCheck then a renewal with a
+                   change (RENEWAL_CHANGE) to --upgrade-sku and --quantity, recorded as
+                   spec.pendingChange; that renewal refunded (UNSUBSCRIBE_RENEWAL_PERIOD); release
+  scale-out        --sku bought with linearValue --quantity, then an upgrade order of the same
+                   SKU with linearValue --scale-quantity (spec.quantity follows); release
+  resend-older     renewals R1, R2, then R1 resent; upgrades U1 (--upgrade-sku, --quantity),
+                   U2 (--scale-quantity), then U1 resent — each resend with a fresh timestamp
+                   and nonce; the older orders must change nothing; release`
+
 func lifecycle(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	b := addBridgeFlags(fs, e)
 	ordersURL := fs.String("orders-url", or(e.getenv("TENANTRY_ORDERS_URL"), defaultOrds), "base URL of a running serve-orders; $TENANTRY_ORDERS_URL")
+	scenario := fs.String("scenario", simulator.ScenarioBasic, "scenario to run: "+strings.Join(simulator.Scenarios(), ", "))
 	sku := fs.String("sku", "", "SKU bought first")
-	upgradeSKU := fs.String("upgrade-sku", "", "SKU upgraded to")
+	upgradeSKU := fs.String("upgrade-sku", "", "SKU upgraded or changed to")
 	productID := fs.String("product-id", "", "product id (default: the server's)")
 	attempts := fs.Int("max-attempts", 30, "newInstance/upgradeInstance resends while the bridge answers 000004")
+	quantity := fs.Int("quantity", simulator.DefaultQuantity, "linearValue bought (scale-out, resend-older) or changed to at renewal (trial-to-formal)")
+	scaleQuantity := fs.Int("scale-quantity", simulator.DefaultScaleQuantity, "linearValue scaled to (scale-out, resend-older)")
+	keep := fs.Bool("keep", false, "leave the instance in place instead of releasing it at the end")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the bridge's cluster: check the TenantInstance after each step")
+	verifyTimeout := fs.Duration("verify-timeout", 30*time.Second, "how long a TenantInstance may take to show what a step changed")
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
 	if err := requiredAll("sku", *sku, "upgrade-sku", *upgradeSKU); err != nil {
 		return err
 	}
+	if !slices.Contains(simulator.Scenarios(), *scenario) {
+		return usageError{fmt.Sprintf("unknown scenario %q (known: %s)", *scenario, strings.Join(simulator.Scenarios(), ", "))}
+	}
+	if *quantity < 1 || *scaleQuantity < 1 {
+		return usageError{"--quantity and --scale-quantity must be positive"}
+	}
 	c, err := b.client(e)
 	if err != nil {
 		return err
 	}
-	res, err := simulator.Lifecycle(ctx, simulator.LifecycleConfig{
-		Client:      c,
-		Orders:      &simulator.OrdersAdmin{URL: *ordersURL, HTTP: &http.Client{Timeout: 10 * time.Second}},
-		SKU:         *sku,
-		UpgradeSKU:  *upgradeSKU,
-		ProductID:   *productID,
-		Test:        b.test,
-		MaxAttempts: *attempts,
-		Report:      func(step string, a *simulator.Answer) { printAnswer(e.stdout, b.json, step, a) },
-	})
+	cfg := simulator.LifecycleConfig{
+		Client:        c,
+		Orders:        &simulator.OrdersAdmin{URL: *ordersURL, HTTP: &http.Client{Timeout: 10 * time.Second}},
+		SKU:           *sku,
+		UpgradeSKU:    *upgradeSKU,
+		ProductID:     *productID,
+		Test:          b.test,
+		MaxAttempts:   *attempts,
+		Quantity:      *quantity,
+		ScaleQuantity: *scaleQuantity,
+		Keep:          *keep,
+		Report:        func(step string, a *simulator.Answer) { printAnswer(e.stdout, b.json, step, a) },
+	}
+	if !b.json {
+		cfg.Sent = func(step, call string) { fmt.Fprintf(e.stdout, "-> %s: %s\n", step, call) }
+	}
+	if *kubeconfig != "" {
+		checker, err := newInstanceChecker(*kubeconfig, *verifyTimeout)
+		if err != nil {
+			return err
+		}
+		cfg.Verify = func(ctx context.Context, step string, want simulator.Expectation) error {
+			if err := checker.verify(ctx, step, want); err != nil {
+				return err
+			}
+			if !b.json {
+				fmt.Fprintf(e.stdout, "   %s: TenantInstance %s checked\n", step, want.InstanceID)
+			}
+			return nil
+		}
+	}
+	res, err := simulator.RunScenario(ctx, *scenario, cfg)
 	var se *simulator.StepError
 	if errors.As(err, &se) {
 		fmt.Fprintf(e.stderr, "%s: bridge answered %s %q\n", se.Step, se.Answer.ResultCode, se.Answer.ResultMsg)
@@ -732,7 +803,7 @@ func lifecycle(ctx context.Context, e *env, fs *flag.FlagSet, args []string) err
 		return err
 	}
 	if !b.json {
-		fmt.Fprintf(e.stdout, "lifecycle of instance %s completed\n", res.InstanceID)
+		fmt.Fprintf(e.stdout, "lifecycle of instance %s completed (scenario %s)\n", res.InstanceID, *scenario)
 	}
 	return nil
 }

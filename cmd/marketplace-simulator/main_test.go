@@ -28,6 +28,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func answeringBridge(t *testing.T, code string) *httptest.Server {
 		_ = json.Unmarshal(body, &req)
 		answer := map[string]any{"resultCode": code, "resultMsg": "stub", "instanceId": "inst-1"}
 		if req["activity"] == "queryInstance" {
-			answer["info"] = []map[string]any{{"instanceId": req["instanceId"]}}
+			answer["info"] = []map[string]any{{"instanceId": req["instanceId"], "appInfo": map[string]any{"frontEndUrl": "https://inst.example.com"}}}
 		}
 		out, _ := json.Marshal(answer)
 		m := hmac.New(sha256.New, []byte(accessKey))
@@ -152,5 +153,181 @@ func TestParseExpire(t *testing.T) {
 		if (err != nil) != tc.wantErr || !got.Equal(tc.want) {
 			t.Errorf("parseExpire(%q) = %v, %v; want %v (error %v)", tc.in, got, err, tc.want, tc.wantErr)
 		}
+	}
+}
+
+// recordingBridge is answeringBridge that also records each call's testFlag, as sent.
+func recordingBridge(t *testing.T, code string) (*httptest.Server, *[]string) {
+	t.Helper()
+	inner := answeringBridge(t, code)
+	var flags []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req map[string]json.RawMessage
+		_ = json.Unmarshal(body, &req)
+		mu.Lock()
+		flags = append(flags, string(req["testFlag"]))
+		mu.Unlock()
+		proxy, err := http.NewRequestWithContext(r.Context(), r.Method, inner.URL+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			t.Errorf("proxying: %v", err)
+			return
+		}
+		resp, err := inner.Client().Do(proxy)
+		if err != nil {
+			t.Errorf("proxying: %v", err)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		w.Header().Set("Body-Sign", resp.Header.Get("Body-Sign"))
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &flags
+}
+
+func TestDebug(t *testing.T) {
+	env := map[string]string{"TENANTRY_ACCESS_KEY": accessKey}
+	tests := []struct {
+		name     string
+		bridge   string
+		args     []string
+		env      map[string]string
+		wantCode int
+		wantOut  []string
+	}{
+		{name: "every answer as expected", bridge: "000000", env: env, wantCode: exitOK,
+			wantOut: []string{"ok    newInstance resend", "ok    queryInstance", "skip  applicationSync add", "ok    releaseInstance", "17 of 17 calls answered as the console expects, 1 skipped"}},
+		{name: "unknown instance refused", bridge: "000003", env: env, wantCode: exitFailed,
+			wantOut: []string{"FAIL  updateInstanceStatus FREEZE", "resultCode 000003, want 000000", "0 of 17 calls"}},
+		{name: "several scenes, no mock order", bridge: "000000", env: env, args: []string{"--scenes", "RENEWAL,RENEWAL_CHANGE", "--mock-order-ids", ""}, wantCode: exitOK,
+			wantOut: []string{"refreshInstance RENEWAL_CHANGE", "17 of 17 calls"}},
+		{name: "unknown scene", bridge: "000000", env: env, args: []string{"--scenes", "RENEW"}, wantCode: exitUsage},
+		{name: "unknown output", bridge: "000000", env: env, args: []string{"-o", "yaml"}, wantCode: exitUsage},
+		{name: "no access key", bridge: "000000", wantCode: exitUsage},
+		{name: "bad kubeconfig", bridge: "000000", env: env, args: []string{"--kubeconfig", "/nonexistent/kubeconfig"}, wantCode: exitFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bridge, flags := recordingBridge(t, tc.bridge)
+			args := append([]string{"debug", "--bridge-url", bridge.URL + "/saasproduce"}, tc.args...)
+			code, stdout, stderr := runCLI(t, tc.env, args...)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d; stdout %q, stderr %q", code, tc.wantCode, stdout, stderr)
+			}
+			for _, want := range tc.wantOut {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout %q lacks %q", stdout, want)
+				}
+			}
+			for _, f := range *flags {
+				if f != `"1"` && f != "1" {
+					t.Errorf("a call carried testFlag %s, want 1", f)
+				}
+			}
+		})
+	}
+}
+
+func TestDebugJSON(t *testing.T) {
+	bridge, _ := recordingBridge(t, "000000")
+	code, stdout, stderr := runCLI(t, map[string]string{"TENANTRY_ACCESS_KEY": accessKey}, "debug", "--bridge-url", bridge.URL+"/saasproduce", "-o", "json", "--order-id", "CSDEBUG")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var report struct {
+		OK         bool                  `json:"ok"`
+		InstanceID string                `json:"instanceId"`
+		Calls      []simulator.DebugCall `json:"calls"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatalf("stdout is not one JSON report: %v\n%s", err, stdout)
+	}
+	if !report.OK || report.InstanceID != "inst-1" || len(report.Calls) != 18 {
+		t.Errorf("report = ok %v, instance %q, %d calls", report.OK, report.InstanceID, len(report.Calls))
+	}
+	if c := report.Calls[0]; c.Step != "newInstance" || c.ResultCode != "000000" || !c.OK {
+		t.Errorf("first call = %+v", c)
+	}
+}
+
+func TestLifecycleScenarios(t *testing.T) {
+	env := map[string]string{"TENANTRY_ACCESS_KEY": accessKey}
+	orders := ordersServer(t)
+	tests := []struct {
+		name     string
+		bridge   string
+		args     []string
+		wantCode int
+		wantOut  []string
+	}{
+		{name: "scale-out", bridge: "000000", args: []string{"--scenario", "scale-out", "--quantity", "2", "--scale-quantity", "4"}, wantCode: exitOK,
+			wantOut: []string{"-> buy: newInstance", "linearValue 2", "-> scale-out: upgradeInstance", "linearValue 4", "completed (scenario scale-out)"}},
+		{name: "trial-to-formal", bridge: "000000", args: []string{"--scenario", "trial-to-formal"}, wantCode: exitOK,
+			wantOut: []string{"scene=TRIAL_TO_FORMAL", "scene=RENEWAL_CHANGE", "scene=UNSUBSCRIBE_RENEWAL_PERIOD", "release: 000000"}},
+		{name: "resend-older kept", bridge: "000000", args: []string{"--scenario", "resend-older", "--keep"}, wantCode: exitOK,
+			wantOut: []string{"renew R1 resent: 000000", "upgrade U1 resent: 000000"}},
+		{name: "refused", bridge: "000002", args: []string{"--scenario", "resend-older"}, wantCode: exitFailed, wantOut: []string{"buy: 000002"}},
+		{name: "unknown scenario", bridge: "000000", args: []string{"--scenario", "bogus"}, wantCode: exitUsage},
+		{name: "bad quantity", bridge: "000000", args: []string{"--scenario", "scale-out", "--quantity", "0"}, wantCode: exitUsage},
+		{name: "bad kubeconfig", bridge: "000000", args: []string{"--kubeconfig", "/nonexistent/kubeconfig"}, wantCode: exitFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bridge := answeringBridge(t, tc.bridge)
+			args := append([]string{"lifecycle", "--bridge-url", bridge.URL + "/saasproduce", "--orders-url", orders.URL, "--sku", "a", "--upgrade-sku", "b"}, tc.args...)
+			code, stdout, stderr := runCLI(t, env, args...)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d; stdout %q, stderr %q", code, tc.wantCode, stdout, stderr)
+			}
+			for _, want := range tc.wantOut {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout %q lacks %q", stdout, want)
+				}
+			}
+			if strings.Contains(tc.name, "kept") && strings.Contains(stdout, "-> release") {
+				t.Error("released although --keep")
+			}
+		})
+	}
+}
+
+func TestServeOrdersHelpListsMockOrders(t *testing.T) {
+	code, _, stderr := runCLI(t, nil, "serve-orders", "-h")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, m := range simulator.MockOrders() {
+		if !strings.Contains(stderr, m.OrderID) {
+			t.Errorf("help lacks mock order %s", m.OrderID)
+		}
+	}
+	for _, f := range []string{"-mock-change-sku", "-mock-linear-value"} {
+		if !strings.Contains(stderr, f) {
+			t.Errorf("help lacks %s", f)
+		}
+	}
+	if code, _, _ := runCLI(t, nil, "serve-orders", "--mock-linear-value", "0", "--ak", "a", "--sk", "s"); code != exitUsage {
+		t.Errorf("--mock-linear-value 0: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestOrderLines(t *testing.T) {
+	orders := ordersServer(t)
+	code, stdout, stderr := runCLI(t, nil, "order", "--orders-url", orders.URL, "--charging-mode", "ON_DEMAND", "--lines", "2", "--linear", "30")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !regexp.MustCompile(`^(CS\d{10}[A-Z0-9]{5}) (CS\d{10}[A-Z0-9]{5})-000001\n(CS\d{10}[A-Z0-9]{5}) (CS\d{10}[A-Z0-9]{5})-000002\n$`).MatchString(stdout) {
+		t.Errorf("stdout = %q, want one \"<orderId> <orderLineId>\" per line", stdout)
+	}
+	for _, n := range []string{"0", "101"} {
+		if code, _, _ := runCLI(t, nil, "order", "--orders-url", orders.URL, "--lines", n); code != exitUsage {
+			t.Errorf("--lines %s: exit %d, want %d", n, code, exitUsage)
+		}
+	}
+	if code, _, _ := runCLI(t, nil, "order", "--orders-url", orders.URL, "--linear", "-1"); code != exitUsage {
+		t.Errorf("--linear -1: exit %d, want %d", code, exitUsage)
 	}
 }

@@ -74,7 +74,8 @@ const (
 	buyerEmail   = "buyer.leak@example.com"
 	alicePhone   = "13787654321"
 	aliceEmail   = "alice.leak@example.com"
-	bobPhone     = "13566668888" // sent in a value the API server refuses
+	bobPhone     = "13566668888" // sent too long: cut to its bound and stored
+	carolPhone   = "13455557777" // sent in a member of another kit call: refused
 	v1Phone      = "13611112222"
 	v1Email      = "v1.leak@example.com"
 
@@ -172,7 +173,7 @@ func TestSecretsNeverInLogsOrEvents(t *testing.T) {
 	for what, v := range map[string]string{
 		"access key": accessKey, "kit key": kitKey, "wrong key": wrongKey, "seller AK": sellerAK, "seller SK": sellerSK,
 		"client secret": clientSecret, "buyer phone": buyerPhone, "buyer e-mail": buyerEmail, "user phone": alicePhone,
-		"user e-mail": aliceEmail, "refused user phone": bobPhone, "V1 phone": v1Phone, "V1 e-mail": v1Email,
+		"user e-mail": aliceEmail, "cut user phone": bobPhone, "refused user phone": carolPhone, "V1 phone": v1Phone, "V1 e-mail": v1Email,
 	} {
 		secrets.add(what, v)
 	}
@@ -306,10 +307,16 @@ func TestSecretsNeverInLogsOrEvents(t *testing.T) {
 	expect(protocol.CodeSuccess)(c.AuthSync(ctx, simulator.AuthSync{InstanceID: id, TenantID: tenantID, AppID: "app-1", Flag: simulator.FlagAdd, Users: []simulator.KitUser{
 		{UserName: "alice", Name: "Alice", OrgCode: "rd", Role: "admin", Enable: "true", Mobile: alicePhone, Email: aliceEmail, EmployeeCode: "E1"},
 	}}))
-	// A phone number the API server refuses (too long for the field): the refusal is logged.
-	expect(protocol.CodeInvalidParam)(c.AuthSync(ctx, simulator.AuthSync{InstanceID: id, TenantID: tenantID, AppID: "app-1", Flag: simulator.FlagAdd, Users: []simulator.KitUser{
-		{UserName: "bob", Name: "Bob", OrgCode: "rd", Role: "user", Enable: "true", Mobile: bobPhone + strings.Repeat("0", 60), Email: "bob@example.com"},
+	// A phone number longer than its field is only stored, so it is cut to its bound and accepted
+	// (docs/protocol.md §6.11); the cut is logged by field path, never with the number.
+	longPhone := bobPhone + strings.Repeat("0", 60)
+	expect(protocol.CodeSuccess)(c.AuthSync(ctx, simulator.AuthSync{InstanceID: id, TenantID: tenantID, AppID: "app-1", Flag: simulator.FlagAdd, Users: []simulator.KitUser{
+		{UserName: "bob", Name: "Bob", OrgCode: "rd", Role: "user", Enable: "true", Mobile: longPhone, Email: "bob@example.com"},
 	}}))
+	g.Expect(directoryUser(g, k8s, id, "app-1", "bob").Mobile).To(Equal(longPhone[:protocol.MaxKitPhoneLength]), "the phone is stored cut to its bound")
+	// Users sent to tenantSync belong to another kit call: refused, and logged without the number.
+	expect(protocol.CodeInvalidParam)(c.KitCall(ctx, protocol.KitTenantSync, []byte(`{"instanceId":"`+id+`","tenantId":"`+tenantID+`","flag":2,"testFlag":0,"timeStamp":"`+
+		protocol.FormatKitTimeStamp(time.Now())+`","userList":[{"userName":"carol","name":"Carol","mobile":"`+carolPhone+`"}]}`)))
 	expect(protocol.CodeSuccess)(c.SingleOrgSync(ctx, simulator.SingleOrgSync{InstanceID: id, TenantID: tenantID, OrgCode: "rd", OrgName: "R&D", Flag: simulator.FlagAdd}))
 	expect(protocol.CodeSuccess)(c.AllOrgSync(ctx, simulator.AllOrgSync{InstanceID: id, TenantID: tenantID, OrgListAsString: true,
 		Orgs: []simulator.Org{{OrgCode: "rd", OrgName: "R&D"}, {OrgCode: "ops", OrgName: "Ops", ParentCode: "rd"}}}))
@@ -368,7 +375,8 @@ func TestSecretsNeverInLogsOrEvents(t *testing.T) {
 	out := logs.String()
 	g.Expect(out).To(ContainSubstring(`"msg":"Marketplace call"`))
 	g.Expect(out).To(ContainSubstring(`"activity":"authSync"`))
-	g.Expect(out).To(ContainSubstring(`"reason":"invalid-object"`), "the refused phone number was logged about")
+	g.Expect(out).To(ContainSubstring(`userList[0].mobile: cut to 64 characters`), "the cut phone number was logged about")
+	g.Expect(out).To(ContainSubstring(`"reason":"cross-call-member"`), "the refused users were logged about")
 	g.Expect(out).To(ContainSubstring(`"controller":"tenantinstance"`))
 	g.Expect(out).To(ContainSubstring(id))
 
@@ -406,6 +414,23 @@ func adminPassword(g Gomega, k8s client.Client, id string) string {
 	}).Should(Succeed())
 	g.ExpectWithOffset(1, s.Data[corev1.BasicAuthPasswordKey]).NotTo(BeEmpty())
 	return string(s.Data[corev1.BasicAuthPasswordKey])
+}
+
+// directoryUser is the user appId/userName of an instance's directory, from whichever shard
+// holds it.
+func directoryUser(g Gomega, k8s client.Client, id, appID, userName string) tenantryv1alpha1.DirectoryUser {
+	var list tenantryv1alpha1.TenantDirectoryList
+	g.ExpectWithOffset(1, k8s.List(context.Background(), &list, client.MatchingLabels{tenantryv1alpha1.LabelInstance: id})).To(Succeed())
+	var found []tenantryv1alpha1.DirectoryUser
+	for _, d := range list.Items {
+		for _, u := range d.Spec.Users {
+			if u.AppID == appID && u.UserName == userName {
+				found = append(found, u)
+			}
+		}
+	}
+	g.ExpectWithOffset(1, found).To(HaveLen(1), "user %s/%s is in exactly one shard", appID, userName)
+	return found[0]
 }
 
 // allEvents is every Event in the API server, in both APIs, as JSON.
