@@ -18,6 +18,10 @@ package chaos
 
 import (
 	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +35,7 @@ import (
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/webhookbridge/policy"
 )
 
 // The ledger's judgement is what makes every scenario able to fail; these tests pin it down
@@ -50,7 +55,11 @@ func reset(ms int) attempt {
 	return attempt{sent: at(ms), answered: at(ms + 5), err: errors.New("connection reset")}
 }
 func expiry(days int) *call {
-	return &call{kind: kindRenew, value: t0.AddDate(0, 0, days).Format(time.RFC3339)}
+	return &call{kind: kindRenew, value: expiresIn(days)}
+}
+func expiresIn(days int) string { return t0.AddDate(0, 0, days).Format(time.RFC3339) }
+func upgrade(sku string) *call {
+	return &call{kind: kindUpgrade, value: sku}
 }
 
 func ledgerTenant(calls ...*call) *tenant {
@@ -104,6 +113,127 @@ func TestExpect(t *testing.T) {
 				e.sku = []string{skuSmall, skuLarge}
 				e.expiry = []string{t0.AddDate(0, 0, 90).Format(time.RFC3339)}
 				e.acknowledged, e.uncertain = 2, 2
+				return e
+			},
+		},
+		// Renewals and upgrades keep their order on every resend, and the bridge applies an order
+		// once (docs/protocol.md §6.6): the first attempt applied decides the send time the call
+		// sets the aspect with, not the acknowledged one.
+		{
+			name: "a renewal whose first attempt may have been applied loses to a renewal sent before its acknowledged resend",
+			tenant: ledgerTenant(
+				with(expiry(90), reset(10), ack(30)), // applied at 10 (then 30 is already applied) or at 30
+				with(expiry(200), ack(20)),
+			),
+			want: func(e expectation) expectation {
+				e.expiry, e.acknowledged = []string{expiresIn(90), expiresIn(200)}, 3
+				return e
+			},
+		},
+		{
+			// 000005 promises nothing was persisted, but an API server killed between its commit
+			// and its answer breaks that promise; the ledger allows it (mayHavePersisted).
+			name: "a renewal whose first attempt was answered 000005 may have applied then or at its acknowledged resend",
+			tenant: ledgerTenant(
+				with(expiry(90), retry(10), ack(30)),
+				with(expiry(200), ack(20)),
+			),
+			want: func(e expectation) expectation {
+				e.expiry, e.acknowledged = []string{expiresIn(90), expiresIn(200)}, 3
+				return e
+			},
+		},
+		// The suite sends one upgrade order of an instance at a time, but an attempt lost in
+		// transport may still be processed after the next order's; the ledger does not rely on it.
+		{
+			name: "an upgrade whose first attempt may have been applied loses to an upgrade sent before its acknowledged resend",
+			tenant: ledgerTenant(
+				with(upgrade(skuLarge), reset(10), ack(30)),
+				with(upgrade(skuSmall), ack(20)),
+			),
+			want: func(e expectation) expectation {
+				e.sku, e.acknowledged = []string{skuLarge, skuSmall}, 3
+				return e
+			},
+		},
+		{
+			name: "an upgrade whose first attempt was answered 000005 may have applied then or at its acknowledged resend",
+			tenant: ledgerTenant(
+				with(upgrade(skuLarge), retry(10), ack(30)),
+				with(upgrade(skuSmall), ack(20)),
+			),
+			want: func(e expectation) expectation {
+				e.sku, e.acknowledged = []string{skuLarge, skuSmall}, 3
+				return e
+			},
+		},
+		{
+			name: "a renewal wins only when every other acknowledged renewal may have applied before it",
+			tenant: ledgerTenant(
+				with(expiry(90), reset(10), ack(40)),
+				with(expiry(200), ack(20)), // loses whatever happened: the renewal acknowledged at 30 was sent after it
+				with(expiry(300), ack(30)),
+			),
+			want: func(e expectation) expectation {
+				e.expiry, e.acknowledged = []string{expiresIn(90), expiresIn(300)}, 4
+				return e
+			},
+		},
+		{
+			name: "both of two renewals that were each resent may have won",
+			tenant: ledgerTenant(
+				with(expiry(90), reset(10), ack(30)),
+				with(expiry(200), reset(15), ack(20)),
+			),
+			want: func(e expectation) expectation {
+				e.expiry, e.acknowledged = []string{expiresIn(90), expiresIn(200)}, 3
+				return e
+			},
+		},
+		{
+			name: "a renewal never acknowledged may have been applied only by an attempt sent after the acknowledged one",
+			tenant: ledgerTenant(
+				with(expiry(90), ack(10)),
+				with(expiry(200), retry(20), retry(40)),
+				with(expiry(300), retry(25), reset(35)),
+				with(expiry(400), reset(5)), // sent before the acknowledged renewal: lost either way
+			),
+			want: func(e expectation) expectation {
+				e.expiry, e.acknowledged, e.uncertain = []string{expiresIn(90), expiresIn(200), expiresIn(300)}, 2, 3
+				return e
+			},
+		},
+		{
+			name: "the purchase's SKU stands while no upgrade is acknowledged, unless one may have persisted",
+			tenant: ledgerTenant(
+				with(upgrade(skuLarge), retry(10)),
+			),
+			want: func(e expectation) expectation {
+				e.sku, e.uncertain = []string{skuSmall, skuLarge}, 1
+				return e
+			},
+		},
+		{
+			name: "a freeze never acknowledged, answered 000005 each time, may have persisted",
+			tenant: ledgerTenant(
+				with(unfreezeCall(), ack(10)),
+				with(freezeCall(), retry(20), retry(30)),
+			),
+			want: func(e expectation) expectation {
+				e.lifecycle, e.acknowledged, e.uncertain = []string{"Active", "Frozen"}, 2, 1
+				return e
+			},
+		},
+		{
+			// With the suite's freeze-retry horizon of 1 ms, a FREEZE sent right after a renewal is
+			// not stale (docs/protocol.md §6.10), whichever is processed first.
+			name: "a freeze sent after a renewal freezes",
+			tenant: ledgerTenant(
+				with(freezeCall(), ack(11)),
+				with(expiry(90), reset(10), ack(12)),
+			),
+			want: func(e expectation) expectation {
+				e.lifecycle, e.expiry, e.acknowledged = []string{"Frozen"}, []string{expiresIn(90)}, 3
 				return e
 			},
 		},
@@ -253,5 +383,124 @@ func TestParseSample(t *testing.T) {
 		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(sample{})); ok && diff != "" {
 			t.Errorf("parseSample(%q) (-want +got):\n%s", tc.line, diff)
 		}
+	}
+}
+
+// TestLedgerOrderedOutcomesAgainstTheBridge checks orderedOutcomes against the bridge's own decisions
+// (policy.DecideRefresh, policy.DecideUpgrade) on many small histories of renewals and of
+// upgrades: every final value that some processing of the attempts reaches must be allowed, and
+// every allowed one must be reachable. An acknowledged attempt was processed; one lost in
+// transport may or may not have been, at any moment (the bridge may finish it after the
+// marketplace stopped waiting); so may one answered 000005 (see mayHavePersisted). The
+// processing order is any order at all.
+func TestLedgerOrderedOutcomesAgainstTheBridge(t *testing.T) {
+	bought := t0.AddDate(0, 1, 0)
+	for _, aspect := range []struct {
+		name  string
+		base  string
+		value func(call int) string
+		// apply processes one attempt of call, sent at sent, and returns the spec it leaves.
+		apply func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error)
+		read  func(spec *tenantryv1alpha1.TenantInstanceSpec) string
+	}{
+		{
+			name: "renewals", base: bought.Format(time.RFC3339),
+			value: func(call int) string { return expiresIn(100 * (call + 1)) },
+			apply: func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error) {
+				expires, err := time.Parse(time.RFC3339, value)
+				if err != nil {
+					return nil, err
+				}
+				return policy.DecideRefresh(spec, policy.Refresh{OrderID: fmt.Sprintf("R%d", call), Scene: tenantryv1alpha1.SceneRenewal,
+					ExpiresAt: expires, SentAt: sent}, t0, time.Millisecond).Spec, nil
+			},
+			read: func(spec *tenantryv1alpha1.TenantInstanceSpec) string {
+				return spec.ExpiresAt.UTC().Format(time.RFC3339)
+			},
+		},
+		{
+			name: "upgrades", base: skuSmall,
+			value: func(call int) string { return fmt.Sprintf("chaos.sku%d", call) },
+			apply: func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error) {
+				return policy.DecideUpgrade(spec, policy.Upgrade{OrderID: fmt.Sprintf("U%d", call), Target: policy.Target{SKU: value, Quantity: 1},
+					SentAt: sent}).Spec, nil
+			},
+			read: func(spec *tenantryv1alpha1.TenantInstanceSpec) string { return spec.SKU },
+		},
+	} {
+		t.Run(aspect.name, func(t *testing.T) {
+			rnd := rand.New(rand.NewPCG(6, 6))
+			open := 0
+			for trial := range 400 {
+				type delivery struct {
+					call int
+					a    attempt
+				}
+				var records []callRecord
+				var deliveries []delivery
+				nCalls := 1 + rnd.IntN(3)
+				// Distinct send times, each call's in increasing order.
+				sends := rnd.Perm(6)
+				for i := range nCalls {
+					n := 1 + rnd.IntN(6/nCalls)
+					times := slices.Sorted(slices.Values(sends[:n]))
+					sends = sends[n:]
+					r := callRecord{value: aspect.value(i)}
+					for k, ms := range times {
+						a := reset(10 * (ms + 1))
+						switch {
+						case k == len(times)-1 && rnd.IntN(3) > 0:
+							a = ack(10 * (ms + 1))
+							r.acked = &a
+						case rnd.IntN(2) == 0:
+							a = retry(10 * (ms + 1))
+						}
+						r.attempts = append(r.attempts, a)
+						deliveries = append(deliveries, delivery{call: i, a: a})
+					}
+					records = append(records, r)
+				}
+
+				reached := map[string]bool{}
+				var try func(processed []delivery, rest []delivery)
+				try = func(processed, rest []delivery) {
+					if len(rest) == 0 {
+						spec := &tenantryv1alpha1.TenantInstanceSpec{SKU: skuSmall, ExpiresAt: ptr.To(metav1.NewTime(bought))}
+						for _, d := range processed {
+							next, err := aspect.apply(spec, d.call, records[d.call].value, d.a.sent)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if next != nil {
+								spec = next
+							}
+						}
+						reached[aspect.read(spec)] = true
+						return
+					}
+					for i, d := range rest {
+						others := append(slices.Clone(rest[:i]), rest[i+1:]...)
+						if d.a.err != nil || d.a.code == simulator.ResultInternal {
+							try(processed, others) // lost, or refused, before the bridge applied it
+						}
+						try(append(slices.Clone(processed), d), others)
+					}
+				}
+				try(nil, deliveries)
+				if len(reached) > 1 {
+					open++
+				}
+
+				got := orderedOutcomes(aspect.base, records)
+				slices.Sort(got)
+				want := slices.Sorted(maps.Keys(reached))
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("trial %d: orderedOutcomes(%+v) (-reachable +allowed):\n%s", trial, records, diff)
+				}
+			}
+			if open < 100 {
+				t.Errorf("only %d of 400 histories could end in more than one way; the test explores too little", open)
+			}
+		})
 	}
 }

@@ -33,6 +33,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/simulator"
 )
 
 // existence is what the ledger says about whether an instance exists at the end.
@@ -47,26 +48,40 @@ const (
 )
 
 // expectation is the final state the ledger allows for one tenant. Each aspect may have several
-// allowed values when calls that were never acknowledged were sent after the newest
-// acknowledged one: they may or may not have been persisted.
+// allowed values when the records leave it open which of the calls won: a call never
+// acknowledged may or may not have been persisted, and a renewal or upgrade may have been
+// applied by any of its attempts that may have persisted.
 type expectation struct {
 	exists                  existence
 	lifecycle, sku, expiry  []string
 	acknowledged, uncertain int
 }
 
-// aspect groups the calls that set one part of the spec.
+// aspect groups the calls that set one part of the spec. The calls of an order-keyed aspect
+// carry an order that the instance remembers once applied (docs/protocol.md §6.6).
 var aspects = []struct {
-	name  string
-	kinds []kind
+	name       string
+	kinds      []kind
+	orderKeyed bool
 }{
-	{"lifecycle", []kind{kindFreeze, kindUnfreeze}},
-	{"expiry", []kind{kindRenew}},
-	{"sku", []kind{kindUpgrade}},
+	{"lifecycle", []kind{kindFreeze, kindUnfreeze}, false},
+	{"expiry", []kind{kindRenew}, true},
+	{"sku", []kind{kindUpgrade}, true},
 }
 
-// expect computes what t must end as. For every aspect the newest acknowledged call, by send
-// time, wins (docs/webhookbridge.md, Ordering); the purchase sets every aspect first.
+// expect computes what t must end as. The purchase sets every aspect first; then, per aspect,
+// the call with the newest send time among those applied wins (docs/protocol.md §6.3: a call sent
+// before the one that last set the aspect is ignored).
+//
+// Lifecycle: freezes and unfreezes carry no order, so every attempt is judged by its own send
+// time: the newest acknowledged one wins, and a call never acknowledged with an attempt sent
+// after it that may have persisted (mayHavePersisted) may have won instead. The
+// stale-FREEZE rules of docs/protocol.md §6.10 (a FREEZE sent less than the freeze-retry horizon
+// after a renewal is ignored; a renewal processed after such a FREEZE lifts it) play no part: the
+// suite runs the bridge with a horizon of 1 ms, and send times about one instance are unique to
+// the millisecond (tenant.stamp), so no FREEZE is ever within the horizon of a renewal.
+//
+// Expiry and SKU: see orderedOutcomes.
 func expect(t *tenant) expectation {
 	calls := t.snapshot()
 	e := expectation{}
@@ -103,25 +118,17 @@ func expect(t *tenant) expectation {
 		"sku":       t.sku,
 	}
 	for _, a := range aspects {
-		latest, latestAt := base[a.name], time.Time{}
+		var records []callRecord
 		for _, c := range calls {
-			c.mu.Lock()
-			if slices.Contains(a.kinds, c.kind) && c.acked != nil && c.acked.sent.After(latestAt) {
-				latest, latestAt = c.value, c.acked.sent
+			if slices.Contains(a.kinds, c.kind) {
+				records = append(records, c.recorded())
 			}
-			c.mu.Unlock()
 		}
-		allowed := []string{latest}
-		for _, c := range calls {
-			c.mu.Lock()
-			if slices.Contains(a.kinds, c.kind) && c.acked == nil {
-				for _, at := range c.attempts {
-					if at.sent.After(latestAt) && !slices.Contains(allowed, c.value) {
-						allowed = append(allowed, c.value)
-					}
-				}
-			}
-			c.mu.Unlock()
+		var allowed []string
+		if a.orderKeyed {
+			allowed = orderedOutcomes(base[a.name], records)
+		} else {
+			allowed = newestAcknowledged(base[a.name], records)
 		}
 		switch a.name {
 		case "lifecycle":
@@ -133,6 +140,116 @@ func expect(t *tenant) expectation {
 		}
 	}
 	return e
+}
+
+// callRecord is what the ledger knows of one call: its value, its attempts in the order sent,
+// and the acknowledged one.
+type callRecord struct {
+	value    string
+	acked    *attempt
+	attempts []attempt
+}
+
+func (c *call) recorded() callRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return callRecord{value: c.value, acked: c.acked, attempts: slices.Clone(c.attempts)}
+}
+
+// newestAcknowledged is what an aspect set by calls that every attempt applies may end as: the
+// value of the acknowledged call with the newest send time (base when there is none), or that of
+// a call never acknowledged with an attempt sent after it that may have persisted.
+func newestAcknowledged(base string, records []callRecord) []string {
+	latest, latestAt := base, time.Time{}
+	for _, r := range records {
+		if r.acked != nil && r.acked.sent.After(latestAt) {
+			latest, latestAt = r.value, r.acked.sent
+		}
+	}
+	allowed := []string{latest}
+	for _, r := range records {
+		if r.acked != nil || slices.Contains(allowed, r.value) {
+			continue
+		}
+		if slices.ContainsFunc(r.attempts, func(a attempt) bool { return a.sent.After(latestAt) && mayHavePersisted(a) }) {
+			allowed = append(allowed, r.value)
+		}
+	}
+	return allowed
+}
+
+// mayHavePersisted reports whether the bridge may have applied attempt a. 000002 and 000003
+// refuse the call before anything is written. 000005 promises nothing was persisted
+// (docs/protocol.md §6.1), and the bridge keeps that promise for every failure it sees, but not
+// for one it cannot see: the API server committing a write and dying (or being killed, as this
+// suite does) before it confirms it. The ledger therefore counts 000005 as "may have persisted",
+// as it counts an attempt lost in transport or an answer the suite could not read (a wrong
+// Body-Sign), so that an outage never fails the suite for a state the bridge could reach.
+func mayHavePersisted(a attempt) bool {
+	if a.err != nil || a.code == simulator.ResultSuccess || a.code == simulator.ResultInternal {
+		return true
+	}
+	return len(a.code) != 6 || strings.Trim(a.code, "0123456789") != ""
+}
+
+// orderedOutcomes is what an aspect set by order-keyed calls (renewals, upgrades) may end as.
+//
+// Such a call keeps its order on every resend, and the bridge applies an order once: a resend of
+// an order already applied is answered 000000 and changes nothing, even with a newer send time
+// (docs/protocol.md §6.6). So the send time the call sets the aspect with is that of the first of
+// its attempts the bridge applied — any attempt that may have persisted, up to and including the
+// acknowledged one — and not necessarily that of the acknowledged attempt. (An attempt ignored as
+// sent too early applies nothing and records no order, so a later attempt may still apply; and
+// an order forgotten after 32 newer ones may apply again, at a later send time of the same call,
+// which changes nothing below.)
+//
+// The aspect ends as the value of the applied call with the newest such send time, or base when
+// none applied. A value is allowed when some assignment consistent with the records makes it win:
+// every acknowledged call applied at one of its candidate times, every other call at one of its
+// candidate times or not at all. A call c can win at its latest candidate time when every other
+// acknowledged call has a candidate before it (each of those applied at its earliest, and the
+// unacknowledged ones not at all); an acknowledged call applied later than that, or not at all
+// because a newer send had set the aspect first, could only have made another call win. base can
+// win only when no call was acknowledged.
+func orderedOutcomes(base string, records []callRecord) []string {
+	type candidates struct {
+		value            string
+		acked            bool
+		earliest, latest time.Time
+	}
+	var cs []candidates
+	for _, r := range records {
+		var times []time.Time
+		for _, a := range r.attempts {
+			if mayHavePersisted(a) {
+				times = append(times, a.sent)
+			}
+			if a.err == nil && a.code == simulator.ResultSuccess {
+				break
+			}
+		}
+		if len(times) > 0 {
+			cs = append(cs, candidates{value: r.value, acked: r.acked != nil, earliest: slices.MinFunc(times, time.Time.Compare),
+				latest: slices.MaxFunc(times, time.Time.Compare)})
+		}
+	}
+	var allowed []string
+	if !slices.ContainsFunc(cs, func(c candidates) bool { return c.acked }) {
+		allowed = append(allowed, base)
+	}
+	for i, c := range cs {
+		wins := true
+		for j, other := range cs {
+			if j != i && other.acked && !other.earliest.Before(c.latest) {
+				wins = false
+				break
+			}
+		}
+		if wins && !slices.Contains(allowed, c.value) {
+			allowed = append(allowed, c.value)
+		}
+	}
+	return allowed
 }
 
 // world is one observation of everything the suite's tenants could have left in the cluster.
