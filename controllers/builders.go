@@ -164,7 +164,11 @@ func (d Desired) Replicas() int32 {
 	return d.Plan.Spec.ReplicasFor(d.Quantity())
 }
 
-// Namespace builds the tenant namespace, enforcing the restricted Pod Security Standard.
+// Namespace builds the tenant namespace, enforcing the restricted Pod Security Standard. It is
+// marked as the instance's by an annotation with its UID, not by an owner reference: nothing but
+// the operator's release may delete it, and an owner reference would let the garbage collector
+// delete it with the instance (a foreground deletion deletes every dependent at once, before the
+// release has decided whether the tenant is kept).
 func (d Desired) Namespace() *corev1ac.NamespaceApplyConfiguration {
 	return corev1ac.Namespace(d.namespace()).
 		WithLabels(d.Labels()).
@@ -173,7 +177,7 @@ func (d Desired) Namespace() *corev1ac.NamespaceApplyConfiguration {
 			"pod-security.kubernetes.io/audit":   "restricted",
 			"pod-security.kubernetes.io/warn":    "restricted",
 		}).
-		WithOwnerReferences(d.ownerRef())
+		WithAnnotations(map[string]string{tenantryv1alpha1.AnnotationInstanceUID: string(d.Instance.UID)})
 }
 
 // ResourceQuota caps what the tenant namespace may consume: the plan's quota for the tenant's

@@ -33,9 +33,11 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -68,6 +70,8 @@ type ChildCache struct {
 	byGroupKind map[schema.GroupKind]*childKind
 	// order keeps the kinds in a fixed order for starting and waiting.
 	order []*childKind
+	// namespaces reads namespaces the cache does not hold, which may not be the operator's.
+	namespaces corev1client.NamespaceInterface
 }
 
 type childKind struct {
@@ -108,6 +112,7 @@ func NewChildCache(cfg *rest.Config, httpClient *http.Client) (*ChildCache, erro
 		c.order = append(c.order, k)
 	}
 	core, apps, networking := cs.CoreV1(), cs.AppsV1(), cs.NetworkingV1()
+	c.namespaces = core.Namespaces()
 	add(&corev1.Namespace{}, schema.GroupResource{Resource: "namespaces"},
 		listWatch(core.Namespaces().List, core.Namespaces().Watch))
 	add(&appsv1.Deployment{}, schema.GroupResource{Group: "apps", Resource: "deployments"},
@@ -170,7 +175,8 @@ func (c *ChildCache) WaitForCacheSync(ctx context.Context) bool {
 }
 
 // Get fills obj with what the cache holds of the object: name, namespace, resourceVersion,
-// generation and deletion timestamp and, of a Deployment, its replicas and replica counts. An
+// generation and deletion timestamp, of a Deployment its replicas and replica counts and, of a
+// Namespace, the annotation tenantry.io/instance-uid naming its owner (see namespaceOwner). An
 // object the cache does not hold is NotFound.
 func (c *ChildCache) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
 	k, ok := c.kinds[reflect.TypeOf(obj)]
@@ -183,6 +189,12 @@ func (c *ChildCache) Get(_ context.Context, key client.ObjectKey, obj client.Obj
 	}
 	rec.fill(obj)
 	return nil
+}
+
+// liveNamespace reads a namespace from the API server: one the cache does not hold may exist
+// without the operator's label.
+func (c *ChildCache) liveNamespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+	return c.namespaces.Get(ctx, name, metav1.GetOptions{})
 }
 
 // List is not offered: the operator reads its children by name.
@@ -278,6 +290,9 @@ type childRecord struct {
 	hasFingerprint bool
 	// deployment is set for Deployments only.
 	deployment *deploymentRecord
+	// owner is set for Namespaces only: the UID of the TenantInstance that made it (see
+	// namespaceOwner), or "" when the namespace carries no mark of one.
+	owner types.UID
 }
 
 // deploymentRecord is what the operator reads of a Deployment besides its metadata.
@@ -321,6 +336,8 @@ func compact(in any) (any, error) {
 			available:           o.Status.AvailableReplicas,
 			terminatingReplicas: o.Status.TerminatingReplicas,
 		}
+	case *corev1.Namespace:
+		rec.owner = namespaceOwner(o)
 	case *corev1.ResourceQuota:
 		rec.fingerprint, rec.hasFingerprint = decodeHash(fingerprintOf(o, o.Spec))
 	case *networkingv1.Ingress:
@@ -349,6 +366,9 @@ func (r *childRecord) fill(obj client.Object) {
 	obj.SetGeneration(r.generation)
 	if r.deletionTimestamp != nil {
 		obj.SetDeletionTimestamp(r.deletionTimestamp.DeepCopy())
+	}
+	if _, ok := obj.(*corev1.Namespace); ok && r.owner != "" {
+		obj.SetAnnotations(map[string]string{tenantryv1alpha1.AnnotationInstanceUID: string(r.owner)})
 	}
 	if d, ok := obj.(*appsv1.Deployment); ok && r.deployment != nil {
 		if r.deployment.replicas != nil {

@@ -20,6 +20,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -62,15 +63,24 @@ func computeStatus(s *scope, reconcileErr error) {
 
 	if s.releasing {
 		st.State = tenantryv1alpha1.StateReleasing
+		if s.retainUntil != nil {
+			st.RetainUntil = s.retainUntil
+		}
 		msg := "Stopping the app and deleting the tenant namespace"
 		reason := tenantryv1alpha1.ReasonReleasing
 		if s.retainedUntil != nil {
 			reason = tenantryv1alpha1.ReasonRetained
 			msg = fmt.Sprintf("Released; kept frozen until %s by the plan's retention period", s.retainedUntil.UTC().Format("2006-01-02T15:04:05Z"))
 		}
+		if s.stalledReason != "" {
+			reason, msg = s.stalledReason, s.stalledMessage
+			set(tenantryv1alpha1.ConditionStalled, metav1.ConditionTrue, reason, msg)
+			meta.RemoveStatusCondition(&st.Conditions, tenantryv1alpha1.ConditionReconciling)
+		} else {
+			meta.RemoveStatusCondition(&st.Conditions, tenantryv1alpha1.ConditionStalled)
+			set(tenantryv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, msg)
+		}
 		set(tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
-		set(tenantryv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, msg)
-		meta.RemoveStatusCondition(&st.Conditions, tenantryv1alpha1.ConditionStalled)
 		return
 	}
 
@@ -102,22 +112,26 @@ func computeStatus(s *scope, reconcileErr error) {
 	st.Replicas = d.Replicas()
 	st.AdminAccountSecretRef = &tenantryv1alpha1.SecretReference{Namespace: d.namespace(), Name: AdminSecretName}
 
-	switch {
-	case d.Frozen && s.frozenByExpiry:
-		set(tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByExpiry,
-			"The paid period and the plan's grace period have passed; scaled to zero, all data kept")
-	case d.Frozen:
-		set(tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByMarketplace,
-			"Frozen by the marketplace; scaled to zero, all data kept")
-	default:
-		set(tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive, "Serving")
+	// Frozen is what the Deployment shows, not what was asked of it: True only once it runs no
+	// replica, so that a freeze that could not be applied is never reported as done.
+	atZero := deploymentAtZero(s.deployment)
+	frozenReason, frozenMsg := tenantryv1alpha1.ReasonFrozenByMarketplace, "Frozen by the marketplace; scaled to zero, all data kept"
+	if s.frozenByExpiry {
+		frozenReason, frozenMsg = tenantryv1alpha1.ReasonFrozenByExpiry,
+			"The paid period and the plan's grace period have passed; scaled to zero, all data kept"
 	}
-	if d.Frozen {
+	_, scaling := workloadReady(s.deployment, 0)
+	switch {
+	case d.Frozen && atZero:
+		set(tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, frozenReason, frozenMsg)
 		if st.FrozenSince == nil {
 			t := metav1.NewTime(s.now)
 			st.FrozenSince = &t
 		}
-	} else {
+	case d.Frozen:
+		set(tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonFreezing, "Freezing: "+scaling)
+	default:
+		set(tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive, "Serving")
 		st.FrozenSince = nil
 	}
 
@@ -125,18 +139,30 @@ func computeStatus(s *scope, reconcileErr error) {
 	if s.deployment != nil {
 		st.ReadyReplicas = s.deployment.Status.ReadyReplicas
 	}
+	failureReason := tenantryv1alpha1.ReasonApplyFailed
+	var optErr *optionalStepError
+	if errors.As(reconcileErr, &optErr) {
+		failureReason = tenantryv1alpha1.ReasonOptionalStepFailed
+	}
 	switch {
 	case reconcileErr != nil:
 		why, ready = reconcileErr.Error(), false
 	case s.waitingFor != "":
 		why, ready = s.waitingFor, false
 	}
+	// state follows the Deployment: Frozen once it is at zero, Running once it serves.
+	switch {
+	case d.Frozen && atZero:
+		st.State = tenantryv1alpha1.StateFrozen
+	case ready && !d.Frozen:
+		st.State = tenantryv1alpha1.StateRunning
+	default:
+		st.State = tenantryv1alpha1.StateProvisioning
+	}
 	if ready {
 		reason, msg := tenantryv1alpha1.ReasonAvailable, fmt.Sprintf("Serving %s with %d ready replicas", st.URL, st.ReadyReplicas)
-		st.State = tenantryv1alpha1.StateRunning
 		if d.Frozen {
 			reason, msg = tenantryv1alpha1.ConditionFrozen, "Scaled to zero on purpose; all data kept"
-			st.State = tenantryv1alpha1.StateFrozen
 		}
 		set(tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, reason, msg)
 		meta.RemoveStatusCondition(&st.Conditions, tenantryv1alpha1.ConditionReconciling)
@@ -144,14 +170,19 @@ func computeStatus(s *scope, reconcileErr error) {
 	}
 	reason := tenantryv1alpha1.ReasonProgressing
 	if reconcileErr != nil {
-		reason = tenantryv1alpha1.ReasonApplyFailed
-	}
-	st.State = tenantryv1alpha1.StateProvisioning
-	if d.Frozen {
-		st.State = tenantryv1alpha1.StateFrozen
+		reason = failureReason
 	}
 	set(tenantryv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, why)
 	set(tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, reason, why)
+}
+
+// deploymentAtZero says whether the Deployment as observed is asked for no replica and runs none.
+func deploymentAtZero(d *appsv1.Deployment) bool {
+	if d == nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+		return false
+	}
+	ok, _ := workloadReady(d, 0)
+	return ok && (d.Status.TerminatingReplicas == nil || *d.Status.TerminatingReplicas == 0)
 }
 
 // workloadReady says whether the Deployment has caught up with the replicas the tenant should run.

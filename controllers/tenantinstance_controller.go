@@ -31,7 +31,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -91,9 +90,15 @@ type scope struct {
 	// frozenByExpiry is true when the plan froze the tenant after its grace period.
 	frozenByExpiry bool
 	// releasing is true while the finalizer is removing the tenant.
-	releasing         bool
+	releasing bool
+	// retainUntil is the end of a released tenant's retention, as recorded or to be recorded in
+	// status.retainUntil; retainedUntil is set while that end is still ahead.
+	retainUntil       *metav1.Time
 	retainedUntil     *time.Time
 	namespaceObserved bool
+	// recheckAfter is when to look again at something no watch reports (a namespace the
+	// operator does not own); zero waits for an event.
+	recheckAfter time.Duration
 	// waitingFor explains, when not Ready, what the loop is waiting for.
 	waitingFor string
 	// statusPending is set when the status could not be written because the cache has not yet
@@ -161,22 +166,59 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	s.desired = &Desired{Instance: instance, Plan: plan, SuspendedHost: r.SuspendedHost, SuspendedPort: r.SuspendedPort}
 	s.desired.Frozen, s.frozenByExpiry = r.effectiveFrozen(s)
 
+	// The namespace, its guardrails and the admin account come first; nothing else may be
+	// applied without them.
 	for _, step := range []func(context.Context, *scope) error{
 		r.reconcileNamespace,
 		r.reconcileGuardrails,
 		r.reconcileSecrets,
+	} {
+		if err := step(ctx, s); err != nil {
+			if errors.Is(err, errStopped) {
+				return ctrl.Result{RequeueAfter: earliestRequeue(s.recheckAfter, pendingWait)}, nil
+			}
+			return ctrl.Result{}, err
+		}
+	}
+	// Optional parts never hold back the workload: a freeze, an unfreeze or a new plan reaches
+	// the Deployment and the Ingress whatever they do. Their failures are reported, and returned
+	// for a retry with backoff, once the workload has been applied.
+	var optional []error
+	for _, step := range []func(context.Context, *scope) error{
 		r.reconcileAppCredentials,
 		r.reconcileDirectory,
 		r.reconcileTenantInfo,
+	} {
+		if err := step(ctx, s); err != nil {
+			optional = append(optional, err)
+		}
+	}
+	for _, step := range []func(context.Context, *scope) error{
 		r.reconcileWorkload,
 		r.reconcileExposure,
 	} {
 		if err := step(ctx, s); err != nil {
-			return ctrl.Result{}, err
+			if errors.Is(err, errStopped) {
+				return ctrl.Result{RequeueAfter: pendingWait}, nil
+			}
+			if len(optional) == 0 {
+				return ctrl.Result{}, err
+			}
+			return ctrl.Result{}, kerrors.NewAggregate(append([]error{err}, optional...))
 		}
+	}
+	if len(optional) > 0 {
+		return ctrl.Result{}, &optionalStepError{err: kerrors.NewAggregate(optional)}
 	}
 	return ctrl.Result{RequeueAfter: earliestRequeue(r.nextExpiryCheck(s), pendingWait)}, nil
 }
+
+// optionalStepError is the failure of optional steps only: the workload and its exposure were
+// applied regardless.
+type optionalStepError struct{ err error }
+
+func (e *optionalStepError) Error() string { return e.err.Error() }
+func (e *optionalStepError) Unwrap() error { return e.err }
 
 // resolvePlan finds the one TenantPlan listing spec.sku; none or several stall the tenant.
 func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*tenantryv1alpha1.TenantPlan, error) {
@@ -250,13 +292,6 @@ func (r *TenantInstanceReconciler) nextExpiryCheck(s *scope) time.Duration {
 	return at.Sub(s.now) + time.Second
 }
 
-func (r *TenantInstanceReconciler) reconcileNamespace(ctx context.Context, s *scope) error {
-	if err := r.apply(ctx, s.desired.Namespace()); err != nil {
-		return fmt.Errorf("applying namespace %q: %w", s.desired.namespace(), err)
-	}
-	return nil
-}
-
 func (r *TenantInstanceReconciler) reconcileGuardrails(ctx context.Context, s *scope) error {
 	if err := r.apply(ctx, s.desired.ResourceQuota()); err != nil {
 		return fmt.Errorf("applying resource quota: %w", err)
@@ -282,10 +317,9 @@ func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scop
 		if perr != nil {
 			return perr
 		}
+		// No owner reference: the account must outlive a foreground deletion of the instance
+		// for as long as the release keeps the tenant (see Desired.Namespace).
 		secret := s.desired.AdminSecret(password)
-		if err := controllerutil.SetControllerReference(s.instance, secret, r.Scheme); err != nil {
-			return fmt.Errorf("owning admin secret: %w", err)
-		}
 		if err := r.Create(ctx, secret, client.FieldOwner(FieldOwner)); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating admin account secret: %w", err)
 		} else if err == nil && s.before.Status.AdminAccountSecretRef != nil {
@@ -347,129 +381,14 @@ func (r *TenantInstanceReconciler) reconcileExposure(ctx context.Context, s *sco
 		}
 	}
 	if ing := s.desired.Ingress(); ing != nil {
+		if err := r.checkHost(ctx, s); err != nil {
+			return err
+		}
 		if err := r.apply(ctx, ing); err != nil {
 			return fmt.Errorf("applying ingress: %w", err)
 		}
 	}
 	return nil
-}
-
-// release runs while the TenantInstance is being deleted: it keeps a frozen tenant for the plan's
-// retention period, then deletes the namespace and waits for it to be gone before letting go.
-func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.Result, error) {
-	s.releasing = true
-	if !controllerutil.ContainsFinalizer(s.instance, tenantryv1alpha1.Finalizer) {
-		return ctrl.Result{}, nil
-	}
-	ns := &corev1.Namespace{}
-	err := r.Children.Get(ctx, client.ObjectKey{Name: NamespaceName(s.instance.Name)}, ns)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("reading tenant namespace: %w", err)
-	}
-	if err == nil {
-		s.namespaceObserved = true
-		if ns.DeletionTimestamp.IsZero() {
-			drainFrom, wait, err := r.retain(ctx, s)
-			if err != nil || wait > 0 {
-				return ctrl.Result{RequeueAfter: wait}, err
-			}
-			if wait, err := r.drain(ctx, s, drainFrom); err != nil || wait > 0 {
-				return ctrl.Result{RequeueAfter: wait}, err
-			}
-			if err := r.Delete(ctx, ns, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
-				return ctrl.Result{}, fmt.Errorf("deleting tenant namespace: %w", err)
-			}
-			r.event(s.instance, corev1.EventTypeNormal, "Releasing", "Delete", "Deleting namespace %s and everything in it", ns.Name)
-		}
-		// The namespace's deletion event requeues us; the timer only guards against a missed event.
-		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
-	}
-	r.applied.forget(NamespaceName(s.instance.Name))
-	r.statuses.forget(s.instance.Name)
-	patch := client.MergeFromWithOptions(s.instance.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(s.instance, tenantryv1alpha1.Finalizer)
-	if err := r.Patch(ctx, s.instance, patch); err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("removing finalizer: %w", err)
-	}
-	r.event(s.instance, corev1.EventTypeNormal, "Released", "Delete", "Namespace %s is gone; released", NamespaceName(s.instance.Name))
-	return ctrl.Result{}, nil
-}
-
-// retain scales a released tenant to zero and reports how long its plan keeps it before deletion,
-// and when that keeping ends (or ended): the release proper starts then.
-func (r *TenantInstanceReconciler) retain(ctx context.Context, s *scope) (time.Time, time.Duration, error) {
-	from := s.instance.DeletionTimestamp.Time
-	plans := &tenantryv1alpha1.TenantPlanList{}
-	if err := r.List(ctx, plans, client.MatchingFields{planSKUIndex: s.instance.Spec.SKU}); err != nil {
-		return from, 0, fmt.Errorf("listing plans for SKU %q: %w", s.instance.Spec.SKU, err)
-	}
-	if len(plans.Items) != 1 || plans.Items[0].Spec.RetentionPeriod == nil {
-		return from, 0, nil
-	}
-	until := s.instance.DeletionTimestamp.Add(plans.Items[0].Spec.RetentionPeriod.Duration)
-	if !s.now.Before(until) {
-		return until, 0, nil
-	}
-	s.retainedUntil = &until
-	d := Desired{Instance: s.instance, Plan: &plans.Items[0], Frozen: true, SuspendedHost: r.SuspendedHost, SuspendedPort: r.SuspendedPort}
-	if err := r.apply(ctx, d.Deployment()); err != nil {
-		return until, 0, fmt.Errorf("scaling retained tenant to zero: %w", err)
-	}
-	if ing := d.Ingress(); ing != nil {
-		if err := r.apply(ctx, ing); err != nil {
-			return until, 0, fmt.Errorf("pointing retained tenant at the suspended page: %w", err)
-		}
-	}
-	return until, until.Sub(s.now) + time.Second, nil
-}
-
-// DefaultReleaseDrainTimeout is how long a release waits for the app's pods to stop before it
-// deletes the namespace regardless.
-const DefaultReleaseDrainTimeout = 2 * time.Minute
-
-// drain scales the app to zero and reports how long to wait, at most, for its pods to be gone:
-// zero once they are, or once the drain timeout (counted from from) has passed.
-//
-// Deleting a namespace with running pods costs more than the pods' own shutdown: the namespace
-// controller deletes them, then comes back only after half their termination grace period plus
-// a second (16 s for the default 30 s) however fast they stopped. A namespace emptied of pods
-// first goes in one pass. The Deployment's status (replicas and terminatingReplicas, written by
-// the Deployment controller) tells when no pod is left; its every change requeues the instance.
-func (r *TenantInstanceReconciler) drain(ctx context.Context, s *scope, from time.Time) (time.Duration, error) {
-	timeout := r.ReleaseDrainTimeout
-	if timeout == 0 {
-		timeout = DefaultReleaseDrainTimeout
-	}
-	left := from.Add(timeout).Sub(s.now)
-	if left <= 0 {
-		return 0, nil
-	}
-	d := &appsv1.Deployment{}
-	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: NamespaceName(s.instance.Name), Name: AppName}, d); err != nil {
-		if apierrors.IsNotFound(err) {
-			return 0, nil
-		}
-		return 0, fmt.Errorf("reading the app Deployment: %w", err)
-	}
-	if !d.DeletionTimestamp.IsZero() {
-		return 0, nil
-	}
-	if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
-		// A merge patch of the one field: the Deployment is about to go, and its cached record
-		// holds no template to apply from.
-		if err := r.Patch(ctx, d, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":0}}`)), client.FieldOwner(FieldOwner)); err != nil {
-			if apierrors.IsNotFound(err) {
-				return 0, nil
-			}
-			return 0, fmt.Errorf("scaling the app to zero before deleting the namespace: %w", err)
-		}
-		return left, nil
-	}
-	st := d.Status
-	if st.ObservedGeneration < d.Generation || st.Replicas > 0 || (st.TerminatingReplicas != nil && *st.TerminatingReplicas > 0) {
-		return left, nil
-	}
-	return 0, nil
 }
 
 // finalizeStatus derives the status from what this reconcile observed and patches it once.
@@ -551,6 +470,9 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 	if err := IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	if err := indexHosts(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
@@ -575,6 +497,7 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
 		// A directory shard names its instance in spec.instanceName.
 		Watches(&tenantryv1alpha1.TenantDirectory{}, handler.EnqueueRequestsFromMapFunc(instanceOfDirectory)).
+		Watches(&tenantryv1alpha1.TenantHost{}, handler.EnqueueRequestsFromMapFunc(r.instancesForHost)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForSharedTLS),
 			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 				return o.GetLabels()[tenantryv1alpha1.LabelSecretRole] == tenantryv1alpha1.SecretRoleSharedTLS

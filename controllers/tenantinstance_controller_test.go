@@ -32,6 +32,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -76,8 +77,10 @@ func TestSharedTenantIsProvisionedAndBecomesReady(t *testing.T) {
 	g.Expect(namespace.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
 	g.Expect(namespace.Labels).To(HaveKeyWithValue(tenantryv1alpha1.LabelInstance, "shared1"))
 	g.Expect(namespace.Labels).To(HaveKeyWithValue(tenantryv1alpha1.LabelSKU, "SKU-SHARED-1"))
-	g.Expect(namespace.OwnerReferences).To(HaveLen(1))
-	g.Expect(namespace.OwnerReferences[0].Name).To(Equal("shared1"))
+	// The namespace is marked as the instance's, with no owner reference the garbage collector
+	// could delete it through: only the release deletes it.
+	g.Expect(namespace.OwnerReferences).To(BeEmpty())
+	g.Expect(namespace.Annotations).To(HaveKeyWithValue(tenantryv1alpha1.AnnotationInstanceUID, string(getInstance(g, "shared1").UID)))
 
 	quota := &corev1.ResourceQuota{}
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.QuotaName}, quota)).To(Succeed())
@@ -177,7 +180,9 @@ func TestFreezeKeepsEverythingButPodsAndUnfreezeRestores(t *testing.T) {
 		ing := &networkingv1.Ingress{}
 		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: controllers.AppName}, ing)).To(Succeed())
 		g.Expect(ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name).To(Equal(controllers.SuspendedName))
-		expectCondition(g, "freeze1", tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByMarketplace)
+		// Asked for zero, still running two: not Frozen yet.
+		ti := expectCondition(g, "freeze1", tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonFreezing)
+		g.Expect(ti.Status.State).NotTo(Equal(tenantryv1alpha1.StateFrozen))
 	}).Should(Succeed())
 	suspended := &corev1.Service{}
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: controllers.SuspendedName}, suspended)).To(Succeed())
@@ -186,6 +191,7 @@ func TestFreezeKeepsEverythingButPodsAndUnfreezeRestores(t *testing.T) {
 	// Pods go away; the tenant is Ready (intentionally at zero) and Frozen; data and account are kept.
 	rollOut(g, "freeze1")
 	g.Eventually(func(g Gomega) {
+		expectCondition(g, "freeze1", tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByMarketplace)
 		ti := expectCondition(g, "freeze1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ConditionFrozen)
 		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateFrozen))
 		g.Expect(ti.Status.FrozenSince).NotTo(BeNil())
@@ -282,8 +288,9 @@ func TestExpiryMarksExpiredAndFreezesOnlyWhenThePlanSaysSo(t *testing.T) {
 		poke(g, n)
 	}
 	g.Eventually(func(g Gomega) {
-		expectCondition(g, "expiry-b", tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByExpiry)
 		g.Expect(*deployment(g, "expiry-b").Spec.Replicas).To(BeZero())
+		rollOut(g, "expiry-b")
+		expectCondition(g, "expiry-b", tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByExpiry)
 		g.Expect(getInstance(g, "expiry-b").Spec.Lifecycle).To(Equal(tenantryv1alpha1.LifecycleActive), "the operator never rewrites the spec")
 	}).Should(Succeed())
 	g.Consistently(func(g Gomega) {
@@ -795,5 +802,60 @@ func TestPendingChangeToASKUWithoutAPlanStalls(t *testing.T) {
 		ti := expectCondition(g, "pending3", tenantryv1alpha1.ConditionStalled, metav1.ConditionTrue, tenantryv1alpha1.ReasonPlanNotFound)
 		g.Expect(ti.Spec.SKU).To(Equal("SKU-PC3-NOPLAN"))
 		g.Expect(ti.Spec.PendingChange).To(BeNil())
+	}).Should(Succeed())
+}
+
+// TestFreezeReachesTheAppWhenAnOptionalStepFails: an optional part of the tenant that cannot be
+// applied on any attempt (here the tenant-info ConfigMap, made immutable with other data, as an
+// invalid application id or an oversized directory would) neither holds back a freeze nor lets
+// the status claim one: the Deployment goes to zero, and the tenant is Frozen only once it is.
+func TestFreezeReachesTheAppWhenAnOptionalStepFails(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	create(t, newPlan("optional-plan", "SKU-OPTIONAL"), newInstance("optional1", "SKU-OPTIONAL"))
+	ns := controllers.NamespaceName("optional1")
+	g.Eventually(func(g Gomega) { rollOut(g, "optional1") }).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "optional1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
+	}).Should(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		cm := &corev1.ConfigMap{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.TenantInfoName}, cm)).To(Succeed())
+		cm.Data = map[string]string{"tampered": "yes"}
+		cm.Immutable = ptr.To(true)
+		g.Expect(k8s.Update(ctx, cm)).To(Succeed())
+	}).Should(Succeed())
+	// The operator has seen the failure.
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "optional1", tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, "")
+	}).Should(Succeed())
+
+	updateInstance(t, "optional1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.Lifecycle = tenantryv1alpha1.LifecycleFrozen })
+	g.Eventually(func(g Gomega) {
+		g.Expect(*deployment(g, "optional1").Spec.Replicas).To(BeZero())
+		ing := &networkingv1.Ingress{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.AppName}, ing)).To(Succeed())
+		g.Expect(ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name).To(Equal(controllers.SuspendedName))
+	}).Should(Succeed())
+	// Asked for zero, two still running: not Frozen.
+	g.Consistently(func(g Gomega) {
+		ti := getInstance(g, "optional1")
+		g.Expect(ti.Status.State).NotTo(Equal(tenantryv1alpha1.StateFrozen))
+		g.Expect(meta.IsStatusConditionTrue(ti.Status.Conditions, tenantryv1alpha1.ConditionFrozen)).To(BeFalse())
+	}, time.Second).Should(Succeed())
+
+	rollOut(g, "optional1")
+	g.Eventually(func(g Gomega) {
+		ti := expectCondition(g, "optional1", tenantryv1alpha1.ConditionFrozen, metav1.ConditionTrue, tenantryv1alpha1.ReasonFrozenByMarketplace)
+		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateFrozen))
+		// The optional part still fails, and says so.
+		expectCondition(g, "optional1", tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, tenantryv1alpha1.ReasonOptionalStepFailed)
+	}).Should(Succeed())
+
+	// Once the object can be written again, the tenant is whole.
+	g.Expect(k8s.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.TenantInfoName}})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		expectCondition(g, "optional1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ConditionFrozen)
 	}).Should(Succeed())
 }

@@ -9,6 +9,7 @@
 #   config/crd/bases/*.yaml                  -> charts/tenantry/crds/
 #   config/rbac/role.yaml                    -> charts/tenantry/files/manager-rules.yaml
 #   config/rbac/bridge_role.yaml             -> charts/tenantry/files/webhookbridge-rules.yaml
+#                                               and (its Role) files/webhookbridge-namespace-rules.yaml
 #   config/rbac/leader_election_role.yaml    -> charts/tenantry/files/leader-election-rules.yaml
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,4 +49,10 @@ sync_rules() {
 }
 sync_rules config/rbac/role.yaml manager-rules.yaml
 sync_rules config/rbac/bridge_role.yaml webhookbridge-rules.yaml
+# The bridge's rules in its own namespace (replay claims, docs/protocol.md §2.1): the Role
+# document after the ClusterRole in config/rbac/bridge_role.yaml.
+awk '/^kind: Role$/ { role = 1 } role' config/rbac/bridge_role.yaml >"$chart/files/.bridge-namespace-role.yaml"
+sync_rules "$chart/files/.bridge-namespace-role.yaml" webhookbridge-namespace-rules.yaml
+sed -i -e "s|from $chart/files/.bridge-namespace-role.yaml|from config/rbac/bridge_role.yaml (its Role)|" -e "s|templates/rbac.yaml|templates/bridge-rbac.yaml|" "$chart/files/webhookbridge-namespace-rules.yaml"
+rm -f "$chart/files/.bridge-namespace-role.yaml"
 sync_rules config/rbac/leader_election_role.yaml leader-election-rules.yaml

@@ -47,6 +47,9 @@ func (s *Server) processBasic(ctx context.Context, r *http.Request, body []byte,
 		return protocol.Response{}, err
 	}
 	c.activity, c.testFlag, c.sentAt = req.Activity, req.TestFlag, sent
+	if err := s.claimDisclosure(ctx, c, req.Activity, protocol.BasicReplayKey(q)); err != nil {
+		return protocol.Response{}, err
+	}
 	return s.dispatch(ctx, req, c)
 }
 

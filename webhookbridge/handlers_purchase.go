@@ -66,6 +66,9 @@ type entitlement struct {
 // must be served by exactly one TenantPlan (see requirePlan). Concurrent resends race on the
 // API server's unique names: the losers get AlreadyExists and answer success too.
 //
+// A Dedicated tenant's host is reserved (reserveHost) before the instance is created, and a
+// host that may not be claimed, or that another instance holds, is refused with 000002.
+//
 // A debug purchase (testFlag=1) creates nothing: it answers the instanceId the real purchase
 // would get, and reports what the real one would have refused as a pre-flight finding.
 func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.NewInstance) (protocol.Response, error) {
@@ -108,11 +111,21 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 	}
 	if c.testFlag {
 		_, err := s.planFor(ctx, ent.sku)
+		if err == nil && ent.dedicatedHost != "" {
+			err = s.reserveHost(ctx, ent.dedicatedHost, name, true)
+		}
 		return s.debugOr(ctx, c, nil, answer, err)
 	}
 	plan, err := s.requirePlan(ctx, ent.sku)
 	if err != nil {
 		return protocol.Response{}, err
+	}
+	if ent.dedicatedHost != "" {
+		// Reserved before the instance exists, so that no instance ever names a host it does
+		// not hold (hosts.go).
+		if err := s.reserveHost(ctx, ent.dedicatedHost, name, false); err != nil {
+			return protocol.Response{}, err
+		}
 	}
 	ti := buildInstance(name, p.OrderID, lineID, ent, c.sentAt)
 	err = s.client.Create(ctx, ti)
@@ -125,7 +138,13 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 		}
 		return answer, nil
 	case err != nil:
+		if ent.dedicatedHost != "" {
+			s.dropHostClaim(ctx, ent.dedicatedHost, name)
+		}
 		return protocol.Response{}, fmt.Errorf("creating TenantInstance %q: %w", name, err)
+	}
+	if ent.dedicatedHost != "" {
+		s.ownHost(ctx, ent.dedicatedHost, ti)
 	}
 	logr.FromContextOrDiscard(ctx).Info("Created TenantInstance", "instanceId", name, "sku", ent.sku, "quantity", ent.quantity,
 		"plan", plan.Name, "orderId", p.OrderID)
@@ -236,6 +255,7 @@ func pickProduct(line *orderquery.OrderLine, productID string) orderquery.Produc
 // means the plan's shared domain. A value that is not a lowercase DNS name with at least two
 // labels — no wildcard, no scheme, no port — is refused with 000002 before anything is
 // persisted, so the buyer's typo never becomes a tenant that cannot get a certificate.
+// Whether the host may be claimed at all is reserveHost's decision, once the plan is known.
 func (s *Server) dedicatedHost(params []protocol.Param, field string) (string, error) {
 	if s.domainParam == "" {
 		return "", nil

@@ -43,6 +43,9 @@ func (s *Server) processV1(ctx context.Context, r *http.Request, c *call) (proto
 		return protocol.Response{}, err
 	}
 	c.activity, c.testFlag, c.sentAt = "v1/"+req.SourceActivity, req.TestFlag, sent
+	if err := s.claimDisclosure(ctx, c, req.Activity, protocol.V1ReplayKey(q)); err != nil {
+		return protocol.Response{}, err
+	}
 	answer, err := s.dispatch(ctx, req, c)
 	if err != nil || answer.ResultCode != protocol.CodeSuccess {
 		return answer, err

@@ -439,6 +439,12 @@ func TestHostileRequests(t *testing.T) {
 			{"timestamp 61 s ahead", func() *http.Request {
 				return post(bridgeURL+"?"+signed(freeze, millis(time.Now().Add(61*time.Second))).Encode(), freeze, nil)
 			}, protocol.CodeInvalidParam},
+			{"timestamp with a leading zero, signed", func() *http.Request {
+				return post(bridgeURL+"?"+signed(freeze, "0"+nowMillis()).Encode(), freeze, nil)
+			}, protocol.CodeInvalidParam},
+			{"kit: x-timestamp with a leading zero, signed", func() *http.Request {
+				return post(bridgeURL+protocol.KitPathPrefix+protocol.KitTenantSync, tenant, kitHeaders(kitKey, tenant, "0"+nowMillis()))
+			}, protocol.CodeInvalidParam},
 			{"timestamp in seconds", func() *http.Request {
 				return post(bridgeURL+"?"+signed(freeze, strconv.FormatInt(time.Now().Unix(), 10)).Encode(), freeze, nil)
 			}, protocol.CodeInvalidParam},
@@ -500,9 +506,9 @@ func TestHostileRequests(t *testing.T) {
 			{"v1: parameter repeated", v1Call(v1Freeze, func(q url.Values) { q.Add("instanceStatus", "NORMAL") }), protocol.CodeInvalidParam},
 		}, nil)
 
-		// Replays (docs/protocol.md §2.1: a nonce seen before → 000001): the first send of each is a
-		// harmless call and succeeds; the replay, byte for byte or re-signed around the same nonce,
-		// is refused.
+		// Replays (docs/protocol.md §2.1: a signature seen before → 000001): the first send of each
+		// is a harmless call and succeeds; the replay, byte for byte or with its signature in upper
+		// case, is refused.
 		g := NewWithT(t)
 		q := signed(release, nowMillis())
 		answeredWith(g, sendRaw(g, post(bridgeURL+"?"+q.Encode(), release, nil)), protocol.CodeSuccess)
@@ -513,12 +519,19 @@ func TestHostileRequests(t *testing.T) {
 		answeredWith(g, sendRaw(g, mustGet(bridgeURL+"?"+v1q)), protocol.CodeSuccess)
 		runHostile(t, []hostileCase{
 			{"replayed basic call", func() *http.Request { return post(bridgeURL+"?"+q.Encode(), release, nil) }, protocol.CodeAuthFailed},
-			{"replayed nonce, new timestamp and body, signed again", func() *http.Request {
-				ts := nowMillis()
-				payload, _ := protocol.CanonicalPayload(freeze)
-				rq := url.Values{"signature": {protocol.SignBasic(accessKey, q.Get("nonce"), ts, payload)}, "timestamp": {ts}, "nonce": {q.Get("nonce")}}
-				return post(bridgeURL+"?"+rq.Encode(), freeze, nil)
+			// The replay memory is keyed on the signature (docs/protocol.md §2.1): the same
+			// signature with its hex in upper case is the same call; a call signed anew with
+			// the key is not a replay, whatever its nonce.
+			{"replayed signature in upper case", func() *http.Request {
+				rq := url.Values{"signature": {strings.ToUpper(q.Get("signature"))}, "timestamp": q["timestamp"], "nonce": q["nonce"]}
+				return post(bridgeURL+"?"+rq.Encode(), release, nil)
 			}, protocol.CodeAuthFailed},
+			{"reused nonce, new timestamp, signed again", func() *http.Request {
+				ts := millis(time.Now().Add(time.Millisecond))
+				payload, _ := protocol.CanonicalPayload(release)
+				rq := url.Values{"signature": {protocol.SignBasic(accessKey, q.Get("nonce"), ts, payload)}, "timestamp": {ts}, "nonce": {q.Get("nonce")}}
+				return post(bridgeURL+"?"+rq.Encode(), release, nil)
+			}, protocol.CodeSuccess},
 			{"replayed kit call", func() *http.Request {
 				return post(bridgeURL+protocol.KitPathPrefix+protocol.KitTenantSync, kitBody, kh)
 			}, protocol.CodeAuthFailed},

@@ -18,10 +18,17 @@ package webhookbridge
 
 // The bridge's permissions, for controller-gen. They are the least the handlers need: specs of
 // instances and directories, plans to resolve SKUs, events, and — by name only — the tenant's
-// admin account (queryInstance) and quota (changeInstanceCheck). Never status.
+// admin account (queryInstance) and quota (changeInstanceCheck). Never status. TenantHosts are
+// read and written by name only (hosts.go): no list, no watch.
 //
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances;tenantdirectories,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantplans,verbs=get;list;watch
+// +kubebuilder:rbac:groups=tenantry.io,resources=tenanthosts,verbs=get;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get,resourceNames=tenant-admin
 // +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get,resourceNames=tenant-quota
+//
+// Replay claims (docs/protocol.md §2.1, LeaseReplayStore): Leases in the bridge's own namespace
+// only, never cluster-wide — other Leases (leader election, node heartbeats) are beyond its reach.
+//
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;create;delete,namespace=tenantry-system

@@ -25,6 +25,7 @@ limitations under the License.
 package webhookbridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"errors"
@@ -48,12 +49,14 @@ import (
 const (
 	DefaultPath               = "/saasproduce"
 	DefaultMaxBodyBytes       = 1 << 20
+	DefaultMaxBasicBodyBytes  = 64 << 10
 	DefaultCallBudget         = 3 * time.Second
 	DefaultOrderQueryTimeout  = 2 * time.Second
 	DefaultFreezeRetryHorizon = 2 * time.Hour
 	DefaultMaxInFlight        = 32
 	DefaultDomainParam        = "domain"
 	DefaultQueueWait          = 250 * time.Millisecond
+	DefaultMaxConcurrentReads = 2 * DefaultMaxInFlight
 )
 
 // OrderQuerier looks a marketplace order up; *orderquery.Client implements it. Errors that
@@ -99,8 +102,19 @@ type Options struct {
 	Clock clock.PassiveClock
 	// Path is the production URL path registered with the marketplace; DefaultPath when empty.
 	Path string
-	// MaxBodyBytes caps request bodies; DefaultMaxBodyBytes when zero.
+	// MaxBodyBytes caps the bodies of kit calls, the largest the marketplace sends (an authSync
+	// of 500 users is about 1 MiB), and is the upper bound of every family's cap;
+	// DefaultMaxBodyBytes when zero.
 	MaxBodyBytes int64
+	// MaxBasicBodyBytes caps the bodies of basic lifecycle calls, which are a few KiB;
+	// DefaultMaxBasicBodyBytes (64 KiB) when zero, and never above MaxBodyBytes. V1 calls are
+	// GETs and have no body.
+	MaxBasicBodyBytes int64
+	// Replays is the replay memory the replicas share (docs/protocol.md §2.1): the signature of
+	// a call whose answer would disclose a secret is claimed there before it is answered, and a
+	// call whose claim fails for another reason than a replay is answered 000005. Nil leaves each
+	// replica's verifier memory as the only one, which is enough for a single replica only.
+	Replays ReplayStore
 	// CallBudget bounds the work of one call, so every call is answered well within the
 	// marketplace's 5 s; DefaultCallBudget when zero.
 	CallBudget time.Duration
@@ -117,12 +131,23 @@ type Options struct {
 	// marketplace resends it later instead of every call slowing down past its timeout.
 	// DefaultMaxInFlight when zero; negative means unlimited.
 	MaxInFlight int
-	// QueueWait is how long a call may wait for a slot; DefaultQueueWait when zero.
+	// QueueWait is how long a call may wait for a slot, or for a read permit; DefaultQueueWait
+	// when zero.
 	QueueWait time.Duration
+	// MaxConcurrentReads is how many calls may hold a request body at once, from before it is
+	// read until the call is answered, so that bodies in memory are bounded by MaxConcurrentReads
+	// times the body cap however many clients upload slowly. A call finding every permit taken
+	// waits up to QueueWait and is otherwise answered 000005 with its body unread. The permits
+	// are apart from the call slots, so clients trickling bodies in do not take slots from calls
+	// that arrived whole. DefaultMaxConcurrentReads when zero; negative means unlimited.
+	MaxConcurrentReads int
 	// DomainParam names the order line's extendParam (a custom purchase parameter of the product
 	// listing) that carries the buyer's own domain: an order with it becomes a Dedicated tenant
 	// served at that host. DefaultDomainParam when empty; "-" disables the mapping.
 	DomainParam string
+	// DenyHostSuffixes are DNS suffixes under which no order may claim a Dedicated host (see
+	// reserveHost); DefaultDenyHostSuffixes when nil, none when empty.
+	DenyHostSuffixes []string
 	// Logger is the base logger; every call gets a child of it in its context, never more
 	// verbose than logcap.MaxVerbosity.
 	Logger logr.Logger
@@ -141,12 +166,16 @@ type Server struct {
 	clock             clock.PassiveClock
 	basePath          string
 	maxBody           int64
+	maxBasicBody      int64
+	replays           ReplayStore
 	budget            time.Duration
 	orderQueryTimeout time.Duration
 	freezeHorizon     time.Duration
 	slots             chan struct{}
+	reads             chan struct{}
 	queueWait         time.Duration
 	domainParam       string
+	denyHostSuffixes  []string
 	log               logr.Logger
 }
 
@@ -161,7 +190,7 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("webhook bridge: no access key")
 	case o.Orders == nil:
 		return nil, errors.New("webhook bridge: no Order Query client")
-	case o.MaxBodyBytes < 0 || o.CallBudget < 0 || o.OrderQueryTimeout < 0 || o.FreezeRetryHorizon < 0 || o.QueueWait < 0:
+	case o.MaxBodyBytes < 0 || o.MaxBasicBodyBytes < 0 || o.CallBudget < 0 || o.OrderQueryTimeout < 0 || o.FreezeRetryHorizon < 0 || o.QueueWait < 0:
 		return nil, errors.New("webhook bridge: negative body cap, budget, timeout, horizon or queue wait")
 	}
 	if err := o.Verifier.Validate(); err != nil {
@@ -170,7 +199,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		client: o.Client, plans: o.Plans, instances: o.Instances, verifier: o.Verifier, accessKey: o.AccessKey, orders: o.Orders,
 		merchantKey: o.MerchantKey, recorder: o.Recorder, clock: o.Clock,
-		maxBody: o.MaxBodyBytes, budget: o.CallBudget, orderQueryTimeout: o.OrderQueryTimeout,
+		maxBody: o.MaxBodyBytes, maxBasicBody: o.MaxBasicBodyBytes, replays: o.Replays, budget: o.CallBudget, orderQueryTimeout: o.OrderQueryTimeout,
 		freezeHorizon: o.FreezeRetryHorizon, log: o.Logger,
 	}
 	path := o.Path
@@ -190,6 +219,10 @@ func New(o Options) (*Server, error) {
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	if s.maxBasicBody == 0 {
+		s.maxBasicBody = DefaultMaxBasicBodyBytes
+	}
+	s.maxBasicBody = min(s.maxBasicBody, s.maxBody)
 	if s.budget == 0 {
 		s.budget = DefaultCallBudget
 	}
@@ -211,6 +244,13 @@ func New(o Options) (*Server, error) {
 	case "-":
 	default:
 		s.domainParam = o.DomainParam
+	}
+	s.denyHostSuffixes = normalizeHostSuffixes(o.DenyHostSuffixes)
+	switch {
+	case o.MaxConcurrentReads == 0:
+		s.reads = make(chan struct{}, DefaultMaxConcurrentReads)
+	case o.MaxConcurrentReads > 0:
+		s.reads = make(chan struct{}, o.MaxConcurrentReads)
 	}
 	s.queueWait = o.QueueWait
 	if s.queueWait == 0 {
@@ -294,8 +334,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	log := s.log.WithValues("family", family)
 	ctx = logr.NewContext(ctx, log)
 
-	// The body is read before a call slot is taken, so that a client trickling it in holds no
-	// slot while the server's ReadTimeout runs out.
+	// A read permit is taken before the body is read and held until the call is answered, so
+	// at most MaxConcurrentReads bodies are in memory at once however many clients upload
+	// (docs/protocol.md §1); a client trickling its body in is cut off by the server's
+	// ReadTimeout. The call slot is taken once the body is in, so slow senders hold no slot.
+	releaseRead, ok := acquire(ctx, s.reads, s.queueWait)
+	if !ok {
+		s.shed(ctx, w, c, start, errTooManyReads)
+		return
+	}
+	defer releaseRead()
 	body, err := s.readBody(r, c)
 	if errors.Is(err, errUnreadableBody) {
 		log.Info("Marketplace call dropped unanswered", "activity", c.activity, "reason", "unreadable-body",
@@ -303,13 +351,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 		panic(http.ErrAbortHandler)
 	}
 
-	release, ok := s.acquire(ctx)
+	release, ok := acquire(ctx, s.slots, s.queueWait)
 	if !ok {
-		// Over capacity: nothing was verified or persisted, so a retryable answer is the honest
-		// one, and a quick one keeps the marketplace's resends from piling up.
-		shedCallsTotal.Inc()
-		s.write(ctx, w, c, protocol.NewResponse(protocol.CodeInternalError))
-		s.audit(ctx, c, protocol.CodeInternalError, time.Since(start), errOverCapacity)
+		s.shed(ctx, w, c, start, errOverCapacity)
 		return
 	}
 	defer release()
@@ -325,25 +369,38 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	s.audit(ctx, c, resp.ResultCode, time.Since(start), err)
 }
 
-// errOverCapacity is the audit reason of a call shed because every slot was busy.
-var errOverCapacity = &codeError{code: protocol.CodeInternalError, reason: "over-capacity", err: errors.New("every call slot is busy; the marketplace will resend")}
+// errOverCapacity and errTooManyReads are the audit reasons of a call shed because every call
+// slot, or every read permit, was busy.
+var (
+	errOverCapacity = &codeError{code: protocol.CodeInternalError, reason: "over-capacity", err: errors.New("every call slot is busy; the marketplace will resend")}
+	errTooManyReads = &codeError{code: protocol.CodeInternalError, reason: "over-capacity-reads", err: errors.New("every read permit is taken; the body was not read; the marketplace will resend")}
+)
 
-// acquire takes a call slot, waiting at most the queue wait (and never past ctx). It reports
-// false when none freed up in time.
-func (s *Server) acquire(ctx context.Context) (release func(), ok bool) {
-	if s.slots == nil {
+// shed answers a call over capacity: nothing was verified or persisted (nor, for want of a read
+// permit, read), so a retryable answer is the honest one, and a quick one keeps the
+// marketplace's resends from piling up.
+func (s *Server) shed(ctx context.Context, w http.ResponseWriter, c *call, start time.Time, reason *codeError) {
+	shedCallsTotal.Inc()
+	s.write(ctx, w, c, protocol.NewResponse(protocol.CodeInternalError))
+	s.audit(ctx, c, protocol.CodeInternalError, time.Since(start), reason)
+}
+
+// acquire takes a place in sem (nil: unlimited), waiting at most wait (and never past ctx). It
+// reports false when none freed up in time.
+func acquire(ctx context.Context, sem chan struct{}, wait time.Duration) (release func(), ok bool) {
+	if sem == nil {
 		return func() {}, true
 	}
 	select {
-	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, true
+	case sem <- struct{}{}:
+		return func() { <-sem }, true
 	default:
 	}
-	t := time.NewTimer(s.queueWait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
-	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, true
+	case sem <- struct{}{}:
+		return func() { <-sem }, true
 	case <-t.C:
 	case <-ctx.Done():
 	}
@@ -355,22 +412,43 @@ func (s *Server) acquire(ctx context.Context) (release func(), ok bool) {
 // and a slow sender must not learn anything from one, so serve drops the connection.
 var errUnreadableBody = errors.New("request body unreadable")
 
-// readBody reads a POST body up to the cap plus one byte, so an oversized body is detected
-// without reading it all (protocol.BodyTooLarge). V1 calls are GETs and have none.
+// bodyCap is the largest body a call of family may carry: MaxBasicBodyBytes for basic calls,
+// MaxBodyBytes for kit calls. V1 calls are GETs and carry none.
+func (s *Server) bodyCap(family string) int64 {
+	switch family {
+	case familyBasic:
+		return s.maxBasicBody
+	case familyKit:
+		return s.maxBody
+	}
+	return 0
+}
+
+// readBody reads a POST body up to its family's cap plus one byte, so an oversized body is
+// detected without reading it all (protocol.BodyTooLarge); a Content-Length over the cap is
+// refused without reading anything. V1 calls are GETs and have none.
 func (s *Server) readBody(r *http.Request, c *call) ([]byte, error) {
 	if c.family == familyV1 {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
-	if err != nil {
+	limit := s.bodyCap(c.family)
+	if r.ContentLength > limit {
+		verificationFailuresTotal.WithLabelValues(protocol.ReasonBodyTooLarge).Inc()
+		return nil, protocol.BodyTooLarge(limit)
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // one allocation for a body sent with its length
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1)); err != nil {
 		verificationFailuresTotal.WithLabelValues("unreadable-body").Inc()
 		return nil, fmt.Errorf("%w: %w", errUnreadableBody, err)
 	}
-	if int64(len(b)) > s.maxBody {
+	if int64(buf.Len()) > limit {
 		verificationFailuresTotal.WithLabelValues(protocol.ReasonBodyTooLarge).Inc()
-		return nil, protocol.BodyTooLarge(s.maxBody)
+		return nil, protocol.BodyTooLarge(limit)
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // process verifies the call over the body bytes received and dispatches it.

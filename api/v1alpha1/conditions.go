@@ -49,6 +49,17 @@ const (
 	ReasonReleasing           = "Releasing"
 	ReasonRetained            = "Retained"
 	ReasonApplyFailed         = "ApplyFailed"
+	// ReasonFreezing: the tenant should be frozen and its app is not yet at zero replicas.
+	ReasonFreezing = "Freezing"
+	// ReasonNamespaceConflict: the tenant namespace exists and was not made by this instance;
+	// the operator neither writes into it nor deletes it.
+	ReasonNamespaceConflict = "NamespaceConflict"
+	// ReasonRetentionUnknown: a released tenant's plan cannot be resolved, so how long it must
+	// be kept is unknown; it is kept until a single plan lists its SKU again.
+	ReasonRetentionUnknown = "RetentionUnknown"
+	// ReasonOptionalStepFailed: an optional part of the tenant (app credentials, directory,
+	// tenant info) could not be applied; the workload and its exposure were applied regardless.
+	ReasonOptionalStepFailed = "OptionalStepFailed"
 )
 
 // Labels and annotations the operator puts on what it creates.
@@ -80,4 +91,9 @@ const (
 	// applied, so that reconciles with nothing to change send no writes. Never on pod templates,
 	// so a new operator build never rolls tenants' Deployments by itself.
 	AnnotationAppliedHash = "tenantry.io/applied-hash"
+
+	// AnnotationInstanceUID is set on a tenant namespace the operator created: the UID of the
+	// TenantInstance it belongs to. A namespace without it (or with another UID) is never written
+	// into nor deleted by the operator.
+	AnnotationInstanceUID = "tenantry.io/instance-uid"
 )

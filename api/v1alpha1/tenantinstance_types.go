@@ -156,9 +156,11 @@ type Tenant struct {
 
 // TenantApplication is one OAuth client of the tenant.
 type TenantApplication struct {
-	// appId is the application's id.
+	// appId is the application's id. It becomes part of Secret keys in the tenant namespace
+	// (<appId>.clientId), so it is limited to the characters a Secret key may hold.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
 	// +required
 	AppID string `json:"appId"`
 
@@ -432,6 +434,13 @@ type TenantInstanceStatus struct {
 	// frozenSince is when the tenant was last scaled to zero.
 	// +optional
 	FrozenSince *metav1.Time `json:"frozenSince,omitempty"`
+
+	// retainUntil is recorded once, when the operator first handles the instance's release: the
+	// deletion time plus the plan's retentionPeriod as the plan said then. The tenant namespace
+	// is kept, frozen, until this time; it is never recomputed, so a later plan change cannot
+	// shorten a retention already promised.
+	// +optional
+	RetainUntil *metav1.Time `json:"retainUntil,omitempty"`
 }
 
 // TenantInstance is one purchased SaaS instance: its name is the marketplace instanceId.

@@ -139,6 +139,16 @@ func TestCreateValidation(t *testing.T) {
 			ti.Spec.Tenant = &v1.Tenant{TenantID: "t", Applications: []v1.TenantApplication{app, app}}
 			return ti
 		}(), "spec.tenant.applications"},
+		{"application id that is not a valid Secret key", func() client.Object {
+			ti := validInstance("x")
+			ti.Spec.Tenant = &v1.Tenant{TenantID: "t", Applications: []v1.TenantApplication{{AppID: "a/b", ClientID: "c", EncryptedClientSecret: "e"}}}
+			return ti
+		}(), "spec.tenant.applications[0].appId"},
+		{"valid application id of every allowed character", func() client.Object {
+			ti := validInstance("valid-app-id")
+			ti.Spec.Tenant = &v1.Tenant{TenantID: "t", Applications: []v1.TenantApplication{{AppID: "App_1.x-Y", ClientID: "c", EncryptedClientSecret: "e"}}}
+			return ti
+		}(), ""},
 		{"valid instance with a quantity, a pending change and applied orders", func() client.Object {
 			ti := validInstance("valid-golive")
 			ti.Spec.Quantity = 50

@@ -60,10 +60,13 @@ type config struct {
 	window, callBudget, orderQueryTimeout, freezeHorizon, drain time.Duration
 	qps                                                         float64
 	burst                                                       int
-	maxInFlight                                                 int
+	maxInFlight, maxReads                                       int
 	domainParam                                                 string
+	denyHostSuffixes                                            webhookbridge.HostSuffixes
 	queueWait                                                   time.Duration
-	maxBody                                                     int64
+	maxBody, maxBasicBody                                       int64
+	replayNamespace                                             string
+	replaySweep                                                 time.Duration
 	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout   time.Duration
 	maxHeaderBytes                                              int
 }
@@ -89,9 +92,14 @@ func main() {
 	flag.DurationVar(&c.freezeHorizon, "freeze-retry-horizon", webhookbridge.DefaultFreezeRetryHorizon, "A FREEZE sent within this long after a renewal that moved the paid period into the future is ignored as a late resend of a freeze sent before it (docs/protocol.md §6.10).")
 	flag.DurationVar(&c.drain, "shutdown-timeout", 20*time.Second, "How long in-flight calls may take to finish on SIGTERM.")
 	flag.IntVar(&c.maxInFlight, "max-in-flight", webhookbridge.DefaultMaxInFlight, "Calls worked on at once; beyond it a call waits --queue-wait for a slot, then is answered 000005 (resend later). Negative: unlimited.")
+	flag.IntVar(&c.maxReads, "max-concurrent-reads", webhookbridge.DefaultMaxConcurrentReads, "Calls holding a request body at once, from before it is read until the call is answered: bodies in memory are at most this times --max-body-bytes. Beyond it a call waits --queue-wait, then is answered 000005 unread. Negative: unlimited.")
 	flag.DurationVar(&c.queueWait, "queue-wait", webhookbridge.DefaultQueueWait, "How long a call waits for a free slot before it is shed.")
 	flag.StringVar(&c.domainParam, "domain-param", webhookbridge.DefaultDomainParam, "Order extendParam carrying the buyer's own domain (a Dedicated tenant); \"-\" disables it.")
-	flag.Int64Var(&c.maxBody, "max-body-bytes", webhookbridge.DefaultMaxBodyBytes, "Largest request body accepted.")
+	flag.Var(&c.denyHostSuffixes, "deny-host-suffix", "DNS suffix under which no order may claim a Dedicated host, e.g. the cluster's service names; repeatable or comma-separated, the first use replaces the default; an empty value denies nothing. Hosts under any TenantPlan's base domain are always refused.")
+	flag.Int64Var(&c.maxBody, "max-body-bytes", webhookbridge.DefaultMaxBodyBytes, "Largest body of a kit call (an authSync of 500 users is about 1 MiB), and the upper bound of every family's cap.")
+	flag.Int64Var(&c.maxBasicBody, "max-basic-body-bytes", webhookbridge.DefaultMaxBasicBodyBytes, "Largest body of a basic lifecycle call (a few KiB in practice); at most --max-body-bytes.")
+	flag.StringVar(&c.replayNamespace, "replay-claims-namespace", "", "Namespace (the bridge's own) of the Leases claiming the signatures of calls whose answers disclose a secret, shared by all replicas (docs/protocol.md §2.1). Default: $POD_NAMESPACE, else the Pod's own namespace; outside a cluster without either, off. \"-\" turns the shared claims off, which is safe with one replica only.")
+	flag.DurationVar(&c.replaySweep, "replay-sweep-interval", webhookbridge.DefaultReplaySweepInterval, "How often a replica deletes expired replay claims.")
 	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", webhookbridge.DefaultReadHeaderTimeout, "HTTP server ReadHeaderTimeout.")
 	flag.DurationVar(&c.readTimeout, "read-timeout", webhookbridge.DefaultReadTimeout, "HTTP server ReadTimeout.")
 	flag.DurationVar(&c.writeTimeout, "write-timeout", webhookbridge.DefaultWriteTimeout, "HTTP server WriteTimeout.")
@@ -157,6 +165,7 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	c.replayNamespace = replayNamespace(c.replayNamespace, os.Getenv("POD_NAMESPACE"), inClusterNamespaceFile)
 	if c.orderAPIFallbackURL != "" {
 		log.Info("Order Query falls back to a second host when the first cannot be reached", "fallback", c.orderAPIFallbackURL)
 	}
@@ -220,6 +229,18 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		}
 	}()
 
+	var replays webhookbridge.ReplayStore
+	switch c.replayNamespace {
+	case "", "-":
+		log.Info("Replay claims shared by replicas are off: a replay to another replica within the timestamp window is not recognised; run a single replica, or set --replay-claims-namespace")
+	default:
+		store := &webhookbridge.LeaseReplayStore{Client: k8s, Namespace: c.replayNamespace}
+		replays = store
+		sweepCtx, stopSweeps := context.WithCancel(logr.NewContext(ctx, log.WithName("replay-claims")))
+		defer stopSweeps()
+		go store.RunSweeps(sweepCtx, c.replaySweep)
+	}
+
 	verifier := &protocol.Verifier{
 		Keys: keys, KitKeys: kitKeys, Window: c.window, MaxBodyBytes: c.maxBody,
 		Nonces: protocol.NewNonceCache(2*c.window, 0, nil),
@@ -234,9 +255,10 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 			}},
 		},
 		Recorder: broadcaster.NewRecorder(scheme, "tenantry-webhookbridge"), Clock: clock.RealClock{},
-		Path: c.path, MaxBodyBytes: c.maxBody, CallBudget: c.callBudget,
+		Path: c.path, MaxBodyBytes: c.maxBody, MaxBasicBodyBytes: c.maxBasicBody, Replays: replays, CallBudget: c.callBudget,
 		OrderQueryTimeout: c.orderQueryTimeout, FreezeRetryHorizon: c.freezeHorizon, Logger: log,
-		MaxInFlight: c.maxInFlight, QueueWait: c.queueWait, DomainParam: c.domainParam,
+		MaxInFlight: c.maxInFlight, MaxConcurrentReads: c.maxReads, QueueWait: c.queueWait, DomainParam: c.domainParam,
+		DenyHostSuffixes: c.denyHostSuffixes,
 	})
 	if err != nil {
 		return err
@@ -313,6 +335,25 @@ func (c config) httpServer(addr string, h http.Handler) *http.Server {
 		ReadHeaderTimeout: c.readHeaderTimeout, ReadTimeout: c.readTimeout,
 		WriteTimeout: c.writeTimeout, IdleTimeout: c.idleTimeout, MaxHeaderBytes: c.maxHeaderBytes,
 	})
+}
+
+// inClusterNamespaceFile holds the namespace of a Pod's service account.
+const inClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// replayNamespace is the namespace of the replay claims: the flag's value when given ("-" keeps
+// them off), else env ($POD_NAMESPACE), else the Pod's own namespace read from file; empty —
+// claims off — only outside a cluster with none of these.
+func replayNamespace(flagValue, env, file string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if env != "" {
+		return env
+	}
+	if b, err := os.ReadFile(file); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	return ""
 }
 
 // loadSingle reads a one-key file (or environment variable); a rotation pair is refused.

@@ -98,7 +98,8 @@ func TestRunServesAndDrains(t *testing.T) {
 		accessKeyFile: write("access", current+"\n"+previous+"\n"), orderAPIURL: orderSrv.URL,
 		akFile: write("ak", "ak\n"), skFile: write("sk", " sk "),
 		window: time.Minute, callBudget: 3 * time.Second, orderQueryTimeout: 2 * time.Second,
-		freezeHorizon: time.Hour, drain: 10 * time.Second, qps: 20, burst: 40, maxBody: 1 << 20,
+		freezeHorizon: time.Hour, drain: 10 * time.Second, qps: 20, burst: 40, maxBody: 1 << 20, maxBasicBody: 64 << 10, maxReads: 64,
+		replayNamespace: "default", replaySweep: time.Minute,
 		readHeaderTimeout: 5 * time.Second, readTimeout: 10 * time.Second, writeTimeout: 15 * time.Second,
 		idleTimeout: time.Minute, maxHeaderBytes: 64 << 10,
 	}
@@ -203,7 +204,7 @@ func TestRunRefusesBadOrderEndpoints(t *testing.T) {
 		}
 		return p
 	}
-	base := config{accessKeyFile: write("access", "key\n"), akFile: write("ak", "ak"), skFile: write("sk", "sk"), orderAPIURL: orderquery.DefaultEndpoint}
+	base := config{accessKeyFile: write("access", "key\n"), akFile: write("ak", "ak"), skFile: write("sk", "sk"), orderAPIURL: orderquery.DefaultEndpoint, replayNamespace: "tenantry-system"}
 	for name, mutate := range map[string]func(*config){
 		"relative primary":  func(c *config) { c.orderAPIURL = "mkt.myhuaweicloud.com" },
 		"relative fallback": func(c *config) { c.orderAPIFallbackURL = "mkt.myhuaweicloud.cn" },
@@ -215,6 +216,33 @@ func TestRunRefusesBadOrderEndpoints(t *testing.T) {
 			err := run(context.Background(), zap.New(zap.WriteTo(io.Discard)), c)
 			if err == nil || !strings.Contains(err.Error(), "order-api") {
 				t.Errorf("run() error = %v, want one naming the Order Query flag", err)
+			}
+		})
+	}
+}
+
+// Replicas share their replay claims through Leases in the bridge's namespace (docs/protocol.md
+// §2.1): the flag wins, then $POD_NAMESPACE, then the Pod's own namespace; outside a cluster
+// with none of them the claims are off.
+func TestReplayNamespace(t *testing.T) {
+	dir := t.TempDir()
+	podNS := filepath.Join(dir, "namespace")
+	if err := os.WriteFile(podNS, []byte("tenantry-system\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "absent")
+	for _, tc := range []struct {
+		name, flag, env, file, want string
+	}{
+		{"flag", "bridge-ns", "env-ns", podNS, "bridge-ns"},
+		{"flag turns claims off", "-", "env-ns", podNS, "-"},
+		{"POD_NAMESPACE", "", "env-ns", podNS, "env-ns"},
+		{"the Pod's namespace", "", "", podNS, "tenantry-system"},
+		{"outside a cluster", "", "", missing, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := replayNamespace(tc.flag, tc.env, tc.file); got != tc.want {
+				t.Errorf("replayNamespace(%q, %q, %q) = %q, want %q", tc.flag, tc.env, tc.file, got, tc.want)
 			}
 		})
 	}

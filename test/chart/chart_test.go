@@ -330,7 +330,8 @@ func TestDefaults(t *testing.T) {
 		"Deployment/tenantry-manager", "Deployment/tenantry-webhookbridge",
 		"NetworkPolicy/tenantry-manager", "NetworkPolicy/tenantry-webhookbridge",
 		"PodDisruptionBudget/tenantry-webhookbridge",
-		"Role/tenantry-leader-election", "RoleBinding/tenantry-leader-election",
+		"Role/tenantry-leader-election", "Role/tenantry-webhookbridge",
+		"RoleBinding/tenantry-leader-election", "RoleBinding/tenantry-webhookbridge",
 		"Secret/tenantry-webhookbridge-keys",
 		"Service/tenantry-manager-metrics", "Service/tenantry-webhookbridge",
 		"Service/tenantry-webhookbridge-metrics", "Service/tenantry-webhookbridge-pages",
@@ -409,10 +410,18 @@ func TestDefaults(t *testing.T) {
 	for _, want := range []string{
 		"--path=" + sourceString(t, "webhookbridge/server.go", `DefaultPath\s*=\s*"([^"]+)"`),
 		"--order-api-url=" + sourceString(t, "webhookbridge/orderquery/client.go", `DefaultEndpoint\s*=\s*"([^"]+)"`),
+		"--max-basic-body-bytes=65536", // DefaultMaxBasicBodyBytes, 64 << 10
+		"--max-body-bytes=1048576",     // DefaultMaxBodyBytes, 1 << 20
+		"--max-concurrent-reads=64",    // DefaultMaxConcurrentReads
 	} {
 		if !slices.Contains(bridgeArgs, want) {
 			t.Errorf("bridge args %q lack %q (the binary's default)", bridgeArgs, want)
 		}
+	}
+	// Replicas share replay claims in the release namespace, where the bridge's Role lets it
+	// keep Leases (docs/protocol.md §2.1).
+	if want := "--replay-claims-namespace=" + namespace; !slices.Contains(bridgeArgs, want) {
+		t.Errorf("bridge args %q lack %q", bridgeArgs, want)
 	}
 
 	// Services: name, port, and the container port their named targetPort resolves to.
@@ -514,16 +523,24 @@ func TestNames(t *testing.T) {
 }
 
 // roleFile reads a Role or ClusterRole generated (or kept) in config/rbac.
-func roleFile(t *testing.T, rel string) []rbacv1.PolicyRule {
+func roleFile(t *testing.T, rel, kind string) []rbacv1.PolicyRule {
 	t.Helper()
-	var r rbacv1.ClusterRole // a Role has the same rules field
-	if err := yaml.UnmarshalStrict(readFile(t, rel), &r); err != nil {
-		t.Fatalf("%s: %v", rel, err)
+	// controller-gen writes a ClusterRole and, for namespaced markers, Roles after it.
+	for _, doc := range strings.Split(string(readFile(t, rel)), "\n---\n") {
+		var r rbacv1.ClusterRole // a Role has the same rules field
+		if err := yaml.UnmarshalStrict([]byte(doc), &r); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if r.Kind != kind {
+			continue
+		}
+		if len(r.Rules) == 0 {
+			t.Fatalf("%s: its %s has no rules", rel, kind)
+		}
+		return r.Rules
 	}
-	if len(r.Rules) == 0 {
-		t.Fatalf("%s has no rules", rel)
-	}
-	return r.Rules
+	t.Fatalf("%s has no %s", rel, kind)
+	return nil
 }
 
 // TestRBACFromMarkers proves the chart grants exactly what the kubebuilder markers generate into
@@ -538,6 +555,7 @@ func TestRBACFromMarkers(t *testing.T) {
 		{"ClusterRole", "tenantry-manager", "config/rbac/role.yaml", "ClusterRoleBinding", "tenantry-manager"},
 		{"ClusterRole", "tenantry-webhookbridge", "config/rbac/bridge_role.yaml", "ClusterRoleBinding", "tenantry-webhookbridge"},
 		{"Role", "tenantry-leader-election", "config/rbac/leader_election_role.yaml", "RoleBinding", "tenantry-manager"},
+		{"Role", "tenantry-webhookbridge", "config/rbac/bridge_role.yaml", "RoleBinding", "tenantry-webhookbridge"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []rbacv1.PolicyRule
@@ -550,7 +568,7 @@ func TestRBACFromMarkers(t *testing.T) {
 			} else {
 				got = decode[rbacv1.ClusterRole](t, m.get(t, tc.kind, tc.name)).Rules
 			}
-			if diff := cmp.Diff(roleFile(t, tc.config), got); diff != "" {
+			if diff := cmp.Diff(roleFile(t, tc.config, tc.kind), got); diff != "" {
 				t.Errorf("%s %q rules differ from %s (-config +chart); run `make manifests`:\n%s", tc.kind, tc.name, tc.config, diff)
 			}
 			o := m.get(t, tc.binding, tc.name)
@@ -580,8 +598,8 @@ func TestRBACLeastPrivilege(t *testing.T) {
 	t.Parallel()
 	m := render(t, "-f", everything)
 	roles := append(m.ofKind("ClusterRole"), m.ofKind("Role")...)
-	if len(roles) != 3 {
-		t.Fatalf("want 3 roles, got %v", roles.names())
+	if len(roles) != 4 {
+		t.Fatalf("want 4 roles, got %v", roles.names())
 	}
 	for _, o := range roles {
 		for i, r := range decode[rbacv1.ClusterRole](t, o).Rules {
@@ -594,6 +612,13 @@ func TestRBACLeastPrivilege(t *testing.T) {
 				}
 			}
 		}
+	}
+
+	// In its own namespace the bridge reaches Leases only: its replay claims (docs/protocol.md §2.1).
+	want := []rbacv1.PolicyRule{{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"},
+		Verbs: []string{"create", "delete", "get", "list"}}}
+	if diff := cmp.Diff(want, decode[rbacv1.Role](t, m.get(t, "Role", "tenantry-webhookbridge")).Rules); diff != "" {
+		t.Errorf("bridge Role rules (-want +got):\n%s", diff)
 	}
 
 	named := map[string][]string{"secrets": {"tenant-admin"}, "resourcequotas": {"tenant-quota"}}

@@ -217,7 +217,7 @@ func TestRBAC(t *testing.T) {
 				}
 			}
 		}
-		g.Expect(roles).To(Equal(3), "tenantry-manager, tenantry-webhookbridge and tenantry-leader-election")
+		g.Expect(roles).To(Equal(4), "tenantry-manager, tenantry-webhookbridge (cluster and namespace) and tenantry-leader-election")
 	})
 
 	t.Run("bindings name only the two ServiceAccounts", func(t *testing.T) {
@@ -243,7 +243,7 @@ func TestRBAC(t *testing.T) {
 			}
 		}
 		g.Expect(subjects).To(Equal(map[string][]string{
-			bridgeSA:  {"ClusterRole/tenantry-webhookbridge"},
+			bridgeSA:  {"ClusterRole/tenantry-webhookbridge", "Role/tenantry-webhookbridge"},
 			managerSA: {"ClusterRole/tenantry-manager", "Role/tenantry-leader-election"},
 		}))
 	})
@@ -266,6 +266,11 @@ func TestRBAC(t *testing.T) {
 			{verb: "patch", group: "events.k8s.io", resource: "events", namespace: "default"},
 			{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenant-admin"},
 			{verb: "get", resource: "resourcequotas", namespace: tenantNS, name: "tenant-quota"},
+			// Host claims (TenantHost), and replay claims on secret-disclosing calls, as Leases in
+			// its own namespace only.
+			{verb: "get", group: grp, resource: "tenanthosts"}, {verb: "create", group: grp, resource: "tenanthosts"},
+			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: systemNS},
+			{verb: "delete", group: "coordination.k8s.io", resource: "leases", namespace: systemNS},
 		},
 		refused: []access{
 			{verb: "update", group: grp, resource: ti, subresource: "status"}, {verb: "patch", group: grp, resource: ti, subresource: "status"},
@@ -288,7 +293,9 @@ func TestRBAC(t *testing.T) {
 			{verb: "update", resource: "resourcequotas", namespace: tenantNS, name: "tenant-quota"},
 			{verb: "get", resource: "configmaps", namespace: tenantNS},
 			{verb: "create", resource: "events", namespace: "default"}, // only the events.k8s.io API
-			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: systemNS},
+			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: tenantNS},
+			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system"},
+			{verb: "list", group: grp, resource: "tenanthosts"}, {verb: "watch", group: grp, resource: "tenanthosts"},
 			{verb: "get", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
 			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
 			{verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: tenantNS},
@@ -307,6 +314,7 @@ func TestRBAC(t *testing.T) {
 			{verb: "update", group: grp, resource: ti, subresource: "status"}, {verb: "patch", group: grp, resource: ti, subresource: "status"},
 			{verb: "update", group: grp, resource: ti, subresource: "finalizers"},
 			{verb: "watch", group: grp, resource: tp}, {verb: "watch", group: grp, resource: td},
+			{verb: "watch", group: grp, resource: "tenanthosts"}, {verb: "create", group: grp, resource: "tenanthosts"},
 			{verb: "create", resource: "namespaces"}, {verb: "delete", resource: "namespaces", name: tenantNS},
 			{verb: "patch", group: "apps", resource: "deployments", namespace: tenantNS},
 			{verb: "patch", resource: "services", namespace: tenantNS}, {verb: "create", resource: "secrets", namespace: tenantNS},
@@ -322,6 +330,7 @@ func TestRBAC(t *testing.T) {
 			{verb: "create", group: grp, resource: ti}, {verb: "delete", group: grp, resource: ti},
 			{verb: "create", group: grp, resource: tp}, {verb: "update", group: grp, resource: tp}, {verb: "delete", group: grp, resource: tp},
 			{verb: "create", group: grp, resource: td}, {verb: "update", group: grp, resource: td}, {verb: "delete", group: grp, resource: td},
+			{verb: "delete", group: grp, resource: "tenanthosts"}, {verb: "update", group: grp, resource: "tenanthosts"},
 			{verb: "update", group: grp, resource: tp, subresource: "status"},
 			{verb: "get", resource: "pods", namespace: tenantNS}, {verb: "create", resource: "pods", namespace: tenantNS},
 			{verb: "create", resource: "pods", subresource: "exec", namespace: tenantNS},

@@ -88,12 +88,21 @@ func formatMilli(t time.Time) string {
 	return s[:14] + s[15:]
 }
 
-// ParseMillis parses a UNIX time in milliseconds written as a plain decimal
-// string (the basic and kit timestamps): ASCII digits only, no sign, at most 15
-// digits (enough for year 9999). The result is in UTC.
+// ParseMillis parses a UNIX time in milliseconds written as a canonical
+// decimal string (the basic and kit timestamps): ASCII digits only, no sign, no
+// leading zero ("0" itself aside), at most 15 digits (enough for year 9999).
+// The result is in UTC.
+//
+// Canonical only, because the signed string joins nonce and timestamp with no
+// separator (docs/protocol.md §2.1): were "0T" accepted as well as "T", a
+// captured call whose nonce ends in 0 could be resent with that 0 moved into
+// the timestamp, under the same signature and a different nonce.
 func ParseMillis(s string) (time.Time, error) {
 	if len(s) == 0 || len(s) > 15 || !allDigits(s) {
 		return time.Time{}, fmt.Errorf("millisecond timestamp %q: want 1 to 15 decimal digits", s)
+	}
+	if len(s) > 1 && s[0] == '0' {
+		return time.Time{}, fmt.Errorf("millisecond timestamp %q: leading zero", s)
 	}
 	ms, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {

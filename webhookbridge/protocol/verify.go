@@ -19,12 +19,13 @@ package protocol
 import (
 	"bytes"
 	"crypto/hmac"
-	"encoding/base64"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,13 +43,38 @@ const DefaultMaxBodyBytes = 1 << 20
 // the replay cache's memory is bounded by its entry count.
 const MaxNonceLength = 128
 
-// Replay-cache key prefixes keep the three families apart, so a nonce that
-// happens to repeat across families is not mistaken for a replay.
+// Replay-cache key prefixes keep the three families apart. The key itself is
+// the call's signature (lower-case hex; base64 for V1), not its nonce: a
+// signature names exactly one signed string, whereas the same signed string can
+// be split into nonce and timestamp in more than one way (docs/protocol.md §2.1).
 const (
 	noncePrefixBasic = "basic:"
 	noncePrefixKit   = "kit:"
 	noncePrefixV1    = "v1:"
 )
+
+// BasicReplayKey is the key under which a verified basic call is remembered as
+// seen: the family and the signature, lower-cased. The bridge claims the same
+// key in the replay store its replicas share before answering a call whose
+// answer discloses a secret (docs/protocol.md §2.1).
+func BasicReplayKey(q url.Values) string {
+	return noncePrefixBasic + strings.ToLower(q.Get(ParamSignature))
+}
+
+// KitReplayKey is BasicReplayKey for a kit call (its x-sign header).
+func KitReplayKey(h http.Header) string {
+	var sig string
+	if vals := headerValues(h, HeaderSign); len(vals) > 0 {
+		sig = vals[0]
+	}
+	return noncePrefixKit + strings.ToLower(sig)
+}
+
+// V1ReplayKey is BasicReplayKey for a V1 call: its authToken, a space read as
+// '+' as VerifyV1Key reads it. Base64 is case-sensitive, so it is not lowered.
+func V1ReplayKey(q url.Values) string {
+	return noncePrefixV1 + replaceSpaces(q.Get(ParamAuthToken))
+}
 
 // Verifier checks the signatures, freshness and uniqueness of marketplace
 // calls before any field is acted on (docs/protocol.md §2). The zero values of
@@ -67,7 +93,7 @@ type Verifier struct {
 	Window time.Duration
 	// Now is the clock; tests inject a fixed one.
 	Now func() time.Time
-	// Nonces remembers accepted nonces (and V1 authTokens) to refuse replays.
+	// Nonces remembers the signatures (V1: authTokens) of accepted calls to refuse replays.
 	// Nil disables replay protection, which is only acceptable in tests.
 	Nonces *NonceCache
 	// MaxBodyBytes caps the body VerifyBasic and VerifyKit accept; zero means
@@ -179,16 +205,15 @@ func (v *Verifier) VerifyBasic(q url.Values, body []byte) error {
 // before retiring it. On error the index is -1.
 //
 // Checks, in order: body within MaxBodyBytes (CodeInvalidParam
-// "body-too-large"); timestamp present, single, decimal milliseconds
-// (CodeInvalidParam); nonce present, single, at most MaxNonceLength printable
-// ASCII characters (CodeInvalidParam); signature present, single, 64 hex digits
+// "body-too-large"); timestamp present, single, canonical decimal milliseconds
+// without a leading zero (CodeInvalidParam "bad-timestamp"); nonce present,
+// single, at most MaxNonceLength printable ASCII characters (CodeInvalidParam); signature present, single, 64 hex digits
 // in either case (CodeAuthFailed); timestamp within the window
-// (CodeInvalidParam "stale-timestamp"); signature matches the canonical payload
-// or the raw body under any key, compared in constant time (CodeAuthFailed);
-// finally the nonce is recorded, and a nonce seen before is refused
-// (CodeAuthFailed "replayed-nonce"). The nonce is recorded only after the
-// signature verified, so unauthenticated requests cannot fill or poison the
-// cache.
+// (CodeInvalidParam "stale-timestamp"); signature matches the raw body or,
+// failing that, the canonical payload under any key, compared in constant time
+// (CodeAuthFailed); finally the signature is recorded (BasicReplayKey), and one seen
+// before is refused (CodeAuthFailed "replayed-nonce"). It is recorded only after
+// it verified, so unauthenticated requests cannot fill or poison the cache.
 func (v *Verifier) VerifyBasicKey(q url.Values, body []byte) (int, error) {
 	return v.verifyHex(q[ParamSignature], q[ParamTimestamp], q[ParamNonce],
 		[3]string{ParamSignature, ParamTimestamp, ParamNonce}, v.Keys, body, basicMAC, noncePrefixBasic)
@@ -206,7 +231,7 @@ func (v *Verifier) VerifyKit(h http.Header, body []byte) error {
 // VerifyBasicKey, on the x-sign, x-timestamp and x-nonce headers.
 func (v *Verifier) VerifyKitKey(h http.Header, body []byte) (int, error) {
 	return v.verifyHex(headerValues(h, HeaderSign), headerValues(h, HeaderTimestamp), headerValues(h, HeaderNonce),
-		[3]string{HeaderSign, HeaderTimestamp, HeaderNonce}, v.kitKeys(), body, kitMAC, noncePrefixKit)
+		[3]string{HeaderSign, HeaderTimestamp, HeaderNonce}, v.kitKeys(), body, kitStreamMAC, noncePrefixKit)
 }
 
 // headerValues looks a header up canonically, falling back to the literal
@@ -243,8 +268,11 @@ func (v *Verifier) verifyHex(sigs, tss, nonces []string, names [3]string, keys [
 	if err != nil {
 		return -1, authFrom(err)
 	}
-	sig, err := hex.DecodeString(sigHex)
-	if err != nil || len(sig) != 32 {
+	if len(sigHex) != hex.EncodedLen(sha256Size) {
+		return -1, AuthError(ReasonBadSignature)
+	}
+	var sig [sha256Size]byte
+	if _, err := hex.Decode(sig[:], []byte(sigHex)); err != nil {
 		return -1, AuthError(ReasonBadSignature)
 	}
 	if err := v.checkWindow(sent, names[1]); err != nil {
@@ -253,31 +281,51 @@ func (v *Verifier) verifyHex(sigs, tss, nonces []string, names [3]string, keys [
 	if !hasKey(keys) {
 		return -1, internalError(ReasonNoKeys, errors.New("no access key configured"))
 	}
-	payloads := make([][]byte, 0, 2)
-	if canon, err := CanonicalPayload(body); err == nil {
-		payloads = append(payloads, canon)
-	}
-	if len(payloads) == 0 || !bytes.Equal(payloads[0], body) {
-		payloads = append(payloads, body) // docs/protocol.md §2.1 Rule: raw body also accepted.
-	}
-	match := -1
-	for i, key := range keys {
-		if key == "" {
-			continue
-		}
-		for _, p := range payloads {
-			if hmac.Equal(mac(key, nonce, ts, p), sig) && match < 0 {
-				match = i
-			}
+	// The raw body first: it costs one streamed HMAC per key and no allocation in proportion to
+	// the body. The canonical payload (docs/protocol.md §2.1 Rule) is built only when the raw
+	// body matched under no key, so a request that fails a cheap check above, or whose sender
+	// signed the bytes it sent, is never canonicalised.
+	match := matchKey(keys, sig[:], func(key string) []byte { return mac(key, nonce, ts, body) })
+	if match < 0 {
+		if canon, err := CanonicalPayload(body); err == nil && !bytes.Equal(canon, body) {
+			match = matchKey(keys, sig[:], func(key string) []byte { return mac(key, nonce, ts, canon) })
 		}
 	}
 	if match < 0 {
 		return -1, AuthError(ReasonBadSignature)
 	}
-	if err := v.remember(prefix + nonce); err != nil {
+	if err := v.remember(prefix + strings.ToLower(sigHex)); err != nil {
 		return -1, err
 	}
 	return match, nil
+}
+
+const sha256Size = 32
+
+// kitStreamMAC is kitMAC with its parts written to the hash one after the other instead of
+// joined first, so verifying a large kit body copies none of it.
+func kitStreamMAC(key, nonce, timestamp string, payload []byte) []byte {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(key))
+	m.Write([]byte(nonce))
+	m.Write([]byte(timestamp))
+	m.Write(payload)
+	return m.Sum(nil)
+}
+
+// matchKey returns the index of the first non-empty key under which mac equals sig, compared
+// in constant time, or -1. Every key is tried, so the time taken does not say which matched.
+func matchKey(keys []string, sig []byte, mac func(key string) []byte) int {
+	match := -1
+	for i, key := range keys {
+		if key == "" {
+			continue
+		}
+		if hmac.Equal(mac(key), sig) && match < 0 {
+			match = i
+		}
+	}
+	return match
 }
 
 // VerifyV1 verifies a legacy V1 GET call (docs/protocol.md §2.3). See VerifyV1Key.
@@ -335,7 +383,7 @@ func (v *Verifier) VerifyV1Key(q url.Values) (int, error) {
 	if match < 0 {
 		return -1, AuthError(ReasonBadSignature)
 	}
-	if err := v.remember(noncePrefixV1 + base64.StdEncoding.EncodeToString(sig)); err != nil {
+	if err := v.remember(V1ReplayKey(q)); err != nil {
 		return -1, err
 	}
 	return match, nil

@@ -334,7 +334,8 @@ func ManagerProcessOptions(o ComponentOptions, metricsAddr, probeAddr string) Pr
 
 // BridgeProcessOptions is how StartComponents runs the bridge: under o.BridgeKubeconfig, serving
 // the production interface at BridgePath on bindAddr, the suspended page on pagesAddr and metrics
-// and probes on metricsAddr, with the keys of o.KeysDir and o.BridgeArgs last.
+// and probes on metricsAddr, with replay claims in the release namespace, the keys of o.KeysDir
+// and o.BridgeArgs last.
 func BridgeProcessOptions(o ComponentOptions, bindAddr, pagesAddr, metricsAddr string) ProcessOptions {
 	return ProcessOptions{
 		Name: "the webhook bridge", Path: filepath.Join(o.BinDir, "webhookbridge"), LogPath: filepath.Join(o.LogDir, "webhookbridge.log"),
@@ -342,6 +343,8 @@ func BridgeProcessOptions(o ComponentOptions, bindAddr, pagesAddr, metricsAddr s
 		Args: append([]string{
 			"--bind-address=" + bindAddr, "--suspended-page-bind-address=" + pagesAddr, "--metrics-bind-address=" + metricsAddr,
 			"--path=" + BridgePath, "--order-api-url=" + o.OrderAPIURL,
+			// As the chart does: replicas share their claims on secret-disclosing calls here.
+			"--replay-claims-namespace=" + Namespace,
 			"--access-key-file=" + filepath.Join(o.KeysDir, "access-key"),
 			"--marketplace-ak-file=" + filepath.Join(o.KeysDir, "marketplace-ak"),
 			"--marketplace-sk-file=" + filepath.Join(o.KeysDir, "marketplace-sk"),

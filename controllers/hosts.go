@@ -1,0 +1,173 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+)
+
+// A host belongs to one TenantInstance at a time: the webhook bridge reserves a Dedicated
+// tenant's host with a TenantHost named after it before it creates the instance (see the
+// bridge's hosts.go). The operator does not serve a host that a TenantHost of another live
+// instance holds, whoever wrote the instance that asks for it.
+//
+// +kubebuilder:rbac:groups=tenantry.io,resources=tenanthosts,verbs=get;list;watch;create
+
+// hostHolder is the instance that holds host against instance according to claim, or "" when the
+// claim does not keep instance from it: it names instance itself, or it is being deleted, or the
+// instance it names is gone or being deleted (holder nil or deleting), or its owner reference
+// names an earlier instance of that name. Pure, for table tests; the bridge decides the same way.
+func hostHolder(claim *tenantryv1alpha1.TenantHost, holder *tenantryv1alpha1.TenantInstance, instance string) string {
+	if claim == nil || !claim.DeletionTimestamp.IsZero() || claim.Spec.InstanceName == instance ||
+		holder == nil || !holder.DeletionTimestamp.IsZero() {
+		return ""
+	}
+	for _, ref := range claim.OwnerReferences {
+		if ref.Kind == "TenantInstance" && strings.HasPrefix(ref.APIVersion, tenantryv1alpha1.GroupVersion.Group+"/") && ref.UID != holder.UID {
+			return ""
+		}
+	}
+	return claim.Spec.InstanceName
+}
+
+// checkHost stalls the tenant (HostConflict) and stops the reconcile before its Ingress is
+// applied when another instance holds the host it would be served at, and removes an Ingress the
+// tenant already has, which would otherwise keep serving (and requesting certificates for) a
+// host it does not hold. Claims are read from the manager's cache, which watches them.
+func (r *TenantInstanceReconciler) checkHost(ctx context.Context, s *scope) error {
+	host := s.desired.Host()
+	if host == "" {
+		return nil
+	}
+	claim := &tenantryv1alpha1.TenantHost{}
+	if err := r.Get(ctx, client.ObjectKey{Name: host}, claim); apierrors.IsNotFound(err) {
+		return r.claimHost(ctx, s, host)
+	} else if err != nil {
+		return fmt.Errorf("reading TenantHost %q: %w", host, err)
+	}
+	var holder *tenantryv1alpha1.TenantInstance
+	if claim.Spec.InstanceName != s.instance.Name {
+		ti := &tenantryv1alpha1.TenantInstance{}
+		switch err := r.Get(ctx, client.ObjectKey{Name: claim.Spec.InstanceName}, ti); {
+		case err == nil:
+			holder = ti
+		case !apierrors.IsNotFound(err):
+			return fmt.Errorf("reading TenantInstance %q: %w", claim.Spec.InstanceName, err)
+		}
+	}
+	other := hostHolder(claim, holder, s.instance.Name)
+	if other == "" {
+		return nil
+	}
+	s.stalledReason = tenantryv1alpha1.ReasonHostConflict
+	s.stalledMessage = fmt.Sprintf("host %s is held by TenantInstance %q (TenantHost %s); this tenant is not served there "+
+		"until that claim is released, or until spec.domain names a host of its own", host, other, host)
+	ing := &networkingv1.Ingress{}
+	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, ing); err == nil {
+		if err := r.Delete(ctx, ing); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting the Ingress of a host held by another instance: %w", err)
+		}
+	}
+	return errStopped
+}
+
+// claimHost creates the missing claim of a Dedicated tenant's host for the tenant itself. The
+// bridge claims every host it accepts, but a tenant created before claims existed, or written
+// with kubectl, has none, and a later order could then claim its host and take its traffic. So
+// the operator claims the host of every Dedicated tenant it serves, first come first served; when
+// another claim wins the race (AlreadyExists) the next reconcile, which the claim's watch
+// triggers, judges it. Shared hosts need no claim: the bridge refuses every host under a plan's
+// base domain.
+func (r *TenantInstanceReconciler) claimHost(ctx context.Context, s *scope, host string) error {
+	if s.instance.Spec.Domain.Type != tenantryv1alpha1.DomainDedicated {
+		return nil
+	}
+	claim := &tenantryv1alpha1.TenantHost{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: host,
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: tenantryv1alpha1.GroupVersion.String(), Kind: "TenantInstance",
+				Name: s.instance.Name, UID: s.instance.UID,
+			}},
+		},
+		Spec: tenantryv1alpha1.TenantHostSpec{InstanceName: s.instance.Name},
+	}
+	switch err := r.Create(ctx, claim); {
+	case err == nil:
+		log.FromContext(ctx).Info("Claimed the tenant's host", "host", host)
+		return nil
+	case apierrors.IsAlreadyExists(err):
+		return fmt.Errorf("claiming host %q: another claim was created meanwhile: %w", host, err)
+	default:
+		return fmt.Errorf("claiming host %q: %w", host, err)
+	}
+}
+
+// instanceHostIndex indexes Dedicated TenantInstances by spec.domain.host, so that a claim's
+// change finds the tenants asking for its host without listing every instance.
+const instanceHostIndex = "spec.domain.host"
+
+// indexHosts registers instanceHostIndex.
+func indexHosts(ctx context.Context, idx client.FieldIndexer) error {
+	if err := idx.IndexField(ctx, &tenantryv1alpha1.TenantInstance{}, instanceHostIndex, func(o client.Object) []string {
+		if d := o.(*tenantryv1alpha1.TenantInstance).Spec.Domain; d.Type == tenantryv1alpha1.DomainDedicated && d.Host != "" {
+			return []string{d.Host}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("indexing %s: %w", instanceHostIndex, err)
+	}
+	return nil
+}
+
+// instancesForHost maps a TenantHost to the instances its change may start or stop serving: the
+// instance it names, the Shared tenant whose host it is (its first label is the instance name),
+// and Dedicated tenants asking for it. Claims change once per Dedicated purchase and release.
+func (r *TenantInstanceReconciler) instancesForHost(ctx context.Context, o client.Object) []reconcile.Request {
+	claim, ok := o.(*tenantryv1alpha1.TenantHost)
+	if !ok {
+		return nil
+	}
+	names := map[string]bool{claim.Spec.InstanceName: true}
+	if first, _, ok := strings.Cut(claim.Name, "."); ok {
+		names[first] = true
+	}
+	var list tenantryv1alpha1.TenantInstanceList
+	if err := r.List(ctx, &list, client.MatchingFields{instanceHostIndex: claim.Name}); err == nil {
+		for i := range list.Items {
+			names[list.Items[i].Name] = true
+		}
+	}
+	reqs := make([]reconcile.Request, 0, len(names))
+	for name := range names {
+		if name != "" {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: name}})
+		}
+	}
+	return reqs
+}

@@ -1,0 +1,119 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+)
+
+// errStopped ends a reconcile's steps without an error: a step found something a human must fix
+// (it set the scope's stalled reason) or something to wait for (it set waitingFor).
+var errStopped = errors.New("reconcile stopped")
+
+// namespaceRecheck is how often a tenant stalled on a namespace it does not own looks at it again.
+const namespaceRecheck = time.Minute
+
+// namespaceOwner is the UID of the TenantInstance that made ns, or "" when ns carries no mark of
+// one. The marks are the managed-by label together with the annotation tenantry.io/instance-uid
+// or, on namespaces made by earlier versions of the operator, a controller owner reference to a
+// TenantInstance. Anything else — a namespace someone created by hand, say — is not the
+// operator's: it never writes into it nor deletes it.
+func namespaceOwner(ns *corev1.Namespace) types.UID {
+	if ns.Labels[tenantryv1alpha1.LabelManagedBy] != tenantryv1alpha1.ManagedByValue {
+		return ""
+	}
+	if uid := ns.Annotations[tenantryv1alpha1.AnnotationInstanceUID]; uid != "" {
+		return types.UID(uid)
+	}
+	if ref := metav1.GetControllerOfNoCopy(ns); ref != nil && ref.Kind == "TenantInstance" &&
+		ref.APIVersion == tenantryv1alpha1.GroupVersion.String() {
+		return ref.UID
+	}
+	return ""
+}
+
+// observeNamespace reports whether the tenant namespace name exists, whether it is being
+// deleted and which instance made it. The child cache holds the namespaces the operator labels;
+// one it does not hold is read from the API server once, as it may be someone else's.
+func (r *TenantInstanceReconciler) observeNamespace(ctx context.Context, name string) (exists, deleting bool, owner types.UID, err error) {
+	cached := &corev1.Namespace{}
+	if err := r.Children.Get(ctx, client.ObjectKey{Name: name}, cached); err == nil {
+		return true, !cached.DeletionTimestamp.IsZero(), types.UID(cached.Annotations[tenantryv1alpha1.AnnotationInstanceUID]), nil
+	} else if !apierrors.IsNotFound(err) {
+		return false, false, "", fmt.Errorf("reading namespace %q: %w", name, err)
+	}
+	live, err := r.Children.liveNamespace(ctx, name)
+	if apierrors.IsNotFound(err) {
+		return false, false, "", nil
+	}
+	if err != nil {
+		return false, false, "", fmt.Errorf("reading namespace %q: %w", name, err)
+	}
+	return true, !live.DeletionTimestamp.IsZero(), namespaceOwner(live), nil
+}
+
+// reconcileNamespace creates the tenant namespace, marked as this instance's, and keeps it as
+// desired; a namespace of that name that this instance did not create stalls the tenant.
+func (r *TenantInstanceReconciler) reconcileNamespace(ctx context.Context, s *scope) error {
+	name := s.desired.namespace()
+	exists, deleting, owner, err := r.observeNamespace(ctx, name)
+	if err != nil {
+		return err
+	}
+	if exists && owner != s.instance.UID {
+		// The operator's cache does not see a namespace without its label: look again now and
+		// then, so that the tenant continues once the namespace is gone.
+		s.recheckAfter = namespaceRecheck
+	}
+	switch {
+	case exists && owner != s.instance.UID && deleting:
+		// Most likely what an earlier instance of the same name left; its deletion event
+		// brings the tenant back.
+		s.waitingFor = fmt.Sprintf("namespace %s, not made by this instance, is being deleted", name)
+		return errStopped
+	case exists && owner != s.instance.UID:
+		s.stalledReason = tenantryv1alpha1.ReasonNamespaceConflict
+		s.stalledMessage = fmt.Sprintf("namespace %s exists and was not created by the operator for this instance; "+
+			"it is left untouched: remove it, or have the order use another instance id", name)
+		return errStopped
+	case !exists:
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			Name:        name,
+			Labels:      s.desired.Labels(),
+			Annotations: map[string]string{tenantryv1alpha1.AnnotationInstanceUID: string(s.instance.UID)},
+		}}
+		if err := r.Create(ctx, ns, client.FieldOwner(FieldOwner)); err != nil {
+			// AlreadyExists: someone made it since it was read; the next attempt finds out whose.
+			return fmt.Errorf("creating namespace %q: %w", name, err)
+		}
+	}
+	if err := r.apply(ctx, s.desired.Namespace()); err != nil {
+		return fmt.Errorf("applying namespace %q: %w", name, err)
+	}
+	return nil
+}
