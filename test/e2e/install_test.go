@@ -166,6 +166,8 @@ func TestIdentities(t *testing.T) {
 			{verb: "create", group: "events.k8s.io", resource: "events", namespace: tenantNS},
 			{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenant-admin"},
 			{verb: "get", resource: "resourcequotas", namespace: tenantNS, name: "tenant-quota"},
+			{verb: "create", group: grp, resource: "tenanthosts"},
+			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
 		},
 		refused: []access{
 			{verb: "update", group: grp, resource: ti, subresource: "status"},
@@ -179,7 +181,8 @@ func TestIdentities(t *testing.T) {
 			{verb: "get", resource: "resourcequotas", namespace: tenantNS, name: "other"},
 			{verb: "create", resource: "namespaces"}, {verb: "delete", resource: "namespaces"},
 			{verb: "create", resource: "pods", namespace: tenantNS}, {verb: "create", resource: "pods", subresource: "exec", namespace: tenantNS},
-			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
+			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: tenantNS},
+			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
 			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
 			{verb: "impersonate", resource: "serviceaccounts"},
 		},
