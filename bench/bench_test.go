@@ -226,6 +226,7 @@ func TestTenantObjects(t *testing.T) {
 		"*v1.LimitRange tenant-ceil-00001/tenant-limits",
 		"*v1.NetworkPolicy tenant-ceil-00001/tenant-isolation",
 		"*v1.Secret tenant-ceil-00001/tenant-admin",
+		"*v1.ConfigMap tenant-ceil-00001/tenant-info",
 		"*v1.Deployment tenant-ceil-00001/app",
 		"*v1.Service tenant-ceil-00001/app",
 		"*v1.Service tenant-ceil-00001/suspended",

@@ -102,7 +102,7 @@ func tenantObjects(name string, plan *tenantryv1alpha1.TenantPlan) ([]client.Obj
 		}
 	}
 	objs = append(objs, d.AdminSecret(randomKey()))
-	for _, ac := range []runtime.ApplyConfiguration{d.Deployment(), d.Service()} {
+	for _, ac := range []runtime.ApplyConfiguration{d.TenantInfoConfigMap(), d.Deployment(), d.Service()} {
 		if err := add(ac); err != nil {
 			return nil, err
 		}
