@@ -127,6 +127,9 @@ func (s *Server) handleNewInstance(ctx context.Context, c *call, p *protocol.New
 			return protocol.Response{}, err
 		}
 	}
+	if !plan.Spec.RecordCustomerName {
+		ent.customerName = "" // personal data, kept only when the plan asks for it
+	}
 	ti := buildInstance(name, p.OrderID, lineID, ent, c.sentAt)
 	err = s.client.Create(ctx, ti)
 	switch {

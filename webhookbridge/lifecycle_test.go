@@ -60,7 +60,8 @@ func TestNewInstanceCreatesTheTenantInstance(t *testing.T) {
 		OrderID: o.OrderID, OrderLineID: line.OrderLineID, ChargingMode: tenantryv1alpha1.ChargingPeriod,
 		PeriodType: "month", PeriodNumber: 3,
 	}))
-	g.Expect(ti.Spec.Customer).To(Equal(&tenantryv1alpha1.Customer{CustomerID: o.BuyerInfo.CustomerID, CustomerName: "Example Co"}))
+	// The buyer's name is personal data: kept only when the plan asks (TestCustomerNameOnlyWhenThePlanAsks).
+	g.Expect(ti.Spec.Customer).To(Equal(&tenantryv1alpha1.Customer{CustomerID: o.BuyerInfo.CustomerID}))
 	g.Expect(ti.Spec.Tenant).To(BeNil())
 	m := ti.Spec.Marketplace
 	g.Expect(m.LifecycleSetAt.Time).To(BeTemporally("==", sent))
@@ -424,4 +425,25 @@ func TestUpgradeWritesFromItsFirstRead(t *testing.T) {
 	g.Expect(ti.Spec.Marketplace.SKUOrderID).To(Equal(orderID))
 	g.Expect(ti.Labels).To(HaveKeyWithValue("team", "sre"))
 	g.Expect(requests()).To(Equal([]int{2, 2}), "TenantInstance reads and updates of an upgrade that met a conflict")
+}
+
+// TestCustomerNameOnlyWhenThePlanAsks: the buyer's display name is personal data the operator
+// never uses; a purchase records it in spec.customer only when the SKU's plan sets
+// recordCustomerName, and the customer id always.
+func TestCustomerNameOnlyWhenThePlanAsks(t *testing.T) {
+	integration(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	const sku = "tenantry.named"
+	p := plan("plan-named", "1", "1Gi", sku)
+	p.Spec.RecordCustomerName = true
+	g.Expect(k8s.Create(ctx, p)).To(Succeed())
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), p) })
+
+	id, o := buy(t, sku)
+	g.Expect(getInstance(g, id).Spec.Customer).To(Equal(&tenantryv1alpha1.Customer{
+		CustomerID: o.BuyerInfo.CustomerID, CustomerName: "Example Co"}))
+
+	id, o = buy(t, skuSmall)
+	g.Expect(getInstance(g, id).Spec.Customer).To(Equal(&tenantryv1alpha1.Customer{CustomerID: o.BuyerInfo.CustomerID}))
 }

@@ -148,6 +148,10 @@ type Options struct {
 	// DenyHostSuffixes are DNS suffixes under which no order may claim a Dedicated host (see
 	// reserveHost); DefaultDenyHostSuffixes when nil, none when empty.
 	DenyHostSuffixes []string
+	// DisableV1 turns the legacy V1 interface (GET calls on the production path) off: they are
+	// answered 404 unread. V1 carries the buyer's details and its authToken in the URL, where
+	// proxies and access logs keep them, so a seller whose products are all on V2 turns it off.
+	DisableV1 bool
 	// Logger is the base logger; every call gets a child of it in its context, never more
 	// verbose than logcap.MaxVerbosity.
 	Logger logr.Logger
@@ -176,6 +180,7 @@ type Server struct {
 	queueWait         time.Duration
 	domainParam       string
 	denyHostSuffixes  []string
+	disableV1         bool
 	log               logr.Logger
 }
 
@@ -246,6 +251,7 @@ func New(o Options) (*Server, error) {
 		s.domainParam = o.DomainParam
 	}
 	s.denyHostSuffixes = normalizeHostSuffixes(o.DenyHostSuffixes)
+	s.disableV1 = o.DisableV1
 	switch {
 	case o.MaxConcurrentReads == 0:
 		s.reads = make(chan struct{}, DefaultMaxConcurrentReads)
@@ -284,6 +290,10 @@ func (s *Server) Handler() http.Handler {
 			case http.MethodPost:
 				s.serve(w, r, familyBasic)
 			case http.MethodGet:
+				if s.disableV1 {
+					http.NotFound(w, r)
+					return
+				}
 				s.serve(w, r, familyV1)
 			default:
 				w.Header().Set("Allow", "GET, POST")

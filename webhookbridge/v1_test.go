@@ -24,7 +24,11 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/simulator"
 	"github.com/tenantry/tenantry/webhookbridge"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
@@ -116,4 +120,27 @@ func TestV1Calls(t *testing.T) {
 	expectCode(g, a, err, protocol.CodeSuccess)
 	a, err = market(t, at(next())).V1(ctx, v1Params("activity", "queryInstance", "instanceId", id))
 	expectCode(g, a, err, protocol.CodeInstanceNotFound)
+}
+
+// TestV1CanBeTurnedOff: with DisableV1, a correctly signed V1 purchase is answered 404 unread and
+// creates nothing, while V2 calls are served as before.
+func TestV1CanBeTurnedOff(t *testing.T) {
+	integration(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	base := newBridge(t, func(o *webhookbridge.Options) { o.DisableV1 = true })
+	orderID := "CSV1OFF" + nonce()[:12]
+	buy := v1Params("activity", "newInstance", "orderId", orderID, "businessId", nonce(),
+		"customerId", "cust-v1", "productId", "00301-333333-0--0", "skuCode", skuSmall,
+		"expireTime", time.Now().UTC().Add(24*time.Hour).Format("20060102150405"), "testFlag", "0")
+
+	a, err := marketFor(t, base).V1(ctx, buy)
+	g.Expect(err).To(MatchError(simulator.ErrHTTPStatus))
+	g.Expect(a.HTTPStatus).To(Equal(404), "answer: %s", a.Raw)
+	err = k8s.Get(ctx, client.ObjectKey{Name: webhookbridge.InstanceName(orderID, orderID)}, &tenantryv1alpha1.TenantInstance{})
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "a V1 purchase to a bridge with V1 off created an instance: %v", err)
+
+	// The V2 interface of the same bridge still answers.
+	a, err = marketFor(t, base, testFlag).Query(ctx, "no-such-instance")
+	expectCode(g, a, err, protocol.CodeSuccess)
 }

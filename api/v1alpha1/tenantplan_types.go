@@ -206,6 +206,12 @@ type TenantPlanSpec struct {
 	// +optional
 	Expiry ExpiryPolicy `json:"expiry,omitempty"`
 
+	// recordCustomerName keeps the buyer's display name (Order Query's customerName, or V1's) in
+	// spec.customer.customerName of the plan's instances, for an app or a report that needs it. Off
+	// by default: the name is personal data the operator itself never uses.
+	// +optional
+	RecordCustomerName bool `json:"recordCustomerName,omitempty"`
+
 	// retentionPeriod keeps a released tenant, frozen, for this long before its namespace is
 	// deleted, so data can still be recovered. Zero deletes at once.
 	// +optional

@@ -63,6 +63,7 @@ type config struct {
 	maxInFlight, maxReads                                       int
 	domainParam                                                 string
 	denyHostSuffixes                                            webhookbridge.HostSuffixes
+	v1                                                          bool
 	queueWait                                                   time.Duration
 	maxBody, maxBasicBody                                       int64
 	replayNamespace                                             string
@@ -95,6 +96,7 @@ func main() {
 	flag.IntVar(&c.maxReads, "max-concurrent-reads", webhookbridge.DefaultMaxConcurrentReads, "Calls holding a request body at once, from before it is read until the call is answered: bodies in memory are at most this times --max-body-bytes. Beyond it a call waits --queue-wait, then is answered 000005 unread. Negative: unlimited.")
 	flag.DurationVar(&c.queueWait, "queue-wait", webhookbridge.DefaultQueueWait, "How long a call waits for a free slot before it is shed.")
 	flag.StringVar(&c.domainParam, "domain-param", webhookbridge.DefaultDomainParam, "Order extendParam carrying the buyer's own domain (a Dedicated tenant); \"-\" disables it.")
+	flag.BoolVar(&c.v1, "v1", true, "Serve the legacy V1 interface (GET calls on --path). V1 puts the buyer's details and its token in URLs, which proxies and access logs keep: turn it off when every product is on V2; its calls are then answered 404.")
 	flag.Var(&c.denyHostSuffixes, "deny-host-suffix", "DNS suffix under which no order may claim a Dedicated host, e.g. the cluster's service names; repeatable or comma-separated, the first use replaces the default; an empty value denies nothing. Hosts under any TenantPlan's base domain are always refused.")
 	flag.Int64Var(&c.maxBody, "max-body-bytes", webhookbridge.DefaultMaxBodyBytes, "Largest body of a kit call (an authSync of 500 users is about 1 MiB), and the upper bound of every family's cap.")
 	flag.Int64Var(&c.maxBasicBody, "max-basic-body-bytes", webhookbridge.DefaultMaxBasicBodyBytes, "Largest body of a basic lifecycle call (a few KiB in practice); at most --max-body-bytes.")
@@ -259,6 +261,7 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		OrderQueryTimeout: c.orderQueryTimeout, FreezeRetryHorizon: c.freezeHorizon, Logger: log,
 		MaxInFlight: c.maxInFlight, MaxConcurrentReads: c.maxReads, QueueWait: c.queueWait, DomainParam: c.domainParam,
 		DenyHostSuffixes: c.denyHostSuffixes,
+		DisableV1:        !c.v1,
 	})
 	if err != nil {
 		return err
