@@ -79,8 +79,12 @@ func loadConfig() config {
 	}
 	c.oldRef = os.Getenv("CHAOS_OLD_REF")
 	if c.oldRef == "" {
-		// The last commit before the operator started annotating what it applies.
-		c.oldRef = "7ab1d95"
+		// The first commit with today's pod template (quantity, tenant-info, credentials and the
+		// sharded directory reach the app through it). Upgrading from an operator older than it
+		// rolls every tenant's app once, by design (docs/operations.md, Upgrading the operator);
+		// from it on, an upgrade must roll none. CHAOS_OLD_REF=7ab1d95, the last commit before the
+		// operator annotated what it applies, shows that one-time roll.
+		c.oldRef = "154dbec"
 	}
 	c.clusterNodes, c.managerConcurrentReconciles = 4, 4
 	c.bridgeMaxInFlight, c.bridgeQPS = 64, 200
