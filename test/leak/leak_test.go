@@ -152,11 +152,12 @@ func TestSecretsNeverInLogsOrEvents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs an API server")
 	}
+	// NewWithT copies the default durations when it is called, so they are set first.
+	SetDefaultEventuallyTimeout(60 * time.Second)
+	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
 	g := NewWithT(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	SetDefaultEventuallyTimeout(60 * time.Second)
-	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
 
 	// Every log line of the process, in the binaries' JSON format and at the most verbose level
 	// zap allows, capped the way both binaries cap their loggers (logcap): the bridge with its
