@@ -126,6 +126,10 @@ bench-quick: ## The same scenarios with small N and short phases (about 6 minute
 
 ##@ Build
 
+.PHONY: krew
+krew: ## Release archives and the krew manifest of the kubectl plugin into dist/ (VERSION=v1.2.3).
+	hack/krew.sh $(VERSION)
+
 .PHONY: build
 build: ## Build the binaries into bin/ with the flags the Dockerfile uses.
 	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/ ./cmd/...

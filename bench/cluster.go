@@ -188,7 +188,8 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 		return nil, err
 	}
 	h.logf("creating cluster %s (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok)", name)
-	args := []string{"create", "cluster", "--name", name, "--runtime", "binary",
+	// hack/kwokctl.yaml makes every component listen on 127.0.0.1 only.
+	args := []string{"--config", filepath.Join(h.root, "hack", "kwokctl.yaml"), "create", "cluster", "--name", name, "--runtime", "binary",
 		"--kube-apiserver-binary", filepath.Join(h.k8sBin, "kube-apiserver"),
 		"--etcd-binary", filepath.Join(h.k8sBin, "etcd"),
 		"--kube-controller-manager-binary", filepath.Join(h.k8sBin, "kube-controller-manager"),
@@ -519,8 +520,8 @@ func (e *env) waitLeader(ctx context.Context, timeout time.Duration) error {
 }
 
 // startBridge runs the webhook bridge under its ServiceAccount against the in-process Order
-// Query API.
-func (e *env) startBridge(ctx context.Context) error {
+// Query API, with extra (a scenario's own flags) before the harness' -bridge-arg flags.
+func (e *env) startBridge(ctx context.Context, extra ...string) error {
 	h := e.h
 	if err := e.startOrders(); err != nil {
 		return err
@@ -549,7 +550,7 @@ func (e *env) startBridge(ctx context.Context) error {
 		"--marketplace-ak-file=" + filepath.Join(keysDir, "marketplace-ak"),
 		"--marketplace-sk-file=" + filepath.Join(keysDir, "marketplace-sk"),
 	}
-	args = append(args, h.cfg.BridgeArgs...)
+	args = append(append(args, extra...), h.cfg.BridgeArgs...)
 	p, err := startProcess("the webhook bridge", h.bridgeBin, args, envWith(e.kubeconfigs[bridgeSA]), filepath.Join(e.dir, "webhookbridge.log"))
 	if err != nil {
 		return err

@@ -70,6 +70,13 @@ type Config struct {
 	FreshClusters bool          `json:"freshClusterPerPhase"`
 	ReadyTimeout  time.Duration `json:"readyTimeout"`
 
+	// UnauthClients, UnauthDuration and UnauthBodyBytes size scenario 6; ProbeRate is its
+	// signed calls per second.
+	UnauthClients   []int         `json:"unauthClients"`
+	UnauthDuration  time.Duration `json:"unauthDuration"`
+	UnauthBodyBytes int           `json:"unauthBodyBytes"`
+	ProbeRate       float64       `json:"probeRatePerSec"`
+
 	ManagerQPS         int      `json:"managerQps"`
 	ManagerMemLimit    string   `json:"managerGoMemLimit,omitempty"`
 	ManagerGOGC        string   `json:"managerGOGC,omitempty"`
@@ -142,7 +149,7 @@ func parseFlags(args []string) (Config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var tenants, rates, scenarios string
 	fs.BoolVar(&c.Quick, "quick", false, "Small N and short phases (a few minutes); flags given explicitly still win.")
-	fs.StringVar(&scenarios, "scenarios", "ceiling,helm,callbacks,scale,lifecycle", "Scenarios to run: ceiling (1), helm (2), callbacks (3), lifecycle (4), scale (5).")
+	fs.StringVar(&scenarios, "scenarios", "ceiling,helm,callbacks,unauth,scale,lifecycle", "Scenarios to run: ceiling (1), helm (2), callbacks (3), lifecycle (4), scale (5), unauth (6).")
 	fs.StringVar(&tenants, "tenants", "1000,5000", "Scenario 1: N for the ceiling and the operator, comma-separated.")
 	fs.IntVar(&c.Workers, "workers", 32, "Requests the ceiling program (and the harness creating TenantInstances) keeps in flight.")
 	fs.IntVar(&c.HelmTenants, "helm-tenants", 100, "Scenario 2: releases installed.")
@@ -155,6 +162,11 @@ func parseFlags(args []string) (Config, error) {
 	fs.IntVar(&c.ScaleTenants, "scale-tenants", 10000, "Scenario 5: tenants the operator holds.")
 	fs.IntVar(&c.ScaleSteps, "scale-steps", 10, "Scenario 5: batches the tenants arrive in; memory is measured after each.")
 	fs.DurationVar(&c.IdleWindow, "idle-window", time.Minute, "Scenario 5: how long the idle operator's writes are counted.")
+	var unauthClients string
+	fs.StringVar(&unauthClients, "unauth-clients", "8,40", "Scenario 6: clients sending unauthenticated requests, one step per value and kind of request.")
+	fs.DurationVar(&c.UnauthDuration, "unauth-duration", 20*time.Second, "Scenario 6: how long each step lasts.")
+	fs.IntVar(&c.UnauthBodyBytes, "unauth-body-bytes", 1<<20, "Scenario 6: size of each unauthenticated request's body.")
+	fs.Float64Var(&c.ProbeRate, "probe-rate", 10, "Scenario 6: signed queryInstance calls per second measured meanwhile.")
 	fs.IntVar(&c.Replicas, "replicas", 1, "Replicas of every tenant's app (the plan's spec.replicas).")
 	fs.IntVar(&c.Nodes, "nodes", 6, "kwok nodes.")
 	fs.IntVar(&c.PodsPerNode, "pods-per-node", 2500, "Pod capacity of each kwok node.")
@@ -188,7 +200,7 @@ func parseFlags(args []string) (Config, error) {
 			"tenants": "150", "helm-tenants": "20", "rates": "10,50,200,500", "rate-duration": "4s",
 			"lifecycle-tenants": "60", "scale-tenants": "300", "idle-window": "20s", "scale-steps": "3",
 			"profile-seconds": "10", "cold-profile-seconds": "5", "nodes": "2",
-			"ready-timeout": "4m",
+			"ready-timeout": "4m", "unauth-duration": "5s",
 		}
 		for name, v := range quick {
 			if !set[name] {
@@ -206,6 +218,14 @@ func parseFlags(args []string) (Config, error) {
 		return c, err
 	}
 	if c.HelmParallel, err = intList(helmParallel); err != nil {
+		return c, err
+	}
+	if c.UnauthClients, err = intList(unauthClients); err != nil {
+		return c, err
+	}
+	if c.ProbeRate <= 0 {
+		err := fmt.Errorf("-probe-rate must be positive, not %v", c.ProbeRate)
+		fmt.Fprintln(fs.Output(), err)
 		return c, err
 	}
 	for _, s := range strings.Split(scenarios, ",") {
@@ -497,6 +517,17 @@ func (h *harness) run(ctx context.Context) (err error) {
 		}
 		res.Callbacks, err = h.runCallbacks(ctx, e)
 		record("callbacks", err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if h.has("unauth") {
+		e, err := cluster("unauth")
+		if err != nil {
+			return err
+		}
+		res.Unauth, err = h.runUnauth(ctx, e)
+		record("unauth", err)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -105,6 +105,7 @@ func evaluateGoals(r *Results) []Goal {
 			Goal{Scenario: "4", What: "release → namespace gone, p99", Target: "≤ 15 s", Measured: fmt.Sprintf("%.1f s (%d/%d)%s", l.Release.Latency.P99/1000, l.Release.Completed, l.Release.Tenants, milestoneNote(l.Release)),
 				Met: l.Release.Completed == l.Release.Tenants && l.Release.Latency.P99 <= goalReleaseP99Ms, Measurable: l.Release.Tenants > 0, Note: note})
 	}
+	gs = append(gs, unauthGoals(r.Unauth)...)
 	if s := r.Scale; s != nil {
 		note := ""
 		if s.Tenants < goalScaleTenants {
@@ -572,6 +573,8 @@ func renderMarkdown(r *Results, base *baseline, plots []string, notes string) st
 		m.p("![memory vs tenants](memory_vs_tenants.png)")
 		m.p("")
 	}
+
+	renderUnauth(&m, r)
 
 	renderProfiles(&m, r)
 

@@ -39,6 +39,7 @@ type Results struct {
 	Callbacks    *CallbacksResult     `json:"callbacks,omitempty"`
 	Lifecycle    *LifecycleResult     `json:"lifecycle,omitempty"`
 	Scale        *ScaleResult         `json:"scale,omitempty"`
+	Unauth       *UnauthResult        `json:"unauthenticatedLoad,omitempty"`
 	Goals        []Goal               `json:"goals"`
 	Errors       []string             `json:"errors,omitempty"`
 }

@@ -22,6 +22,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -67,6 +68,9 @@ type Desired struct {
 	// "subscription suspended" page. Empty keeps the Ingress on the (scaled-down) app.
 	SuspendedHost string
 	SuspendedPort int32
+	// Listener is the ELB listener the tenant's Ingress is put on, when its plan names a
+	// LoadBalancerPool (listeners.go).
+	Listener *tenantryv1alpha1.Listener
 }
 
 // NamespaceName is the tenant namespace of an instance.
@@ -211,27 +215,123 @@ func (d Desired) LimitRange() *corev1ac.LimitRangeApplyConfiguration {
 		WithSpec(corev1ac.LimitRangeSpec().WithLimits(item))
 }
 
-// NetworkPolicy denies all ingress except from the namespace itself and the ingress controller's.
+// dnsNamespace and dnsPodLabelValues locate the cluster DNS a tenant's pods may always reach:
+// pods in kube-system whose k8s-app label is kube-dns (kubeadm, EKS, GKE, AKS and most
+// distributions, for CoreDNS too) or coredns (CCE's CoreDNS add-on). A cluster whose resolver is
+// elsewhere lists it in the plan's spec.network.egress.
+const dnsNamespace = "kube-system"
+
+// dnsPodLabelValues are the values of the k8s-app label that mark the cluster DNS pods.
+var dnsPodLabelValues = []string{"kube-dns", "coredns"}
+
+// NetworkPolicy admits ingress only from the tenant namespace itself, the ingress controller's
+// namespace and the plan's spec.network.ingressCIDRs (a load balancer outside the cluster). Unless the plan's spec.network.egressPolicy is Unrestricted, it lets the tenant's
+// pods connect only to pods of their own namespace, the cluster DNS and what the plan's
+// spec.network.egress lists: a compromised app cannot reach the API server, cloud metadata,
+// other tenants or the internet unless its plan says so.
 func (d Desired) NetworkPolicy() *networkingv1ac.NetworkPolicyApplyConfiguration {
 	ingressNS := d.Plan.Spec.Domain.IngressControllerNamespace
 	if ingressNS == "" {
 		ingressNS = "ingress-nginx"
 	}
+	spec := networkingv1ac.NetworkPolicySpec().
+		WithPodSelector(metav1ac.LabelSelector()).
+		WithIngress(
+			networkingv1ac.NetworkPolicyIngressRule().WithFrom(
+				networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector()),
+			),
+			networkingv1ac.NetworkPolicyIngressRule().WithFrom(
+				networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(metav1ac.LabelSelector().
+					WithMatchLabels(map[string]string{"kubernetes.io/metadata.name": ingressNS})),
+			),
+		)
+	network := d.Plan.Spec.Network
+	if len(network.IngressCIDRs) > 0 {
+		from := networkingv1ac.NetworkPolicyIngressRule()
+		for _, cidr := range network.IngressCIDRs {
+			from.WithFrom(networkingv1ac.NetworkPolicyPeer().WithIPBlock(networkingv1ac.IPBlock().WithCIDR(cidr)))
+		}
+		spec.WithIngress(from)
+	}
+	if network.EgressPolicy == tenantryv1alpha1.EgressUnrestricted {
+		spec.WithPolicyTypes(networkingv1.PolicyTypeIngress)
+	} else {
+		spec.WithPolicyTypes(networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress).
+			WithEgress(
+				networkingv1ac.NetworkPolicyEgressRule().WithTo(
+					networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector()),
+				),
+				networkingv1ac.NetworkPolicyEgressRule().
+					WithTo(networkingv1ac.NetworkPolicyPeer().
+						WithNamespaceSelector(metav1ac.LabelSelector().
+							WithMatchLabels(map[string]string{"kubernetes.io/metadata.name": dnsNamespace})).
+						WithPodSelector(metav1ac.LabelSelector().WithMatchExpressions(
+							metav1ac.LabelSelectorRequirement().WithKey("k8s-app").
+								WithOperator(metav1.LabelSelectorOpIn).WithValues(dnsPodLabelValues...)))).
+					WithPorts(
+						networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolUDP).WithPort(intstr.FromInt32(53)),
+						networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(53)),
+					),
+			)
+		for i := range network.Egress {
+			spec.WithEgress(egressRule(&network.Egress[i]))
+		}
+	}
 	return networkingv1ac.NetworkPolicy(NetworkPolicyName, d.namespace()).
 		WithLabels(d.Labels()).
 		WithOwnerReferences(d.ownerRef()).
-		WithSpec(networkingv1ac.NetworkPolicySpec().
-			WithPodSelector(metav1ac.LabelSelector()).
-			WithPolicyTypes(networkingv1.PolicyTypeIngress).
-			WithIngress(
-				networkingv1ac.NetworkPolicyIngressRule().WithFrom(
-					networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector()),
-				),
-				networkingv1ac.NetworkPolicyIngressRule().WithFrom(
-					networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(metav1ac.LabelSelector().
-						WithMatchLabels(map[string]string{"kubernetes.io/metadata.name": ingressNS})),
-				),
-			))
+		WithSpec(spec)
+}
+
+// egressRule is a plan's egress rule as a NetworkPolicy's, field for field.
+func egressRule(r *tenantryv1alpha1.EgressRule) *networkingv1ac.NetworkPolicyEgressRuleApplyConfiguration {
+	out := networkingv1ac.NetworkPolicyEgressRule()
+	for _, p := range r.Ports {
+		port := networkingv1ac.NetworkPolicyPort()
+		if p.Protocol != "" {
+			port.WithProtocol(p.Protocol)
+		}
+		if p.Port != nil {
+			port.WithPort(*p.Port)
+		}
+		if p.EndPort != nil {
+			port.WithEndPort(*p.EndPort)
+		}
+		out.WithPorts(port)
+	}
+	for _, to := range r.To {
+		peer := networkingv1ac.NetworkPolicyPeer()
+		if b := to.IPBlock; b != nil {
+			block := networkingv1ac.IPBlock().WithCIDR(b.CIDR)
+			if len(b.Except) > 0 {
+				block.WithExcept(b.Except...)
+			}
+			peer.WithIPBlock(block)
+		}
+		if to.NamespaceSelector != nil {
+			peer.WithNamespaceSelector(labelSelector(to.NamespaceSelector))
+		}
+		if to.PodSelector != nil {
+			peer.WithPodSelector(labelSelector(to.PodSelector))
+		}
+		out.WithTo(peer)
+	}
+	return out
+}
+
+func labelSelector(s *metav1.LabelSelector) *metav1ac.LabelSelectorApplyConfiguration {
+	out := metav1ac.LabelSelector()
+	if len(s.MatchLabels) > 0 {
+		out.WithMatchLabels(s.MatchLabels)
+	}
+	for _, e := range s.MatchExpressions {
+		req := metav1ac.LabelSelectorRequirement().WithKey(e.Key).WithOperator(e.Operator)
+		if len(e.Values) > 0 {
+			req.WithValues(e.Values...)
+		}
+		out.WithMatchExpressions(req)
+	}
+	return out
 }
 
 // Deployment runs the app under the restricted security context, scaled to zero while frozen.
@@ -305,8 +405,19 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 					// Not optional: the operator applies it before the Deployment, and an app
 					// started without it would not know its own instance.
 					WithVolumes(corev1ac.Volume().WithName("tenant-info").
-						WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(TenantInfoName)))))).
+						WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(TenantInfoName))).
+					WithImagePullSecrets(d.imagePullSecrets()...)))).
 		WithStatus(nil)
+}
+
+// imagePullSecrets names the plan's pull secrets; none adds nothing to the pod template, so
+// plans without them keep today's template.
+func (d Desired) imagePullSecrets() []*corev1ac.LocalObjectReferenceApplyConfiguration {
+	var refs []*corev1ac.LocalObjectReferenceApplyConfiguration
+	for _, ref := range d.Plan.Spec.App.ImagePullSecrets {
+		refs = append(refs, corev1ac.LocalObjectReference().WithName(ref.Name))
+	}
+	return refs
 }
 
 // TenantInfoConfigMap tells the app what was bought and by whom, one file per key under
@@ -378,6 +489,15 @@ func (d Desired) Ingress() *networkingv1ac.IngressApplyConfiguration {
 	}
 	if d.Instance.Spec.Domain.Type == tenantryv1alpha1.DomainDedicated && d.Plan.Spec.Domain.ClusterIssuer != "" {
 		annotations["cert-manager.io/cluster-issuer"] = d.Plan.Spec.Domain.ClusterIssuer
+	}
+	if l := d.Listener; l != nil {
+		annotations[AnnotationELBID] = l.ELBID
+		annotations[AnnotationELBPort] = strconv.Itoa(int(l.Port))
+		class := l.Class
+		if class == "" {
+			class = tenantryv1alpha1.ELBDedicated
+		}
+		annotations[AnnotationELBClass] = string(class)
 	}
 	if d.Frozen && d.SuspendedHost != "" {
 		// The suspended page is served over plain HTTP inside the cluster whatever the app speaks.

@@ -33,13 +33,23 @@ import (
 )
 
 // CacheOptions makes the manager's informers see the operator's own resources and, of Secrets,
-// only the shared TLS sources plans name, which it copies. What the operator makes for tenants
-// is in its ChildCache instead, in a compact form. A read of any other kind through the
-// manager's cache fails rather than starting an informer of the whole cluster.
-func CacheOptions() cache.Options {
+// only the shared TLS sources plans name, which it copies: those labelled as such in
+// sharedTLSNamespaces, the only namespaces whose Secrets the operator may read (the chart grants
+// it a Role in each, and nothing else on Secrets). No namespace given means every namespace, for
+// tests and for an operator given cluster-wide reads. What the operator makes for tenants is in
+// its ChildCache instead, in a compact form. A read of any other kind through the manager's cache
+// fails rather than starting an informer of the whole cluster.
+func CacheOptions(sharedTLSNamespaces ...string) cache.Options {
 	sources := labels.SelectorFromSet(labels.Set{tenantryv1alpha1.LabelSecretRole: tenantryv1alpha1.SecretRoleSharedTLS})
+	secrets := cache.ByObject{Label: sources}
+	if len(sharedTLSNamespaces) > 0 {
+		secrets.Namespaces = make(map[string]cache.Config, len(sharedTLSNamespaces))
+		for _, ns := range sharedTLSNamespaces {
+			secrets.Namespaces[ns] = cache.Config{LabelSelector: sources}
+		}
+	}
 	return cache.Options{
-		ByObject:                    map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: sources}},
+		ByObject:                    map[client.Object]cache.ByObject{&corev1.Secret{}: secrets},
 		DefaultTransform:            slim,
 		ReaderFailOnMissingInformer: true,
 	}

@@ -50,8 +50,10 @@ import (
 )
 
 // ChildCache is the operator's cache of the objects it makes for tenants: namespaces and, in
-// them, Deployments, Services, Secrets, ConfigMaps, ResourceQuotas, LimitRanges, NetworkPolicies
-// and Ingresses, all labelled managed-by=tenantry. There are about ten per tenant, so they are
+// them, Deployments, Services, ConfigMaps, ResourceQuotas, LimitRanges, NetworkPolicies and
+// Ingresses, all labelled managed-by=tenantry. Not Secrets: the operator may not read Secrets
+// outside the namespaces of its shared TLS sources (see secretwrites.go), so what it knows of the
+// Secrets it writes comes from its own writes. There are about ten per tenant, so they are
 // most of what the operator would hold in memory, and it reads little of them: whether each
 // exists and is being deleted, its resourceVersion, the hash of its last apply and, for the kinds
 // whose status other controllers write, a fingerprint of the rest (see apply). Of the app
@@ -119,8 +121,6 @@ func NewChildCache(cfg *rest.Config, httpClient *http.Client) (*ChildCache, erro
 		listWatch(apps.Deployments("").List, apps.Deployments("").Watch))
 	add(&corev1.Service{}, schema.GroupResource{Resource: "services"},
 		listWatch(core.Services("").List, core.Services("").Watch))
-	add(&corev1.Secret{}, schema.GroupResource{Resource: "secrets"},
-		listWatch(core.Secrets("").List, core.Secrets("").Watch))
 	add(&corev1.ConfigMap{}, schema.GroupResource{Resource: "configmaps"},
 		listWatch(core.ConfigMaps("").List, core.ConfigMaps("").Watch))
 	add(&corev1.ResourceQuota{}, schema.GroupResource{Resource: "resourcequotas"},
@@ -176,7 +176,8 @@ func (c *ChildCache) WaitForCacheSync(ctx context.Context) bool {
 
 // Get fills obj with what the cache holds of the object: name, namespace, resourceVersion,
 // generation and deletion timestamp, of a Deployment its replicas and replica counts and, of a
-// Namespace, the annotation tenantry.io/instance-uid naming its owner (see namespaceOwner). An
+// Namespace, its UID and the annotation tenantry.io/instance-uid naming its owner (see
+// namespaceOwner). An
 // object the cache does not hold is NotFound.
 func (c *ChildCache) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
 	k, ok := c.kinds[reflect.TypeOf(obj)]
@@ -293,6 +294,9 @@ type childRecord struct {
 	// owner is set for Namespaces only: the UID of the TenantInstance that made it (see
 	// namespaceOwner), or "" when the namespace carries no mark of one.
 	owner types.UID
+	// uid is set for Namespaces only: what the operator remembers of the Secrets it wrote in a
+	// tenant namespace is bound to it (see secretwrites.go).
+	uid types.UID
 }
 
 // deploymentRecord is what the operator reads of a Deployment besides its metadata.
@@ -338,6 +342,7 @@ func compact(in any) (any, error) {
 		}
 	case *corev1.Namespace:
 		rec.owner = namespaceOwner(o)
+		rec.uid = o.UID
 	case *corev1.ResourceQuota:
 		rec.fingerprint, rec.hasFingerprint = decodeHash(fingerprintOf(o, o.Spec))
 	case *networkingv1.Ingress:
@@ -367,8 +372,11 @@ func (r *childRecord) fill(obj client.Object) {
 	if r.deletionTimestamp != nil {
 		obj.SetDeletionTimestamp(r.deletionTimestamp.DeepCopy())
 	}
-	if _, ok := obj.(*corev1.Namespace); ok && r.owner != "" {
-		obj.SetAnnotations(map[string]string{tenantryv1alpha1.AnnotationInstanceUID: string(r.owner)})
+	if _, ok := obj.(*corev1.Namespace); ok {
+		obj.SetUID(r.uid)
+		if r.owner != "" {
+			obj.SetAnnotations(map[string]string{tenantryv1alpha1.AnnotationInstanceUID: string(r.owner)})
+		}
 	}
 	if d, ok := obj.(*appsv1.Deployment); ok && r.deployment != nil {
 		if r.deployment.replicas != nil {

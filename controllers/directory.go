@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -90,7 +91,11 @@ func directoryShards() []shardSlot {
 func (r *TenantInstanceReconciler) reconcileAppCredentials(ctx context.Context, s *scope) error {
 	t := s.instance.Spec.Tenant
 	if t == nil || len(t.Applications) == 0 {
-		return r.deleteChild(ctx, &corev1.Secret{}, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppCredentialsName})
+		// At first sight the Secret can only exist while a tenant is bound or its directory is
+		// still projected: the directory goes in the same reconcile as the last application.
+		ns := s.desired.namespace()
+		projected := r.childExists(schema.GroupKind{Kind: "ConfigMap"}, client.ObjectKey{Namespace: ns, Name: DirectoryName})
+		return r.deleteSecret(ctx, ns, AppCredentialsName, t != nil || projected)
 	}
 	if r.MerchantKey == nil {
 		s.waitingFor = "the operator has no merchant private key to decrypt application client secrets"
@@ -106,7 +111,7 @@ func (r *TenantInstanceReconciler) reconcileAppCredentials(ctx context.Context, 
 		}
 		secrets[app.AppID] = plain
 	}
-	if err := r.apply(ctx, s.desired.AppCredentialsSecret(secrets)); err != nil {
+	if err := r.applySecret(ctx, s.desired.AppCredentialsSecret(secrets)); err != nil {
 		return fmt.Errorf("applying application credentials: %w", err)
 	}
 	return nil

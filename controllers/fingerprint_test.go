@@ -277,8 +277,11 @@ func TestChildInformersKeepNoIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.order) != 9 {
-		t.Errorf("%d child kinds, want 9", len(c.order))
+	if len(c.order) != 8 {
+		t.Errorf("%d child kinds, want 8", len(c.order))
+	}
+	if c.byGroupKind[schema.GroupKind{Kind: "Secret"}] != nil {
+		t.Error("an informer of Secrets: the operator may not read them")
 	}
 	for _, gk := range []schema.GroupKind{{Kind: "Namespace"}, {Group: "apps", Kind: "Deployment"}, {Group: "networking.k8s.io", Kind: "Ingress"}} {
 		if c.byGroupKind[gk] == nil {

@@ -35,7 +35,7 @@ const (
 	instancePlanIndex = "status.plan"
 )
 
-// IndexFields registers the indexes; the bridge and tests use the same ones.
+// IndexFields registers the indexes the reconciler reads; tests use the same ones.
 func IndexFields(ctx context.Context, idx client.FieldIndexer) error {
 	for _, f := range []struct {
 		obj   client.Object
@@ -65,7 +65,7 @@ func IndexFields(ctx context.Context, idx client.FieldIndexer) error {
 			return fmt.Errorf("indexing %s: %w", f.field, err)
 		}
 	}
-	return nil
+	return indexListeners(ctx, idx)
 }
 
 const passwordAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"

@@ -72,6 +72,11 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 		r.event(s.instance, corev1.EventTypeNormal, "NamespaceKept", "Delete",
 			"Namespace %s was not created for this instance; left in place", name)
 	}
+	// The tenant's places on ELB listeners go with it, at once rather than when the garbage
+	// collector gets to them, so that tenants waiting for room take them.
+	if err := r.releaseAllSlots(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
 	r.applied.forget(name)
 	r.statuses.forget(s.instance.Name)
 	patch := client.MergeFromWithOptions(s.instance.DeepCopy(), client.MergeFromWithOptimisticLock{})

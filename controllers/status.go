@@ -48,6 +48,9 @@ func computeStatus(s *scope, reconcileErr error) {
 	}
 	st.ObservedGeneration = gen
 	st.Namespace = NamespaceName(ti.Name)
+	if s.listener.decided && s.stalledReason == "" {
+		st.LoadBalancer = s.listener.assignment
+	}
 
 	// Expired depends on the spec and the clock only.
 	switch exp := ti.Spec.ExpiresAt; {

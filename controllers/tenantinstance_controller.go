@@ -23,6 +23,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -68,6 +69,10 @@ type TenantInstanceReconciler struct {
 	// ReleaseDrainTimeout bounds how long a release waits for the app's pods to stop before it
 	// deletes the namespace; zero means DefaultReleaseDrainTimeout.
 	ReleaseDrainTimeout time.Duration
+	// SharedTLSNamespaces are the namespaces the operator may read Secrets in, and so the only
+	// ones a plan's shared TLS source may be in. Nil means any namespace (tests, and an operator
+	// given cluster-wide reads); empty means none, and then no Secret is watched at all.
+	SharedTLSNamespaces []string
 	// Children is the cache the operator reads what it made for tenants from. SetupWithManager
 	// builds one when it is nil and adds it to the manager.
 	Children *ChildCache
@@ -104,6 +109,8 @@ type scope struct {
 	// statusPending is set when the status could not be written because the cache has not yet
 	// seen the operator's own previous status write; the reconcile then comes back shortly.
 	statusPending bool
+	// listener is the ELB listener the tenant is put on (listeners.go).
+	listener listenerState
 }
 
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances,verbs=get;list;watch;update;patch
@@ -111,7 +118,8 @@ type scope struct {
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantplans;tenantdirectories,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=services;secrets;configmaps;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;configmaps;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -305,33 +313,30 @@ func (r *TenantInstanceReconciler) reconcileGuardrails(ctx context.Context, s *s
 	return nil
 }
 
-// reconcileSecrets creates the admin account once, keeps the shared TLS copy current and
-// projects the tenant's OAuth client credentials.
+// reconcileSecrets creates the admin account once and keeps the shared TLS copy current, without
+// reading either (see secretwrites.go).
 func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scope) error {
-	ns := s.desired.namespace()
-	admin := &corev1.Secret{}
-	err := r.Children.Get(ctx, client.ObjectKey{Namespace: ns, Name: AdminSecretName}, admin)
-	switch {
-	case apierrors.IsNotFound(err):
-		password, perr := generatePassword()
-		if perr != nil {
-			return perr
-		}
-		// No owner reference: the account must outlive a foreground deletion of the instance
-		// for as long as the release keeps the tenant (see Desired.Namespace).
-		secret := s.desired.AdminSecret(password)
-		if err := r.Create(ctx, secret, client.FieldOwner(FieldOwner)); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating admin account secret: %w", err)
-		} else if err == nil && s.before.Status.AdminAccountSecretRef != nil {
-			// The first admin account is in the status; a new one means the old one was lost.
-			r.event(s.instance, corev1.EventTypeWarning, "AdminAccountRecreated", "Create",
-				"The admin account Secret %s/%s was deleted; created a new admin account with a new password", ns, AdminSecretName)
-		}
-	case err != nil:
-		return fmt.Errorf("reading admin account secret: %w", err)
+	created, err := r.ensureAdminSecret(ctx, s)
+	if err != nil {
+		return err
+	}
+	if created && s.before.Status.AdminAccountSecretRef != nil {
+		// The first admin account is in the status; a new one means the old one was lost.
+		r.event(s.instance, corev1.EventTypeWarning, "AdminAccountRecreated", "Create",
+			"The admin account Secret %s/%s was deleted; created a new admin account with a new password", s.desired.namespace(), AdminSecretName)
 	}
 
 	if ref := s.desired.Plan.Spec.Domain.SharedTLSSecret; ref != nil && s.instance.Spec.Domain.Type != tenantryv1alpha1.DomainDedicated {
+		if !r.mayReadSharedTLS(ref.Namespace) {
+			readable := "none is"
+			if len(r.SharedTLSNamespaces) > 0 {
+				readable = fmt.Sprintf("only %s are", strings.Join(r.SharedTLSNamespaces, ", "))
+			}
+			s.waitingFor = fmt.Sprintf("shared TLS Secret %s/%s: namespace %s is not one the operator may read Secrets in (%s); "+
+				"add it to the operator's --shared-tls-namespaces (chart value sharedTLS.namespaces) or move the Secret",
+				ref.Namespace, ref.Name, ref.Namespace, readable)
+			return nil
+		}
 		source := &corev1.Secret{}
 		if err := r.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, source); err != nil {
 			if !apierrors.IsNotFound(err) {
@@ -339,7 +344,7 @@ func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scop
 			}
 			s.waitingFor = fmt.Sprintf("shared TLS Secret %s/%s not found (it must carry the label %s=%s)",
 				ref.Namespace, ref.Name, tenantryv1alpha1.LabelSecretRole, tenantryv1alpha1.SecretRoleSharedTLS)
-		} else if err := r.apply(ctx, s.desired.SharedTLSSecret(source)); err != nil {
+		} else if err := r.applySecret(ctx, s.desired.SharedTLSSecret(source)); err != nil {
 			return fmt.Errorf("applying shared TLS secret copy: %w", err)
 		}
 	}
@@ -380,15 +385,20 @@ func (r *TenantInstanceReconciler) reconcileExposure(ctx context.Context, s *sco
 			return fmt.Errorf("applying suspended-page service: %w", err)
 		}
 	}
-	if ing := s.desired.Ingress(); ing != nil {
+	if s.desired.Ingress() != nil {
 		if err := r.checkHost(ctx, s); err != nil {
 			return err
 		}
-		if err := r.apply(ctx, ing); err != nil {
+		if err := r.reconcileListener(ctx, s); err != nil {
+			return err
+		}
+		s.desired.Listener = s.listener.listener
+		if err := r.apply(ctx, s.desired.Ingress()); err != nil {
 			return fmt.Errorf("applying ingress: %w", err)
 		}
 	}
-	return nil
+	// Slots are released once the Ingress is off them.
+	return r.releaseStaleSlots(ctx, s)
 }
 
 // finalizeStatus derives the status from what this reconcile observed and patches it once.
@@ -493,15 +503,29 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 		return err
 	}
 	b = b.WatchesRawSource(r.Children.source())
-	return b.
+	b = b.
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
 		// A directory shard names its instance in spec.instanceName.
 		Watches(&tenantryv1alpha1.TenantDirectory{}, handler.EnqueueRequestsFromMapFunc(instanceOfDirectory)).
 		Watches(&tenantryv1alpha1.TenantHost{}, handler.EnqueueRequestsFromMapFunc(r.instancesForHost)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForSharedTLS),
+		// A pool's change moves the tenants on a removed listener and resumes those stalled for
+		// want of room; so does a slot's release.
+		Watches(&tenantryv1alpha1.LoadBalancerPool{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.instancesForPool(ctx, o.GetName())
+		})).
+		Watches(&tenantryv1alpha1.ListenerSlot{}, handler.EnqueueRequestsFromMapFunc(r.instancesForSlot),
+			builder.WithPredicates(predicate.Funcs{
+				CreateFunc: func(event.CreateEvent) bool { return false },
+				UpdateFunc: func(e event.UpdateEvent) bool { return !e.ObjectNew.GetDeletionTimestamp().IsZero() },
+			}))
+	if r.SharedTLSNamespaces == nil || len(r.SharedTLSNamespaces) > 0 {
+		// Shared TLS sources, in the namespaces the manager's cache is given (CacheOptions).
+		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForSharedTLS),
 			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 				return o.GetLabels()[tenantryv1alpha1.LabelSecretRole] == tenantryv1alpha1.SecretRoleSharedTLS
-			}))).
+			})))
+	}
+	return b.
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
 		Named("tenantinstance").
 		Complete(r)

@@ -7,7 +7,9 @@
 # kwokctl, and kwok nodes on which Pods are scheduled and reported Running without containers.
 # The binaries come from `hack/tools.sh cluster` (built from source once, cached in bin/); kwokctl
 # keeps its state under $KWOK_WORKDIR (default bin/clusters) and the cluster's kubeconfig is a file of
-# its own, so ~/.kube/config is never read or written.
+# its own, so ~/.kube/config is never read or written. Every component listens on 127.0.0.1 only
+# (hack/kwokctl.yaml); a cluster created before that was set keeps its addresses until it is
+# deleted (down) and created again.
 #
 # Usage: hack/cluster.sh up|down|kubeconfig|env|status|list [--name NAME] [--nodes N]
 #   up          create the cluster, or start it again if it exists, and scale it to N kwok nodes
@@ -24,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export KWOK_WORKDIR=${KWOK_WORKDIR:-$ROOT/bin/clusters}
 
-usage() { sed -n '12,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '/^# Usage:/,/^# NAME/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
 cmd=$1; shift
@@ -74,7 +76,7 @@ up() {
   else
     # create also starts an existing cluster whose processes are gone (after a reboot).
     log "starting cluster $name (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok)"
-    quiet "$bin/kwokctl" create cluster --name "$name" --runtime binary \
+    quiet "$bin/kwokctl" --config "$ROOT/hack/kwokctl.yaml" create cluster --name "$name" --runtime binary \
       --kube-apiserver-binary "$bin/kube-apiserver" \
       --etcd-binary "$bin/etcd" \
       --kube-controller-manager-binary "$bin/kube-controller-manager" \

@@ -89,14 +89,14 @@ const (
 )
 
 // appInfo is what the customer needs to reach an instance: the operator's URLs and, once the
-// operator has created it, the initial admin account from the tenant-admin Secret.
+// operator has created it, the initial admin account from the tenant-admin Secret. The Secret is
+// read only in the namespace the bridge derives from the instance name, never one the status
+// names: whoever could write a status could otherwise point the bridge at another namespace's
+// Secret of that name and have the marketplace's caller read it.
 func (s *Server) appInfo(ctx context.Context, ti *tenantryv1alpha1.TenantInstance) (*protocol.AppInfo, error) {
 	info := &protocol.AppInfo{FrontEndURL: ti.Status.URL, AdminURL: ti.Status.AdminURL}
-	ns := ti.Status.Namespace
-	if ref := ti.Status.AdminAccountSecretRef; ref != nil && ref.Name == adminSecretName && ref.Namespace != "" {
-		ns = ref.Namespace
-	}
-	if ns != "" {
+	if ti.Status.Namespace != "" || ti.Status.AdminAccountSecretRef != nil {
+		ns := namespacePrefix + ti.Name
 		secret := &corev1.Secret{}
 		err := s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: adminSecretName}, secret)
 		switch {

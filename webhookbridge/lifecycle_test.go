@@ -447,3 +447,36 @@ func TestCustomerNameOnlyWhenThePlanAsks(t *testing.T) {
 	id, o = buy(t, skuSmall)
 	g.Expect(getInstance(g, id).Spec.Customer).To(Equal(&tenantryv1alpha1.Customer{CustomerID: o.BuyerInfo.CustomerID}))
 }
+
+// TestQueryReadsTheAdminAccountOnlyInTheDerivedNamespace: whoever can write an instance's status
+// cannot point the bridge at another namespace's tenant-admin Secret; the bridge reads it only in
+// tenant-<instance>.
+func TestQueryReadsTheAdminAccountOnlyInTheDerivedNamespace(t *testing.T) {
+	integration(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	id, _ := buy(t, skuSmall)
+	makeReady(g, id, false)
+	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "unrelated-" + id}})).To(Succeed())
+	g.Expect(k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "unrelated-" + id, Name: "tenant-admin"},
+		Type:       corev1.SecretTypeBasicAuth,
+		StringData: map[string]string{"username": "root", "password": "Someone-Elses-Secret"},
+	})).To(Succeed())
+	ti := getInstance(g, id)
+	ti.Status.Namespace = "unrelated-" + id
+	ti.Status.AdminAccountSecretRef = &tenantryv1alpha1.SecretReference{Namespace: "unrelated-" + id, Name: "tenant-admin"}
+	g.Expect(k8s.Status().Update(ctx, ti)).To(Succeed())
+
+	a, err := market(t).Query(ctx, id)
+	expectCode(g, a, err, protocol.CodeSuccess)
+	g.Expect(a.Info).To(HaveLen(1))
+	g.Expect(a.Info[0].AppInfo.Password).To(BeEmpty())
+	g.Expect(string(a.Raw)).NotTo(ContainSubstring("Someone-Elses-Secret"))
+
+	// The tenant's own namespace is where its account is read.
+	makeReadySecretOnly(g, id)
+	a, err = market(t).Query(ctx, id)
+	expectCode(g, a, err, protocol.CodeSuccess)
+	g.Expect(a.Info[0].AppInfo.Password).To(Equal("S3cret-Passw0rd"))
+}

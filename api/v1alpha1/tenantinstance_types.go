@@ -435,12 +435,32 @@ type TenantInstanceStatus struct {
 	// +optional
 	FrozenSince *metav1.Time `json:"frozenSince,omitempty"`
 
+	// loadBalancer is the ELB listener the tenant's Ingress is on, when its plan names a
+	// LoadBalancerPool.
+	// +optional
+	LoadBalancer *ListenerAssignment `json:"loadBalancer,omitempty"`
+
 	// retainUntil is recorded once, when the operator first handles the instance's release: the
 	// deletion time plus the plan's retentionPeriod as the plan said then. The tenant namespace
 	// is kept, frozen, until this time; it is never recomputed, so a later plan change cannot
 	// shorten a retention already promised.
 	// +optional
 	RetainUntil *metav1.Time `json:"retainUntil,omitempty"`
+}
+
+// ListenerAssignment is the ELB listener a tenant is on.
+type ListenerAssignment struct {
+	// pool is the LoadBalancerPool.
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Pool string `json:"pool"`
+	// elbId of the listener.
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	ELBID string `json:"elbId"`
+	// port of the listener.
+	// +required
+	Port int32 `json:"port"`
 }
 
 // TenantInstance is one purchased SaaS instance: its name is the marketplace instanceId.
@@ -454,6 +474,7 @@ type TenantInstanceStatus struct {
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expiresAt`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="ELB",type=string,JSONPath=`.status.loadBalancer.elbId`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:selectablefield:JSONPath=`.spec.sku`

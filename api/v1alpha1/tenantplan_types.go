@@ -19,6 +19,7 @@ package v1alpha1
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // AppSpec is the tenant application's container.
@@ -58,6 +59,15 @@ type AppSpec struct {
 	// resources of the app container.
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// imagePullSecrets name the Secrets in each tenant namespace that the app's image is pulled
+	// with. The operator names them and never copies one: on CCE, name default-secret, the SWR
+	// pull secret CCE puts in every namespace and rotates.
+	// +kubebuilder:validation:MaxItems=8
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
 
 	// readinessPath is the HTTP path the kubelet probes for readiness; empty disables the probe.
 	// +kubebuilder:validation:MaxLength=256
@@ -110,6 +120,13 @@ type DomainSettings struct {
 	// +optional
 	SharedTLSSecret *SecretReference `json:"sharedTLSSecret,omitempty"`
 
+	// loadBalancerPool names the LoadBalancerPool whose ELB listeners the plan's tenants are put
+	// on, one listener per tenant, never more than a listener holds (CCE's ELB Ingress). Empty
+	// leaves listener choice to the ingress class and the annotations above.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	LoadBalancerPool string `json:"loadBalancerPool,omitempty"`
+
 	// clusterIssuer is the cert-manager ClusterIssuer that issues each Dedicated tenant's certificate.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
@@ -156,6 +173,133 @@ type ExpiryPolicy struct {
 	// the marketplace never sends a freeze. Off by default: the marketplace normally does it.
 	// +optional
 	FreezeAfterGrace bool `json:"freezeAfterGrace,omitempty"`
+}
+
+// EgressPolicy says whether a tenant's pods may open connections its plan does not declare.
+// +kubebuilder:validation:Enum=Restricted;Unrestricted
+type EgressPolicy string
+
+const (
+	// EgressRestricted lets a tenant's pods connect only to pods of their own namespace, the
+	// cluster DNS and what the plan's spec.network.egress lists.
+	EgressRestricted EgressPolicy = "Restricted"
+	// EgressUnrestricted lets a tenant's pods connect anywhere: the tenant's NetworkPolicy then
+	// restricts ingress only.
+	EgressUnrestricted EgressPolicy = "Unrestricted"
+)
+
+// NetworkSettings says where the tenant's pods may connect, and from where outside the cluster
+// they may be reached. Inside the cluster only pods of the tenant namespace and of
+// spec.domain.ingressControllerNamespace may connect to them.
+// +kubebuilder:validation:XValidation:rule="!has(self.egressPolicy) || self.egressPolicy != 'Unrestricted' || !has(self.egress) || size(self.egress) == 0",message="spec.network.egress must be empty when spec.network.egressPolicy is Unrestricted"
+type NetworkSettings struct {
+	// egressPolicy is Restricted (the default: the tenant's pods reach only pods of their own
+	// namespace, the cluster DNS — UDP and TCP port 53 of the kube-system pods labelled
+	// k8s-app=kube-dns or k8s-app=coredns — and what egress lists) or Unrestricted (no limit on
+	// where they connect, as before the operator restricted egress).
+	// +kubebuilder:default=Restricted
+	// +optional
+	EgressPolicy EgressPolicy `json:"egressPolicy,omitempty"`
+
+	// egress are the connections the tenant's pods may open besides their namespace and DNS:
+	// NetworkPolicy egress rules, copied into the tenant's NetworkPolicy after the DNS rule. A
+	// cluster whose DNS is served elsewhere (NodeLocal DNSCache, another namespace or label) lists
+	// its resolver here.
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	// +optional
+	Egress []EgressRule `json:"egress,omitempty"`
+
+	// ingressCIDRs are addresses outside the cluster that may connect to the tenant's pods: a
+	// load balancer that reaches pods directly, as CCE's ELB Ingress does (the ELB's backend
+	// subnet, or the VPC's CIDR), is listed here, or its traffic is refused wherever
+	// NetworkPolicy is enforced.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=43
+	// +kubebuilder:validation:XValidation:rule="self.all(c, c.matches('^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])|[0-9a-fA-F:]*:[0-9a-fA-F:]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$'))",message="spec.network.ingressCIDRs must be CIDRs such as 192.168.0.0/16"
+	// +listType=set
+	// +optional
+	IngressCIDRs []string `json:"ingressCIDRs,omitempty"`
+}
+
+// EgressRule is a NetworkPolicy egress rule, with the fields of networking.k8s.io/v1
+// NetworkPolicyEgressRule and bounds on every list and string, so that the API server checks it
+// when the plan is written rather than when a tenant's NetworkPolicy is applied. A connection is
+// allowed when it goes to one of the peers in to on one of ports. Label selectors, and that each
+// except lies within its cidr, are checked only when a tenant's policy is applied.
+// +kubebuilder:validation:XValidation:rule="(has(self.ports) && size(self.ports) > 0) || (has(self.to) && size(self.to) > 0)",message="spec.network.egress[] must name ports or destinations (to); spec.network.egressPolicy Unrestricted allows every connection"
+type EgressRule struct {
+	// ports the connection may go to; empty is every port.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	Ports []EgressPort `json:"ports,omitempty"`
+
+	// to are the peers the connection may go to; empty is every destination.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	To []EgressPeer `json:"to,omitempty"`
+}
+
+// EgressPort is a port, or a range of ports, a connection may go to (networking.k8s.io/v1
+// NetworkPolicyPort).
+// +kubebuilder:validation:XValidation:rule="!has(self.endPort) || (has(self.port) && type(self.port) == int && self.endPort >= self.port)",message="spec.network.egress[].ports[].endPort needs a numeric port and must not be below it"
+type EgressPort struct {
+	// protocol of the connection.
+	// +kubebuilder:validation:Enum=TCP;UDP;SCTP
+	// +kubebuilder:default=TCP
+	// +optional
+	Protocol corev1.Protocol `json:"protocol,omitempty"`
+
+	// port is a number, or a port name the destination pods declare; absent is every port.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 1 && self <= 65535 : self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.matches('[a-z]')",message="spec.network.egress[].ports[].port must be a number from 1 to 65535 or a port name"
+	// +optional
+	Port *intstr.IntOrString `json:"port,omitempty"`
+
+	// endPort makes the rule cover the ports from port to endPort.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	EndPort *int32 `json:"endPort,omitempty"`
+}
+
+// EgressPeer is where a connection may go (networking.k8s.io/v1 NetworkPolicyPeer): addresses
+// outside the cluster (ipBlock), or pods chosen by namespace and pod labels.
+// +kubebuilder:validation:XValidation:rule="has(self.ipBlock) != (has(self.podSelector) || has(self.namespaceSelector))",message="spec.network.egress[].to[] must set either ipBlock or podSelector/namespaceSelector"
+type EgressPeer struct {
+	// ipBlock is a range of addresses, usually outside the cluster.
+	// +optional
+	IPBlock *IPBlock `json:"ipBlock,omitempty"`
+
+	// namespaceSelector selects the namespaces whose pods may be reached; {} is every namespace.
+	// With podSelector, only the pods it selects in those namespaces.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+
+	// podSelector selects the pods that may be reached, in the tenant's own namespace unless
+	// namespaceSelector is set.
+	// +optional
+	PodSelector *metav1.LabelSelector `json:"podSelector,omitempty"`
+}
+
+// IPBlock is a CIDR, less the CIDRs in except (networking.k8s.io/v1 IPBlock).
+type IPBlock struct {
+	// cidr such as 10.0.0.0/8 or fd00::/8.
+	// +kubebuilder:validation:MaxLength=49
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])|[0-9a-fA-F:]*:[0-9a-fA-F:]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$')",message="spec.network.egress[].to[].ipBlock.cidr must be a CIDR such as 10.0.0.0/8 or fd00::/8"
+	// +required
+	CIDR string `json:"cidr"`
+
+	// except are CIDRs within cidr that may not be reached.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=49
+	// +kubebuilder:validation:XValidation:rule="self.all(c, c.matches('^(((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])|[0-9a-fA-F:]*:[0-9a-fA-F:]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$'))",message="spec.network.egress[].to[].ipBlock.except must be CIDRs such as 10.0.0.0/24"
+	// +listType=atomic
+	// +optional
+	Except []string `json:"except,omitempty"`
 }
 
 // TenantPlanSpec says what the SKUs it lists run.
@@ -205,6 +349,11 @@ type TenantPlanSpec struct {
 	// expiry policy.
 	// +optional
 	Expiry ExpiryPolicy `json:"expiry,omitempty"`
+
+	// network says where the tenant's pods may connect. Absent, they reach only pods of their own
+	// namespace and the cluster DNS (spec.network.egressPolicy Restricted).
+	// +optional
+	Network NetworkSettings `json:"network,omitempty"`
 
 	// recordCustomerName keeps the buyer's display name (Order Query's customerName, or V1's) in
 	// spec.customer.customerName of the plan's instances, for an app or a report that needs it. Off

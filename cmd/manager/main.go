@@ -22,10 +22,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -43,7 +46,7 @@ import (
 func main() {
 	var (
 		metricsAddr, probeAddr, merchantKeyFile, suspendedHost string
-		leaderElectNamespace, pprofAddr                        string
+		leaderElectNamespace, pprofAddr, sharedTLSNamespaces   string
 		suspendedPort, concurrency, qps, burst                 int
 		leaderElect                                            bool
 		leaseDuration, renewDeadline, retryPeriod, drain       time.Duration
@@ -62,6 +65,7 @@ func main() {
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8, "TenantInstances reconciled in parallel.")
 	flag.IntVar(&qps, "kube-api-qps", 200, "Sustained requests per second to the API server, all kinds and Events together; 0 turns client-side limiting off.")
 	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of requests to the API server.")
+	flag.StringVar(&sharedTLSNamespaces, "shared-tls-namespaces", "", "Comma-separated namespaces the operator may read Secrets in: the only ones a plan's shared TLS source may be in (its RBAC must grant get, list and watch on Secrets there, and nowhere else). Empty means none: plans naming a shared TLS source wait. Keep the bridge's namespace, which holds its keys, out of the list.")
 	flag.DurationVar(&drain, "release-drain-timeout", controllers.DefaultReleaseDrainTimeout, "How long a release waits for the app's pods to stop before it deletes the tenant namespace regardless.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
@@ -75,6 +79,7 @@ func main() {
 		leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod,
 		suspendedHost: suspendedHost, suspendedPort: int32(suspendedPort), merchantKeyFile: merchantKeyFile,
 		concurrency: concurrency, qps: float32(qps), burst: burst, drainTimeout: drain,
+		sharedTLSNamespaces: sharedTLSNamespaces,
 	}); err != nil {
 		log.Error(err, "Operator failed")
 		os.Exit(1)
@@ -83,7 +88,7 @@ func main() {
 
 type config struct {
 	metricsAddr, probeAddr, suspendedHost, merchantKeyFile  string
-	leaderElectNamespace, pprofAddr                         string
+	leaderElectNamespace, pprofAddr, sharedTLSNamespaces    string
 	leaderElect                                             bool
 	leaseDuration, renewDeadline, retryPeriod, drainTimeout time.Duration
 	suspendedPort                                           int32
@@ -107,12 +112,17 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		}
 	}
 
+	tlsNamespaces, err := parseNamespaces(c.sharedTLSNamespaces)
+	if err != nil {
+		return err
+	}
+
 	restConfig := ctrl.GetConfigOrDie()
 	ratelimit.Share(restConfig, c.qps, c.burst)
 	restConfig.UserAgent = "tenantry-operator"
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                        scheme,
-		Cache:                         controllers.CacheOptions(),
+		Cache:                         controllers.CacheOptions(tlsNamespaces...),
 		Metrics:                       metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:        c.probeAddr,
 		PprofBindAddress:              c.pprofAddr,
@@ -138,8 +148,12 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		MerchantKey:             merchantKey,
 		MaxConcurrentReconciles: c.concurrency,
 		ReleaseDrainTimeout:     c.drainTimeout,
+		SharedTLSNamespaces:     tlsNamespaces,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the TenantInstance controller: %w", err)
+	}
+	if err := (&controllers.LoadBalancerPoolReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the LoadBalancerPool controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
@@ -149,4 +163,23 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 	}
 	log.Info("Starting operator", "leaderElection", c.leaderElect)
 	return mgr.Start(ctx)
+}
+
+// parseNamespaces reads --shared-tls-namespaces: a comma-separated list of namespace names. None
+// is an empty, not nil, list: the operator then reads no Secret at all.
+func parseNamespaces(list string) ([]string, error) {
+	out := []string{}
+	if strings.TrimSpace(list) == "" {
+		return out, nil
+	}
+	for _, ns := range strings.Split(list, ",") {
+		ns = strings.TrimSpace(ns)
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, fmt.Errorf("--shared-tls-namespaces: %q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+		}
+		if !slices.Contains(out, ns) {
+			out = append(out, ns)
+		}
+	}
+	return out, nil
 }

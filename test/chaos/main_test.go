@@ -17,9 +17,10 @@ limitations under the License.
 // Package chaos is Tenantry's fault-injection suite: on the same local control plane as the
 // end-to-end tests (test/e2e/framework), it SIGKILLs the operator and the bridge during a burst of
 // marketplace calls, hands leadership between two operator replicas, stops the API server and
-// restarts etcd, runs a conflict storm, and upgrades the operator from an older build. A ledger of
-// every acknowledged call is compared with the cluster at the end of each scenario: any loss,
-// duplicate or orphan fails it. See README.md in this directory.
+// restarts etcd, runs a conflict storm, upgrades the operator from an older build, and replays
+// captured calls from one bridge replica to another. A ledger of every acknowledged call is
+// compared with the cluster at the end of each scenario: any loss, duplicate or orphan fails it.
+// See README.md in this directory.
 package chaos
 
 import (

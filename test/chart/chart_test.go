@@ -336,12 +336,15 @@ func TestDefaults(t *testing.T) {
 		"Service/tenantry-manager-metrics", "Service/tenantry-webhookbridge",
 		"Service/tenantry-webhookbridge-metrics", "Service/tenantry-webhookbridge-pages",
 		"ServiceAccount/tenantry-manager", "ServiceAccount/tenantry-webhookbridge",
+		"ValidatingAdmissionPolicy/tenantry-manager-tenant-namespaces", "ValidatingAdmissionPolicy/tenantry-webhookbridge-instance-names",
+		"ValidatingAdmissionPolicyBinding/tenantry-manager-tenant-namespaces", "ValidatingAdmissionPolicyBinding/tenantry-webhookbridge-instance-names",
 	}
 	if diff := cmp.Diff(want, m.names()); diff != "" {
 		t.Errorf("rendered objects (-want +got):\n%s", diff)
 	}
 	for _, o := range m {
-		clusterScoped := o.Kind == "ClusterRole" || o.Kind == "ClusterRoleBinding" || o.Kind == "TenantPlan"
+		clusterScoped := o.Kind == "ClusterRole" || o.Kind == "ClusterRoleBinding" || o.Kind == "TenantPlan" ||
+			o.Kind == "ValidatingAdmissionPolicy" || o.Kind == "ValidatingAdmissionPolicyBinding"
 		if !clusterScoped && o.Namespace != namespace {
 			t.Errorf("%s %q is in namespace %q, want %q", o.Kind, o.Name, o.Namespace, namespace)
 		}

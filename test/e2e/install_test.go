@@ -216,6 +216,11 @@ func TestIdentities(t *testing.T) {
 			{verb: "update", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
 			{verb: "list", resource: "nodes"},
 			{verb: "impersonate", resource: "serviceaccounts"},
+			// It writes Secrets but reads none outside sharedTLS.namespaces (empty here).
+			{verb: "get", resource: "secrets", namespace: framework.Namespace, name: framework.KeysSecret},
+			{verb: "list", resource: "secrets", namespace: framework.Namespace},
+			{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenant-admin"},
+			{verb: "list", resource: "secrets"}, {verb: "watch", resource: "secrets"},
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,6 +278,8 @@ func TestIdentities(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: "e2e-forbidden", Namespace: "kube-system"},
 			Spec:       coordinationv1.LeaseSpec{HolderIdentity: ptr.To("e2e")},
 		}), "create a Lease outside the release namespace")
+		forbidden(g, c.Get(ctx, client.ObjectKey{Namespace: framework.Namespace, Name: framework.KeysSecret}, &corev1.Secret{}), "read the keys Secret")
+		forbidden(g, c.List(ctx, &corev1.SecretList{}), "list Secrets")
 	})
 }
 

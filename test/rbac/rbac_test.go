@@ -350,6 +350,11 @@ func TestRBAC(t *testing.T) {
 			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system"},
 			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: "default"},
 			{verb: "create", resource: "events", namespace: tenantNS}, // only the events.k8s.io API
+			// It writes Secrets but reads none: not the bridge's keys, not the tenants' Secrets.
+			{verb: "get", resource: "secrets", namespace: systemNS, name: "tenantry-keys"},
+			{verb: "list", resource: "secrets", namespace: systemNS}, {verb: "watch", resource: "secrets", namespace: systemNS},
+			{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenant-admin"},
+			{verb: "list", resource: "secrets"}, {verb: "watch", resource: "secrets"},
 		},
 	}} {
 		t.Run("access of "+tc.sa, func(t *testing.T) {
@@ -441,6 +446,10 @@ func TestRBAC(t *testing.T) {
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "x", Image: "example.com/x:1"}}}}), "create a Pod")
 		forbidden(g, c.List(ctx, &corev1.NodeList{}), "list Nodes")
 		forbidden(g, c.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "rogue"}}), "take a Lease outside its namespace")
+		forbidden(g, c.Get(ctx, client.ObjectKey{Namespace: systemNS, Name: "tenantry-keys"}, &corev1.Secret{}), "read the keys Secret")
+		forbidden(g, c.List(ctx, &corev1.SecretList{}, client.InNamespace(systemNS)), "list Secrets in its namespace")
+		forbidden(g, c.List(ctx, &corev1.SecretList{}), "list Secrets")
+		forbidden(g, c.Get(ctx, client.ObjectKey{Namespace: tenantNS, Name: "tenant-admin"}, &corev1.Secret{}), "read a tenant's admin account")
 	})
 }
 

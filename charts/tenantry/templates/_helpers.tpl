@@ -206,9 +206,16 @@ server.
   {{- end }}
 {{- end }}
 
-{{/* tenantry.networkPolicy.metricsFrom is the peer allowed to scrape /metrics. */}}
+{{/*
+tenantry.networkPolicy.metricsFrom is the peer allowed to scrape /metrics: Pods of
+metricsNamespaceSelector, or else of monitoringNamespace, or else of every namespace.
+*/}}
 {{- define "tenantry.networkPolicy.metricsFrom" -}}
 {{- $np := .Values.networkPolicy -}}
-- namespaceSelector: {{- if $np.metricsNamespaceSelector }}{{ toYaml $np.metricsNamespaceSelector | nindent 4 }}{{ else }} {}{{ end }}
+{{- $ns := $np.metricsNamespaceSelector -}}
+{{- if and (not $ns) $np.monitoringNamespace -}}
+{{- $ns = dict "matchLabels" (dict "kubernetes.io/metadata.name" $np.monitoringNamespace) -}}
+{{- end -}}
+- namespaceSelector: {{- if $ns }}{{ toYaml $ns | nindent 4 }}{{ else }} {}{{ end }}
   podSelector: {{- if $np.metricsPodSelector }}{{ toYaml $np.metricsPodSelector | nindent 4 }}{{ else }} {}{{ end }}
 {{- end }}

@@ -1,0 +1,29 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// kubectl-tenantry is the kubectl plugin for Tenantry: `kubectl tenantry status`, `describe`
+// and `doctor`. Installed on the PATH (or with krew), kubectl finds it by its name.
+package main
+
+import (
+	"os"
+
+	"github.com/tenantry/tenantry/internal/plugin"
+)
+
+func main() {
+	os.Exit(plugin.Main(os.Args[1:], os.Stdout, os.Stderr))
+}
