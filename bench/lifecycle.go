@@ -214,7 +214,7 @@ func (h *harness) runLifecycle(ctx context.Context, e *env, n int, background in
 		ids[i] = webhookbridge.InstanceName(o.OrderID, line)
 		orders[ids[i]] = [2]string{o.OrderID, line}
 	}
-	tenantOf := func(namespace string) string { return strings.TrimPrefix(namespace, controllers.NamespacePrefix) }
+	tenantOf := func(namespace string) string { return strings.TrimPrefix(namespace, tenantryv1alpha1.NamespacePrefix) }
 
 	res.Buy = h.transition(ctx, e, "buy → Ready", ids, pace,
 		func(ctx context.Context, id string) (*simulator.Answer, error) {

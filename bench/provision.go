@@ -207,7 +207,7 @@ func (h *harness) runCeiling(ctx context.Context, e *env, n, profileSecs int) (*
 	unwatch := e.watch.handle(func(ev watchEvent) {
 		d, ok := ev.obj.(*appsv1.Deployment)
 		if ok && !ev.deleted && deploymentAvailable(d) {
-			avail.mark(strings.TrimPrefix(d.Namespace, controllers.NamespacePrefix), ev.at)
+			avail.mark(strings.TrimPrefix(d.Namespace, tenantryv1alpha1.NamespacePrefix), ev.at)
 		}
 	})
 	defer unwatch()

@@ -113,7 +113,7 @@ func TestReconcileWithNothingToChangeWritesNothing(t *testing.T) {
 		for _, o := range []client.Object{&tenantryv1alpha1.TenantInstance{}, &appsv1.Deployment{}} {
 			key := req.NamespacedName
 			if _, ok := o.(*appsv1.Deployment); ok {
-				key = client.ObjectKey{Namespace: controllers.NamespaceName("quiet1"), Name: controllers.AppName}
+				key = client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName("quiet1"), Name: controllers.AppName}
 			}
 			fresh, seen := o.DeepCopyObject().(client.Object), o.DeepCopyObject().(client.Object)
 			g.Expect(k8s.Get(ctx, key, fresh)).To(Succeed())
@@ -164,9 +164,9 @@ func TestStatusWritesOfOtherControllersCauseNoApply(t *testing.T) {
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
 	}
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Name: "status1"}}
-	ns := controllers.NamespaceName("status1")
+	ns := tenantryv1alpha1.NamespaceName("status1")
 	deployKey := client.ObjectKey{Namespace: ns, Name: controllers.AppName}
-	quotaKey := client.ObjectKey{Namespace: ns, Name: controllers.QuotaName}
+	quotaKey := client.ObjectKey{Namespace: ns, Name: tenantryv1alpha1.QuotaName}
 	// inSync waits until the cache holds the Deployment and the quota as the API server has them.
 	inSync := func() {
 		g.Eventually(func(g Gomega) {

@@ -34,22 +34,19 @@ import (
 )
 
 // Names of the objects in a tenant namespace. They are fixed so that a tenant's objects are found
-// without listing, and so that a SKU change updates the same objects in place.
+// without listing, and so that a SKU change updates the same objects in place. The namespace's own
+// name and the names the webhook bridge reads too (the admin account Secret, the quota) are in
+// api/v1alpha1 (names.go).
 const (
 	AppName             = "app"
 	SuspendedName       = "suspended"
-	AdminSecretName     = "tenant-admin"
 	SharedTLSSecretName = "tenantry-shared-tls"
 	DedicatedTLSName    = "tenant-tls"
 	AppCredentialsName  = "tenant-app-credentials"
 	DirectoryName       = "tenant-directory"
 	TenantInfoName      = "tenant-info"
-	QuotaName           = "tenant-quota"
 	LimitRangeName      = "tenant-limits"
 	NetworkPolicyName   = "tenant-isolation"
-
-	// NamespacePrefix is put before the instance name to form the tenant namespace.
-	NamespacePrefix = "tenant-"
 
 	adminMountPath      = "/var/run/tenantry/admin"
 	directoryMountPath  = "/var/run/tenantry/directory"
@@ -73,10 +70,7 @@ type Desired struct {
 	Listener *tenantryv1alpha1.Listener
 }
 
-// NamespaceName is the tenant namespace of an instance.
-func NamespaceName(instance string) string { return NamespacePrefix + instance }
-
-func (d Desired) namespace() string { return NamespaceName(d.Instance.Name) }
+func (d Desired) namespace() string { return tenantryv1alpha1.NamespaceName(d.Instance.Name) }
 
 // Labels are put on every object of the tenant; the operator's cache selects on LabelManagedBy.
 func (d Desired) Labels() map[string]string {
@@ -188,7 +182,7 @@ func (d Desired) Namespace() *corev1ac.NamespaceApplyConfiguration {
 // quantity, computed by the same function the bridge judges a change of quantity with.
 func (d Desired) ResourceQuota() *corev1ac.ResourceQuotaApplyConfiguration {
 	hard := d.Plan.Spec.QuotaFor(d.Quantity())
-	return corev1ac.ResourceQuota(QuotaName, d.namespace()).
+	return corev1ac.ResourceQuota(tenantryv1alpha1.QuotaName, d.namespace()).
 		WithLabels(d.Labels()).
 		WithOwnerReferences(d.ownerRef()).
 		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(hard))
@@ -400,7 +394,7 @@ func (d Desired) Deployment() *appsv1ac.DeploymentApplyConfiguration {
 						WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 					WithContainers(container).
 					WithVolumes(corev1ac.Volume().WithName("admin-account").
-						WithSecret(corev1ac.SecretVolumeSource().WithSecretName(AdminSecretName).WithDefaultMode(0o440))).
+						WithSecret(corev1ac.SecretVolumeSource().WithSecretName(tenantryv1alpha1.AdminSecretName).WithDefaultMode(0o440))).
 					WithVolumes(d.directoryVolumes()...).
 					// Not optional: the operator applies it before the Deployment, and an app
 					// started without it would not know its own instance.
@@ -530,7 +524,7 @@ func (d Desired) Ingress() *networkingv1ac.IngressApplyConfiguration {
 // password and never applied again, so the password is never regenerated.
 func (d Desired) AdminSecret(password string) *corev1.Secret {
 	s := &corev1.Secret{}
-	s.Name, s.Namespace = AdminSecretName, d.namespace()
+	s.Name, s.Namespace = tenantryv1alpha1.AdminSecretName, d.namespace()
 	s.Labels = d.Labels()
 	s.Labels[tenantryv1alpha1.LabelSecretRole] = tenantryv1alpha1.SecretRoleAdmin
 	s.Type = corev1.SecretTypeBasicAuth

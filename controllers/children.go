@@ -55,8 +55,9 @@ import (
 // outside the namespaces of its shared TLS sources (see secretwrites.go), so what it knows of the
 // Secrets it writes comes from its own writes. There are about ten per tenant, so they are
 // most of what the operator would hold in memory, and it reads little of them: whether each
-// exists and is being deleted, its resourceVersion, the hash of its last apply and, for the kinds
-// whose status other controllers write, a fingerprint of the rest (see apply). Of the app
+// exists and is being deleted, its resourceVersion, the hash of its last apply, a hash of the
+// fields that apply owns (see appliedFieldsIntact) and, for the kinds whose status other
+// controllers write, a fingerprint of the rest (see apply). Of the app
 // Deployment it also reads the replicas and their counts. So its informers keep a childRecord
 // per object, about a tenth of a typed object, instead of the typed object.
 //
@@ -289,6 +290,11 @@ type childRecord struct {
 	// fingerprint is set for the kinds whose status others write (statusWrittenByOthers).
 	fingerprint    [12]byte
 	hasFingerprint bool
+	// owned is the hash of the set of fields the operator's last apply owns now, as its
+	// managedFields entry lists them (see appliedFieldsIntact); hasOwned is false when the
+	// object carries no applied hash or no such entry.
+	owned    [12]byte
+	hasOwned bool
 	// deployment is set for Deployments only.
 	deployment *deploymentRecord
 	// owner is set for Namespaces only: the UID of the TenantInstance that made it (see
@@ -328,6 +334,9 @@ func compact(in any) (any, error) {
 		deletionTimestamp: obj.GetDeletionTimestamp(),
 	}
 	rec.hash, rec.hasHash = decodeHash(obj.GetAnnotations()[tenantryv1alpha1.AnnotationAppliedHash])
+	if rec.hasHash {
+		rec.owned, rec.hasOwned = appliedFieldsOf(obj)
+	}
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		rec.fingerprint, rec.hasFingerprint = decodeHash(fingerprintOf(o, o.Spec))
@@ -349,6 +358,17 @@ func compact(in any) (any, error) {
 		rec.fingerprint, rec.hasFingerprint = decodeHash(fingerprintOf(o, o.Spec))
 	}
 	return rec, nil
+}
+
+// appliedFieldsOf hashes the set of fields the operator's server-side applies own in obj, as the
+// API server serialised it in obj's managedFields. It costs one hash of a few hundred bytes.
+func appliedFieldsOf(obj client.Object) ([12]byte, bool) {
+	for _, e := range obj.GetManagedFields() {
+		if e.Manager == FieldOwner && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
+			return hash12(e.FieldsV1.GetRawBytes()), true
+		}
+	}
+	return [12]byte{}, false
 }
 
 // decodeHash decodes a hash the operator writes: 12 bytes in hex.
@@ -400,7 +420,7 @@ func tenantOfName(namespace, name string) (reconcile.Request, bool) {
 	if namespace == "" {
 		namespace = name
 	}
-	instance, ok := strings.CutPrefix(namespace, NamespacePrefix)
+	instance, ok := strings.CutPrefix(namespace, tenantryv1alpha1.NamespacePrefix)
 	if !ok || instance == "" {
 		return reconcile.Request{}, false
 	}

@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/merchantkey"
 )
 
 // What the app sees of its 联营 tenant (docs/operations.md, "What the app sees"):
@@ -103,7 +104,7 @@ func (r *TenantInstanceReconciler) reconcileAppCredentials(ctx context.Context, 
 	}
 	secrets := make(map[string]string, len(t.Applications))
 	for _, app := range t.Applications {
-		plain, err := DecryptClientSecret(r.MerchantKey, app.EncryptedClientSecret)
+		plain, err := merchantkey.DecryptClientSecret(r.MerchantKey, app.EncryptedClientSecret)
 		if err != nil {
 			s.stalledReason = tenantryv1alpha1.ReasonApplyFailed
 			s.stalledMessage = fmt.Sprintf("client secret of application %q cannot be decrypted with the merchant key", app.AppID)

@@ -50,12 +50,12 @@ func shard(instance, tenant string, part tenantryv1alpha1.DirectoryPart, index i
 
 func configMap(g Gomega, instance, name string) *corev1.ConfigMap {
 	cm := &corev1.ConfigMap{}
-	g.ExpectWithOffset(1, k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: name}, cm)).To(Succeed())
+	g.ExpectWithOffset(1, k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: name}, cm)).To(Succeed())
 	return cm
 }
 
 func configMapGone(g Gomega, instance, name string) {
-	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: name}, &corev1.ConfigMap{})
+	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: name}, &corev1.ConfigMap{})
 	g.ExpectWithOffset(1, apierrors.IsNotFound(err)).To(BeTrue(), "ConfigMap %s: %v", name, err)
 }
 
@@ -259,7 +259,7 @@ func TestApplicationCredentialsLeaveWithTheirApplication(t *testing.T) {
 	}}
 	create(t, newPlan("creds-plan", "SKU-CREDS"), ti)
 	g.Eventually(func(g Gomega) {
-		s := secret(g, controllers.NamespaceName("creds1"), controllers.AppCredentialsName)
+		s := secret(g, tenantryv1alpha1.NamespaceName("creds1"), controllers.AppCredentialsName)
 		g.Expect(s.Data).To(Equal(map[string][]byte{"app-1.clientId": []byte("client-1"), "app-1.clientSecret": []byte("secret-1"),
 			"app.2.clientId": []byte("client-2"), "app.2.clientSecret": []byte("secret-2")}))
 	}).Should(Succeed())
@@ -268,14 +268,14 @@ func TestApplicationCredentialsLeaveWithTheirApplication(t *testing.T) {
 		ti.Spec.Tenant.Applications = ti.Spec.Tenant.Applications[1:]
 	})
 	g.Eventually(func(g Gomega) {
-		g.Expect(secret(g, controllers.NamespaceName("creds1"), controllers.AppCredentialsName).Data).To(Equal(map[string][]byte{
+		g.Expect(secret(g, tenantryv1alpha1.NamespaceName("creds1"), controllers.AppCredentialsName).Data).To(Equal(map[string][]byte{
 			"app.2.clientId": []byte("client-2"), "app.2.clientSecret": []byte("secret-2")}))
 	}).Should(Succeed())
 
 	// The last application removed (or the tenant): the Secret goes, and the files with it.
 	updateInstance(t, "creds1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.Tenant.Applications = nil })
 	g.Eventually(func(g Gomega) {
-		err := k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName("creds1"), Name: controllers.AppCredentialsName}, &corev1.Secret{})
+		err := k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName("creds1"), Name: controllers.AppCredentialsName}, &corev1.Secret{})
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
 	}).Should(Succeed())
 }

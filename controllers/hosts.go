@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/hostclaim"
 )
 
 // A host belongs to one TenantInstance at a time: the webhook bridge reserves a Dedicated
@@ -37,23 +38,6 @@ import (
 // instance holds, whoever wrote the instance that asks for it.
 //
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenanthosts,verbs=get;list;watch;create
-
-// hostHolder is the instance that holds host against instance according to claim, or "" when the
-// claim does not keep instance from it: it names instance itself, or it is being deleted, or the
-// instance it names is gone or being deleted (holder nil or deleting), or its owner reference
-// names an earlier instance of that name. Pure, for table tests; the bridge decides the same way.
-func hostHolder(claim *tenantryv1alpha1.TenantHost, holder *tenantryv1alpha1.TenantInstance, instance string) string {
-	if claim == nil || !claim.DeletionTimestamp.IsZero() || claim.Spec.InstanceName == instance ||
-		holder == nil || !holder.DeletionTimestamp.IsZero() {
-		return ""
-	}
-	for _, ref := range claim.OwnerReferences {
-		if ref.Kind == "TenantInstance" && strings.HasPrefix(ref.APIVersion, tenantryv1alpha1.GroupVersion.Group+"/") && ref.UID != holder.UID {
-			return ""
-		}
-	}
-	return claim.Spec.InstanceName
-}
 
 // checkHost stalls the tenant (HostConflict) and stops the reconcile before its Ingress is
 // applied when another instance holds the host it would be served at, and removes an Ingress the
@@ -80,10 +64,13 @@ func (r *TenantInstanceReconciler) checkHost(ctx context.Context, s *scope) erro
 			return fmt.Errorf("reading TenantInstance %q: %w", claim.Spec.InstanceName, err)
 		}
 	}
-	other := hostHolder(claim, holder, s.instance.Name)
-	if other == "" {
+	// A claim naming an instance that does not exist (Unborn) does not keep this existing tenant
+	// from its host; when the bridge makes that instance the claim's owner, the claim's watch
+	// brings this tenant back here. The bridge decides the same way (hostclaim.Decide).
+	if hostclaim.Decide(claim, holder, s.instance.Name) != hostclaim.Taken {
 		return nil
 	}
+	other := claim.Spec.InstanceName
 	s.stalledReason = tenantryv1alpha1.ReasonHostConflict
 	s.stalledMessage = fmt.Sprintf("host %s is held by TenantInstance %q (TenantHost %s); this tenant is not served there "+
 		"until that claim is released, or until spec.domain names a host of its own", host, other, host)

@@ -33,7 +33,7 @@ import (
 
 func ingressHost(g Gomega, instance string) (string, error) {
 	ing := &networkingv1.Ingress{}
-	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.AppName}, ing)
+	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: controllers.AppName}, ing)
 	if err != nil {
 		return "", err
 	}

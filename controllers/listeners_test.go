@@ -48,7 +48,7 @@ func newPool(name string, listeners ...tenantryv1alpha1.Listener) *tenantryv1alp
 // Ingress carries no listener, or an error when it has no Ingress.
 func ingressListener(instance string) (string, error) {
 	ing := &networkingv1.Ingress{}
-	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.AppName}, ing); err != nil {
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: controllers.AppName}, ing); err != nil {
 		return "", err
 	}
 	id := ing.Annotations[controllers.AnnotationELBID]
@@ -115,7 +115,7 @@ func TestListenersAreFilledInOrderNeverPastCapacity(t *testing.T) {
 	ing := &networkingv1.Ingress{}
 	for _, name := range names {
 		if l, _ := ingressListener(name); l == "elb-one-443" {
-			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: controllers.NamespaceName(name), Name: controllers.AppName}, ing)).To(Succeed())
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(name), Name: controllers.AppName}, ing)).To(Succeed())
 			g.Expect(ing.Annotations).To(HaveKeyWithValue(controllers.AnnotationELBClass, "performance"))
 			g.Expect(ing.Annotations).To(HaveKeyWithValue(controllers.AnnotationELBPort, "443"))
 			break
@@ -213,8 +213,10 @@ func TestReleaseFreesTheListenerSlot(t *testing.T) {
 	g.Expect(k8s.Delete(ctx, getInstance(g, "lb-rel-first"))).To(Succeed())
 	g.Eventually(func(g Gomega) { g.Expect(*deployment(g, "lb-rel-first").Spec.Replicas).To(BeZero()) }).Should(Succeed())
 	podsLeft(g, "lb-rel-first", 0, 0)
-	g.Eventually(func(g Gomega) { g.Expect(namespaceDeleting(g, controllers.NamespaceName("lb-rel-first"))).To(BeTrue()) }).Should(Succeed())
-	finalizeNamespace(g, controllers.NamespaceName("lb-rel-first"))
+	g.Eventually(func(g Gomega) {
+		g.Expect(namespaceDeleting(g, tenantryv1alpha1.NamespaceName("lb-rel-first"))).To(BeTrue())
+	}).Should(Succeed())
+	finalizeNamespace(g, tenantryv1alpha1.NamespaceName("lb-rel-first"))
 	g.Eventually(func() (string, error) { return ingressListener("lb-rel-second") }).Should(Equal("elb-rel-443"))
 	g.Eventually(func(g Gomega) { expectNotStalled(g, "lb-rel-second") }).Should(Succeed())
 }

@@ -48,7 +48,7 @@ func TestNamespaceNotMadeForTheInstanceIsNeverAdopted(t *testing.T) {
 		t.Run(tc.instance, func(t *testing.T) {
 			g := NewWithT(t)
 			ctx := context.Background()
-			ns := controllers.NamespaceName(tc.instance)
+			ns := tenantryv1alpha1.NamespaceName(tc.instance)
 			web := &appsv1.Deployment{
 				ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
 				Spec: appsv1.DeploymentSpec{

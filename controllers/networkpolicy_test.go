@@ -56,7 +56,7 @@ var (
 
 func tenantPolicy(g Gomega, instance string) *networkingv1.NetworkPolicy {
 	np := &networkingv1.NetworkPolicy{}
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.NetworkPolicyName}, np)).To(Succeed())
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: controllers.NetworkPolicyName}, np)).To(Succeed())
 	return np
 }
 

@@ -43,7 +43,7 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 	if !controllerutil.ContainsFinalizer(s.instance, tenantryv1alpha1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	name := NamespaceName(s.instance.Name)
+	name := tenantryv1alpha1.NamespaceName(s.instance.Name)
 	ns := &corev1.Namespace{}
 	err := r.Children.Get(ctx, client.ObjectKey{Name: name}, ns)
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -222,7 +222,7 @@ func (r *TenantInstanceReconciler) drain(ctx context.Context, s *scope, from tim
 // with a merge patch: it needs no plan, and the cached record holds no template to apply from.
 func (r *TenantInstanceReconciler) scaleToZero(ctx context.Context, s *scope) (*appsv1.Deployment, error) {
 	d := &appsv1.Deployment{}
-	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: NamespaceName(s.instance.Name), Name: AppName}, d); err != nil {
+	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(s.instance.Name), Name: AppName}, d); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}

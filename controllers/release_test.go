@@ -53,7 +53,7 @@ func expectNamespaceKept(g Gomega, ns string) {
 }
 
 func expectReleased(g Gomega, name string) {
-	g.Eventually(func(g Gomega) { finalizeNamespace(g, controllers.NamespaceName(name)) }).Should(Succeed())
+	g.Eventually(func(g Gomega) { finalizeNamespace(g, tenantryv1alpha1.NamespaceName(name)) }).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		ti := &tenantryv1alpha1.TenantInstance{}
 		err := k8s.Get(context.Background(), client.ObjectKey{Name: name}, ti)
@@ -74,7 +74,7 @@ func TestReleaseWithAnUnresolvablePlanKeepsTheTenantUntilItResolves(t *testing.T
 	ctx := context.Background()
 	clockAtNow(t)
 	create(t, retainedPlan("unresolved-plan", "SKU-UNRESOLVED"), newInstance("unresolved1", "SKU-UNRESOLVED"))
-	ns := controllers.NamespaceName("unresolved1")
+	ns := tenantryv1alpha1.NamespaceName("unresolved1")
 	g.Eventually(func(g Gomega) { rollOut(g, "unresolved1") }).Should(Succeed())
 
 	second := newPlan("unresolved-plan-renamed", "SKU-UNRESOLVED")
@@ -123,11 +123,11 @@ func TestForegroundDeletionKeepsTheRetention(t *testing.T) {
 	ctx := context.Background()
 	clockAtNow(t)
 	create(t, retainedPlan("foreground-plan", "SKU-FOREGROUND"), newInstance("foreground1", "SKU-FOREGROUND"))
-	ns := controllers.NamespaceName("foreground1")
+	ns := tenantryv1alpha1.NamespaceName("foreground1")
 	g.Eventually(func(g Gomega) { rollOut(g, "foreground1") }).Should(Succeed())
 	uid := getInstance(g, "foreground1").UID
 	var admin *corev1.Secret
-	g.Eventually(func(g Gomega) { admin = secret(g, ns, controllers.AdminSecretName) }).Should(Succeed())
+	g.Eventually(func(g Gomega) { admin = secret(g, ns, tenantryv1alpha1.AdminSecretName) }).Should(Succeed())
 
 	g.Expect(k8s.Delete(ctx, newInstance("foreground1", ""), client.PropagationPolicy(metav1.DeletePropagationForeground))).To(Succeed())
 	g.Eventually(func(g Gomega) {
@@ -137,7 +137,7 @@ func TestForegroundDeletionKeepsTheRetention(t *testing.T) {
 
 	collectDependents(g, uid, ns)
 	expectNamespaceKept(g, ns)
-	kept := secret(g, ns, controllers.AdminSecretName)
+	kept := secret(g, ns, tenantryv1alpha1.AdminSecretName)
 	g.Expect(kept.UID).To(Equal(admin.UID))
 	g.Expect(getInstance(g, "foreground1").Status.RetainUntil).NotTo(BeNil())
 
@@ -191,7 +191,7 @@ func TestRetentionIsRecordedOnceAndKeptUntilItsEnd(t *testing.T) {
 	plan := newPlan("recorded-plan", "SKU-RECORDED")
 	plan.Spec.RetentionPeriod = &metav1.Duration{Duration: 24 * time.Hour}
 	create(t, plan, newInstance("recorded1", "SKU-RECORDED"))
-	ns := controllers.NamespaceName("recorded1")
+	ns := tenantryv1alpha1.NamespaceName("recorded1")
 	g.Eventually(func(g Gomega) { rollOut(g, "recorded1") }).Should(Succeed())
 
 	g.Expect(k8s.Delete(ctx, newInstance("recorded1", ""))).To(Succeed())

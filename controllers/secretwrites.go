@@ -30,6 +30,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
 
 // The operator writes Secrets in tenant namespaces but may not read them: its RBAC grants no get,
@@ -129,7 +131,7 @@ func (r *TenantInstanceReconciler) applySecret(ctx context.Context, ac *corev1ac
 // returns whether it created one.
 func (r *TenantInstanceReconciler) ensureAdminSecret(ctx context.Context, s *scope) (bool, error) {
 	namespace := s.desired.namespace()
-	tenant, key := appliedKeyOf(secretGVK, namespace, AdminSecretName)
+	tenant, key := appliedKeyOf(secretGVK, namespace, tenantryv1alpha1.AdminSecretName)
 	uid, known := r.namespaceUID(namespace)
 	// The version of the instance a probe answers for: its generation and annotations, whose
 	// changes are what reconciles it (not its status, which the operator itself writes).

@@ -47,7 +47,7 @@ func computeStatus(s *scope, reconcileErr error) {
 		})
 	}
 	st.ObservedGeneration = gen
-	st.Namespace = NamespaceName(ti.Name)
+	st.Namespace = tenantryv1alpha1.NamespaceName(ti.Name)
 	if s.listener.decided && s.stalledReason == "" {
 		st.LoadBalancer = s.listener.assignment
 	}
@@ -113,7 +113,7 @@ func computeStatus(s *scope, reconcileErr error) {
 	st.URL = d.URL()
 	st.AdminURL = d.AdminURL()
 	st.Replicas = d.Replicas()
-	st.AdminAccountSecretRef = &tenantryv1alpha1.SecretReference{Namespace: d.namespace(), Name: AdminSecretName}
+	st.AdminAccountSecretRef = &tenantryv1alpha1.SecretReference{Namespace: d.namespace(), Name: tenantryv1alpha1.AdminSecretName}
 
 	// Frozen is what the Deployment shows, not what was asked of it: True only once it runs no
 	// replica, so that a freeze that could not be applied is never reported as done.

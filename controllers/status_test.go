@@ -94,7 +94,7 @@ func TestStatusIsNotLostBehindAStaleCache(t *testing.T) {
 	g.Expect(direct.Create(ctx, newPlan("stale-plan", "SKU-STALE"))).To(Succeed())
 	g.Expect(direct.Create(ctx, newInstance("stale1", "SKU-STALE"))).To(Succeed())
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Name: "stale1"}}
-	deployKey := client.ObjectKey{Namespace: controllers.NamespaceName("stale1"), Name: controllers.AppName}
+	deployKey := client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName("stale1"), Name: controllers.AppName}
 	// synced waits until the cache holds obj as the API server has it.
 	synced := func(key client.ObjectKey, obj client.Object) {
 		g.Eventually(func(g Gomega) {

@@ -210,7 +210,7 @@ func expectCondition(g Gomega, name, t string, status metav1.ConditionStatus, re
 
 func deployment(g Gomega, instance string) *appsv1.Deployment {
 	d := &appsv1.Deployment{}
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.AppName}, d)).To(Succeed())
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: controllers.AppName}, d)).To(Succeed())
 	return d
 }
 

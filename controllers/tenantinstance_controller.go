@@ -129,6 +129,9 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	instance := &tenantryv1alpha1.TenantInstance{}
 	if err := r.Get(ctx, req.NamespacedName, instance); err != nil {
 		if apierrors.IsNotFound(err) {
+			// Gone, whether released or not (its finalizer removed by hand, or deleted while no
+			// operator ran): nothing this process remembers of it is needed any more.
+			r.applied.forget(tenantryv1alpha1.NamespaceName(req.Name))
 			r.statuses.forget(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -140,8 +143,9 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if s.statusPending && retErr == nil && (result.RequeueAfter == 0 || result.RequeueAfter > statusRetryAfter) {
 			result.RequeueAfter = statusRetryAfter
 		}
-		if retErr != nil && apierrors.IsConflict(retErr) {
-			// Someone else wrote the object meanwhile: the watch brings the new version.
+		if onlyConflicts(retErr) {
+			// Someone else wrote the object meanwhile: the watch brings the new version. The
+			// aggregate does not unwrap, so apierrors.IsConflict would not see a conflict in it.
 			result, retErr = ctrl.Result{RequeueAfter: time.Second}, nil
 		}
 	}()
@@ -227,6 +231,34 @@ type optionalStepError struct{ err error }
 
 func (e *optionalStepError) Error() string { return e.err.Error() }
 func (e *optionalStepError) Unwrap() error { return e.err }
+
+// onlyConflicts reports whether err is an optimistic-lock conflict, or is made of nothing but
+// conflicts: kerrors.NewAggregate and errors.Join hide their parts from apierrors.IsConflict
+// (errors.As does not look inside an aggregate). A conflict is retried shortly and silently; an
+// error mixing a conflict with anything else is an error.
+func onlyConflicts(err error) bool {
+	var parts []error
+	switch e := err.(type) { //nolint:errorlint // walks the error tree itself, one level at a time
+	case nil:
+		return false
+	case kerrors.Aggregate:
+		parts = e.Errors()
+	case interface{ Unwrap() []error }:
+		parts = e.Unwrap()
+	case apierrors.APIStatus:
+		return apierrors.IsConflict(err)
+	case interface{ Unwrap() error }:
+		return onlyConflicts(e.Unwrap())
+	default:
+		return false
+	}
+	for _, part := range parts {
+		if !onlyConflicts(part) {
+			return false
+		}
+	}
+	return len(parts) > 0
+}
 
 // resolvePlan finds the one TenantPlan listing spec.sku; none or several stall the tenant.
 func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*tenantryv1alpha1.TenantPlan, error) {
@@ -323,7 +355,7 @@ func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scop
 	if created && s.before.Status.AdminAccountSecretRef != nil {
 		// The first admin account is in the status; a new one means the old one was lost.
 		r.event(s.instance, corev1.EventTypeWarning, "AdminAccountRecreated", "Create",
-			"The admin account Secret %s/%s was deleted; created a new admin account with a new password", s.desired.namespace(), AdminSecretName)
+			"The admin account Secret %s/%s was deleted; created a new admin account with a new password", s.desired.namespace(), tenantryv1alpha1.AdminSecretName)
 	}
 
 	if ref := s.desired.Plan.Spec.Domain.SharedTLSSecret; ref != nil && s.instance.Spec.Domain.Type != tenantryv1alpha1.DomainDedicated {
@@ -442,7 +474,7 @@ func (r *TenantInstanceReconciler) event(obj runtime.Object, eventType, reason, 
 
 // emitTransitions records an Event for every change the reconcile made visible, and for failures.
 func (r *TenantInstanceReconciler) emitTransitions(s *scope, reconcileErr error) {
-	if reconcileErr != nil && !apierrors.IsConflict(reconcileErr) {
+	if reconcileErr != nil && !onlyConflicts(reconcileErr) {
 		r.event(s.instance, corev1.EventTypeWarning, "ReconcileFailed", "Reconcile", "%s", reconcileErr.Error())
 	}
 	changed := func(t string) (*metav1.Condition, bool) {

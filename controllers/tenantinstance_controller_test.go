@@ -57,7 +57,7 @@ func TestSharedTenantIsProvisionedAndBecomesReady(t *testing.T) {
 		Data: map[string][]byte{corev1.TLSCertKey: []byte("cert-1"), corev1.TLSPrivateKeyKey: []byte("key-1")},
 	}
 	create(t, tls, plan, newInstance("shared1", "SKU-SHARED-1"))
-	ns := controllers.NamespaceName("shared1")
+	ns := tenantryv1alpha1.NamespaceName("shared1")
 
 	g.Eventually(func(g Gomega) {
 		ti := expectCondition(g, "shared1", tenantryv1alpha1.ConditionReady, metav1.ConditionFalse, tenantryv1alpha1.ReasonProgressing)
@@ -66,7 +66,7 @@ func TestSharedTenantIsProvisionedAndBecomesReady(t *testing.T) {
 		g.Expect(ti.Status.AdminURL).To(Equal("https://shared1.apps.example.com/admin"))
 		g.Expect(ti.Status.Namespace).To(Equal(ns))
 		g.Expect(ti.Status.Plan).To(Equal("shared-basic"))
-		g.Expect(ti.Status.AdminAccountSecretRef).To(Equal(&tenantryv1alpha1.SecretReference{Namespace: ns, Name: controllers.AdminSecretName}))
+		g.Expect(ti.Status.AdminAccountSecretRef).To(Equal(&tenantryv1alpha1.SecretReference{Namespace: ns, Name: tenantryv1alpha1.AdminSecretName}))
 		g.Expect(ti.Finalizers).To(ContainElement(tenantryv1alpha1.Finalizer))
 		expectCondition(g, "shared1", tenantryv1alpha1.ConditionReconciling, metav1.ConditionTrue, "")
 	}).Should(Succeed())
@@ -83,7 +83,7 @@ func TestSharedTenantIsProvisionedAndBecomesReady(t *testing.T) {
 	g.Expect(namespace.Annotations).To(HaveKeyWithValue(tenantryv1alpha1.AnnotationInstanceUID, string(getInstance(g, "shared1").UID)))
 
 	quota := &corev1.ResourceQuota{}
-	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllers.QuotaName}, quota)).To(Succeed())
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenantryv1alpha1.QuotaName}, quota)).To(Succeed())
 	g.Expect(quota.Spec.Hard.Cpu()).NotTo(BeNil())
 	g.Expect(quota.Spec.Hard[corev1.ResourceLimitsCPU]).To(Equal(resource.MustParse("4")))
 	lr := &corev1.LimitRange{}
@@ -94,7 +94,7 @@ func TestSharedTenantIsProvisionedAndBecomesReady(t *testing.T) {
 	g.Expect(np.Spec.Ingress).To(HaveLen(2))
 	g.Expect(np.Spec.Ingress[1].From[0].NamespaceSelector.MatchLabels).To(HaveKeyWithValue("kubernetes.io/metadata.name", "ingress-nginx"))
 
-	admin := secret(g, ns, controllers.AdminSecretName)
+	admin := secret(g, ns, tenantryv1alpha1.AdminSecretName)
 	g.Expect(admin.Data).To(HaveKeyWithValue("username", []byte("admin")))
 	g.Expect(admin.Data["password"]).To(HaveLen(20))
 	g.Expect(secret(g, ns, controllers.SharedTLSSecretName).Data).To(HaveKeyWithValue("tls.crt", []byte("cert-1")))
@@ -155,7 +155,7 @@ func TestDedicatedTenantGetsItsOwnHostAndCertificate(t *testing.T) {
 
 	g.Eventually(func(g Gomega) {
 		ing := &networkingv1.Ingress{}
-		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName("dedicated1"), Name: controllers.AppName}, ing)).To(Succeed())
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName("dedicated1"), Name: controllers.AppName}, ing)).To(Succeed())
 		g.Expect(ing.Spec.Rules[0].Host).To(Equal("erp.customer.example.org"))
 		g.Expect(ing.Spec.TLS[0].SecretName).To(Equal(controllers.DedicatedTLSName))
 		g.Expect(ing.Annotations).To(HaveKeyWithValue("cert-manager.io/cluster-issuer", "letsencrypt"))
@@ -167,12 +167,12 @@ func TestDedicatedTenantGetsItsOwnHostAndCertificate(t *testing.T) {
 func TestFreezeKeepsEverythingButPodsAndUnfreezeRestores(t *testing.T) {
 	g := NewWithT(t)
 	create(t, newPlan("freeze-plan", "SKU-FREEZE"), newInstance("freeze1", "SKU-FREEZE"))
-	ns := controllers.NamespaceName("freeze1")
+	ns := tenantryv1alpha1.NamespaceName("freeze1")
 	g.Eventually(func(g Gomega) { rollOut(g, "freeze1") }).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		expectCondition(g, "freeze1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
 	}).Should(Succeed())
-	admin := secret(g, ns, controllers.AdminSecretName)
+	admin := secret(g, ns, tenantryv1alpha1.AdminSecretName)
 
 	updateInstance(t, "freeze1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.Lifecycle = tenantryv1alpha1.LifecycleFrozen })
 	g.Eventually(func(g Gomega) {
@@ -197,7 +197,7 @@ func TestFreezeKeepsEverythingButPodsAndUnfreezeRestores(t *testing.T) {
 		g.Expect(ti.Status.FrozenSince).NotTo(BeNil())
 		g.Expect(eventReasons(g, "freeze1")).To(ContainElement("Frozen"))
 	}).Should(Succeed())
-	kept := secret(g, ns, controllers.AdminSecretName)
+	kept := secret(g, ns, tenantryv1alpha1.AdminSecretName)
 	g.Expect(kept.UID).To(Equal(admin.UID))
 	g.Expect(kept.Data).To(Equal(admin.Data))
 
@@ -213,7 +213,7 @@ func TestFreezeKeepsEverythingButPodsAndUnfreezeRestores(t *testing.T) {
 		g.Expect(ti.Status.FrozenSince).To(BeNil())
 		g.Expect(eventReasons(g, "freeze1")).To(ContainElement("Unfrozen"))
 	}).Should(Succeed())
-	g.Expect(secret(g, ns, controllers.AdminSecretName).Data).To(Equal(admin.Data))
+	g.Expect(secret(g, ns, tenantryv1alpha1.AdminSecretName).Data).To(Equal(admin.Data))
 }
 
 func TestSKUChangeAppliesTheNewPlanInPlace(t *testing.T) {
@@ -223,12 +223,12 @@ func TestSKUChangeAppliesTheNewPlanInPlace(t *testing.T) {
 	large.Spec.App.Image = "registry.example.com/app:1.0-large"
 	large.Spec.Replicas = ptr.To[int32](5)
 	create(t, small, large, newInstance("upgrade1", "SKU-SMALL"))
-	ns := controllers.NamespaceName("upgrade1")
+	ns := tenantryv1alpha1.NamespaceName("upgrade1")
 	g.Eventually(func(g Gomega) { g.Expect(*deployment(g, "upgrade1").Spec.Replicas).To(Equal(int32(2))) }).Should(Succeed())
-	g.Eventually(func(g Gomega) { secret(g, ns, controllers.AdminSecretName) }).Should(Succeed())
+	g.Eventually(func(g Gomega) { secret(g, ns, tenantryv1alpha1.AdminSecretName) }).Should(Succeed())
 	nsBefore := &corev1.Namespace{}
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, nsBefore)).To(Succeed())
-	admin := secret(g, ns, controllers.AdminSecretName)
+	admin := secret(g, ns, tenantryv1alpha1.AdminSecretName)
 
 	updateInstance(t, "upgrade1", func(ti *tenantryv1alpha1.TenantInstance) { ti.Spec.SKU = "SKU-LARGE" })
 	g.Eventually(func(g Gomega) {
@@ -242,7 +242,7 @@ func TestSKUChangeAppliesTheNewPlanInPlace(t *testing.T) {
 	nsAfter := &corev1.Namespace{}
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, nsAfter)).To(Succeed())
 	g.Expect(nsAfter.UID).To(Equal(nsBefore.UID), "the namespace must be the same one")
-	g.Expect(secret(g, ns, controllers.AdminSecretName).Data).To(Equal(admin.Data))
+	g.Expect(secret(g, ns, tenantryv1alpha1.AdminSecretName).Data).To(Equal(admin.Data))
 
 	// Editing the plan itself rolls out to its tenants.
 	g.Eventually(func(g Gomega) {
@@ -312,7 +312,7 @@ func TestExpiryMarksExpiredAndFreezesOnlyWhenThePlanSaysSo(t *testing.T) {
 func TestReleaseDeletesTheNamespaceThenLetsGo(t *testing.T) {
 	g := NewWithT(t)
 	create(t, newPlan("release-plan", "SKU-RELEASE"), newInstance("release1", "SKU-RELEASE"))
-	ns := controllers.NamespaceName("release1")
+	ns := tenantryv1alpha1.NamespaceName("release1")
 	g.Eventually(func(g Gomega) { deployment(g, "release1") }).Should(Succeed())
 
 	rollOut(g, "release1")
@@ -349,7 +349,7 @@ func TestReleaseDeletesTheNamespaceAfterTheDrainTimeout(t *testing.T) {
 	g := NewWithT(t)
 	fakeClock.SetTime(time.Now())
 	create(t, newPlan("stuck-plan", "SKU-STUCK"), newInstance("stuck1", "SKU-STUCK"))
-	ns := controllers.NamespaceName("stuck1")
+	ns := tenantryv1alpha1.NamespaceName("stuck1")
 	g.Eventually(func(g Gomega) { deployment(g, "stuck1") }).Should(Succeed())
 
 	g.Expect(k8s.Delete(context.Background(), newInstance("stuck1", ""))).To(Succeed())
@@ -373,7 +373,7 @@ func TestRetentionKeepsAReleasedTenantFrozenUntilItEnds(t *testing.T) {
 	plan := newPlan("retain-plan", "SKU-RETAIN")
 	plan.Spec.RetentionPeriod = &metav1.Duration{Duration: 7 * 24 * time.Hour}
 	create(t, plan, newInstance("retain1", "SKU-RETAIN"))
-	ns := controllers.NamespaceName("retain1")
+	ns := tenantryv1alpha1.NamespaceName("retain1")
 	g.Eventually(func(g Gomega) { g.Expect(*deployment(g, "retain1").Spec.Replicas).To(Equal(int32(2))) }).Should(Succeed())
 
 	g.Expect(k8s.Delete(context.Background(), newInstance("retain1", ""))).To(Succeed())
@@ -400,9 +400,9 @@ func TestDriftIsRepaired(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	create(t, newPlan("drift-plan", "SKU-DRIFT"), newInstance("drift1", "SKU-DRIFT"))
-	ns := controllers.NamespaceName("drift1")
+	ns := tenantryv1alpha1.NamespaceName("drift1")
 	g.Eventually(func(g Gomega) { deployment(g, "drift1") }).Should(Succeed())
-	g.Eventually(func(g Gomega) { secret(g, ns, controllers.AdminSecretName) }).Should(Succeed())
+	g.Eventually(func(g Gomega) { secret(g, ns, tenantryv1alpha1.AdminSecretName) }).Should(Succeed())
 
 	// Someone scales the app by hand and swaps its image: the operator puts both back.
 	d := deployment(g, "drift1")
@@ -420,7 +420,7 @@ func TestDriftIsRepaired(t *testing.T) {
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.AppName}},
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.NetworkPolicyName}},
 		&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.AppName}},
-		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.QuotaName}},
+		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenantryv1alpha1.QuotaName}},
 		&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.LimitRangeName}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.SuspendedName}},
 	} {
@@ -441,11 +441,11 @@ func TestDriftIsRepaired(t *testing.T) {
 		g.Expect(getInstance(g, "drift1").Status.AdminAccountSecretRef).NotTo(BeNil())
 	}).Should(Succeed())
 	g.Expect(eventReasons(g, "drift1")).NotTo(ContainElement("AdminAccountRecreated"))
-	admin := secret(g, ns, controllers.AdminSecretName)
+	admin := secret(g, ns, tenantryv1alpha1.AdminSecretName)
 	g.Expect(k8s.Delete(ctx, admin)).To(Succeed())
 	poke(g, "drift1")
 	g.Eventually(func(g Gomega) {
-		g.Expect(secret(g, ns, controllers.AdminSecretName).UID).NotTo(Equal(admin.UID))
+		g.Expect(secret(g, ns, tenantryv1alpha1.AdminSecretName).UID).NotTo(Equal(admin.UID))
 		g.Expect(eventReasons(g, "drift1")).To(ContainElement("AdminAccountRecreated"))
 	}).Should(Succeed())
 
@@ -475,7 +475,7 @@ func TestMissingPlanStallsWithoutLoopingAndResumesWhenItAppears(t *testing.T) {
 	// No hot loop: nothing is rewritten while nothing changes.
 	rv := getInstance(g, "late1").ResourceVersion
 	g.Consistently(func(g Gomega) { g.Expect(getInstance(g, "late1").ResourceVersion).To(Equal(rv)) }, 2*time.Second).Should(Succeed())
-	g.Expect(apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKey{Name: controllers.NamespaceName("late1")}, &corev1.Namespace{}))).To(BeTrue())
+	g.Expect(apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKey{Name: tenantryv1alpha1.NamespaceName("late1")}, &corev1.Namespace{}))).To(BeTrue())
 
 	create(t, newPlan("late-plan", "SKU-LATE"))
 	g.Eventually(func(g Gomega) {
@@ -509,7 +509,7 @@ func TestApplicationCredentialsAreDecryptedIntoTheTenantNamespace(t *testing.T) 
 	}
 	create(t, newPlan("kit-plan", "SKU-KIT"), ti)
 	g.Eventually(func(g Gomega) {
-		s := secret(g, controllers.NamespaceName("kit1"), controllers.AppCredentialsName)
+		s := secret(g, tenantryv1alpha1.NamespaceName("kit1"), controllers.AppCredentialsName)
 		g.Expect(s.Data).To(HaveKeyWithValue("app1.clientId", []byte("client-1")))
 		g.Expect(s.Data).To(HaveKeyWithValue("app1.clientSecret", []byte("s3cr3t-client")))
 	}).Should(Succeed())
@@ -546,12 +546,12 @@ func TestDirectoryIsProjectedIntoTheTenantNamespace(t *testing.T) {
 	create(t, users, orgs)
 	projected := func(g Gomega, part tenantryv1alpha1.DirectoryPart) string {
 		cm := &corev1.ConfigMap{}
-		g.ExpectWithOffset(1, k8s.Get(ctx, client.ObjectKey{Namespace: controllers.NamespaceName("dir1"), Name: controllers.DirectoryShardConfigMapName(part, 0)}, cm)).To(Succeed())
+		g.ExpectWithOffset(1, k8s.Get(ctx, client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName("dir1"), Name: controllers.DirectoryShardConfigMapName(part, 0)}, cm)).To(Succeed())
 		return cm.Data[controllers.DirectoryShardFile(part, 0)]
 	}
 	index := func(g Gomega) controllers.DirectoryIndex {
 		cm := &corev1.ConfigMap{}
-		g.ExpectWithOffset(1, k8s.Get(ctx, client.ObjectKey{Namespace: controllers.NamespaceName("dir1"), Name: controllers.DirectoryName}, cm)).To(Succeed())
+		g.ExpectWithOffset(1, k8s.Get(ctx, client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName("dir1"), Name: controllers.DirectoryName}, cm)).To(Succeed())
 		var idx controllers.DirectoryIndex
 		g.ExpectWithOffset(1, json.Unmarshal([]byte(cm.Data["index.json"]), &idx)).To(Succeed())
 		return idx
@@ -614,13 +614,13 @@ func perUnitPlan(name, sku string) *tenantryv1alpha1.TenantPlan {
 
 func quotaCPU(g Gomega, instance string) resource.Quantity {
 	q := &corev1.ResourceQuota{}
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.QuotaName}, q)).To(Succeed())
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: tenantryv1alpha1.QuotaName}, q)).To(Succeed())
 	return q.Spec.Hard[corev1.ResourceLimitsCPU]
 }
 
 func tenantInfo(g Gomega, instance string) map[string]string {
 	cm := &corev1.ConfigMap{}
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: controllers.NamespaceName(instance), Name: controllers.TenantInfoName}, cm)).To(Succeed())
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: controllers.TenantInfoName}, cm)).To(Succeed())
 	return cm.Data
 }
 
@@ -639,12 +639,12 @@ func reconcileQuietly(t *testing.T, name string) ctrl.Result {
 	t.Helper()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := controllers.NamespaceName(name)
+	ns := tenantryv1alpha1.NamespaceName(name)
 	g.Eventually(func(g Gomega) {
 		for key, o := range map[client.ObjectKey]client.Object{
 			{Name: name}: &tenantryv1alpha1.TenantInstance{},
 			{Namespace: ns, Name: controllers.AppName}:        &appsv1.Deployment{},
-			{Namespace: ns, Name: controllers.QuotaName}:      &corev1.ResourceQuota{},
+			{Namespace: ns, Name: tenantryv1alpha1.QuotaName}: &corev1.ResourceQuota{},
 			{Namespace: ns, Name: controllers.TenantInfoName}: &corev1.ConfigMap{},
 		} {
 			fresh, seen := o.DeepCopyObject().(client.Object), o.DeepCopyObject().(client.Object)
@@ -815,7 +815,7 @@ func TestFreezeReachesTheAppWhenAnOptionalStepFails(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	create(t, newPlan("optional-plan", "SKU-OPTIONAL"), newInstance("optional1", "SKU-OPTIONAL"))
-	ns := controllers.NamespaceName("optional1")
+	ns := tenantryv1alpha1.NamespaceName("optional1")
 	g.Eventually(func(g Gomega) { rollOut(g, "optional1") }).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		expectCondition(g, "optional1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)

@@ -164,9 +164,9 @@ func TestChangeInstanceCheckJudgesSKUAndQuantity(t *testing.T) {
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), p) })
 	id, _ := buy(t, skuLinear, func(s *simulator.OrderSpec) { s.LinearValue = 4 })
 
-	ns := "tenant-" + id
+	ns := tenantryv1alpha1.NamespaceName(id)
 	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	rq := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant-quota"},
+	rq := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenantryv1alpha1.QuotaName},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourceRequestsCPU: resource.MustParse("4")}}}
 	g.Expect(k8s.Create(ctx, rq)).To(Succeed())
 	rq.Status.Hard = rq.Spec.Hard

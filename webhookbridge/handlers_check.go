@@ -26,6 +26,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/webhookbridge/policy"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
@@ -55,10 +56,10 @@ func (s *Server) handleChangeCheck(ctx context.Context, c *call, p *protocol.Cha
 	}
 	ns := ti.Status.Namespace
 	if ns == "" {
-		ns = namespaceName(ti.Name)
+		ns = tenantryv1alpha1.NamespaceName(ti.Name)
 	}
 	quota := &corev1.ResourceQuota{}
-	switch err := s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: quotaName}, quota); {
+	switch err := s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenantryv1alpha1.QuotaName}, quota); {
 	case apierrors.IsNotFound(err):
 		return success(), nil // nothing provisioned yet, so nothing used
 	case err != nil:

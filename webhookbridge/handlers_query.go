@@ -96,9 +96,9 @@ const (
 func (s *Server) appInfo(ctx context.Context, ti *tenantryv1alpha1.TenantInstance) (*protocol.AppInfo, error) {
 	info := &protocol.AppInfo{FrontEndURL: ti.Status.URL, AdminURL: ti.Status.AdminURL}
 	if ti.Status.Namespace != "" || ti.Status.AdminAccountSecretRef != nil {
-		ns := namespacePrefix + ti.Name
+		ns := tenantryv1alpha1.NamespaceName(ti.Name)
 		secret := &corev1.Secret{}
-		err := s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: adminSecretName}, secret)
+		err := s.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenantryv1alpha1.AdminSecretName}, secret)
 		switch {
 		case apierrors.IsNotFound(err):
 		case err != nil:

@@ -48,6 +48,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/merchantkey"
 	"github.com/tenantry/tenantry/simulator"
 	"github.com/tenantry/tenantry/webhookbridge"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
@@ -281,7 +282,7 @@ func newHostileFixture(t *testing.T) hostileFixture {
 	expectCode(g, a, err, protocol.CodeSuccess)
 	f.v1ID = a.InstanceID
 
-	f.secret, err = protocol.EncryptClientSecret(&merchantKey.PublicKey, "client-secret")
+	f.secret, err = merchantkey.EncryptClientSecret(&merchantKey.PublicKey, "client-secret")
 	g.Expect(err).NotTo(HaveOccurred())
 	return f
 }

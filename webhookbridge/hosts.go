@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/hostclaim"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
@@ -71,60 +72,19 @@ const (
 	reasonHostClaimContended = "host-claim-contended"
 )
 
-// hostClaim is what to do about the TenantHost of a host an order asks for.
-type hostClaim int
-
-const (
-	// hostFree: no claim exists; create one.
-	hostFree hostClaim = iota
-	// hostOurs: the claim names this order's instance (a resend, or a concurrent copy of it).
-	hostOurs
-	// hostStale: the claim holds for no live instance any more; replace it.
-	hostStale
-	// hostTaken: another instance holds the host; refuse the order.
-	hostTaken
-)
-
-func (h hostClaim) String() string {
-	return [...]string{"free", "ours", "stale", "taken"}[h]
-}
-
-// decideHostClaim says whether the claim (nil: none) of a host keeps instance from it. holder is
-// the TenantInstance the claim names, nil when it does not exist. A claim holds while the
-// instance it names lives and is not being deleted (released tenants give their host back at
-// once, whatever their retention), and, when the claim has an owner reference, while that owner
-// is this very instance (same UID); a claim whose instance does not exist yet holds for
-// hostClaimGrace after its creation, unless it had an owner, which is then gone.
-func decideHostClaim(claim *tenantryv1alpha1.TenantHost, holder *tenantryv1alpha1.TenantInstance, instance string, now time.Time) hostClaim {
-	switch {
-	case claim == nil:
-		return hostFree
-	case !claim.DeletionTimestamp.IsZero():
-		return hostStale
-	case claim.Spec.InstanceName == instance:
-		return hostOurs
+// decideHostClaim is what to do about the claim (nil: none) of a host instance asks for: the
+// shared judgement of hostclaim.Decide, with the bridge's own policy for a claim whose instance
+// does not exist yet. Such a claim is an order between its two writes, or one that crashed there;
+// it holds for hostClaimGrace after its creation and is then stale. The result is never Unborn.
+func decideHostClaim(claim *tenantryv1alpha1.TenantHost, holder *tenantryv1alpha1.TenantInstance, instance string, now time.Time) hostclaim.Verdict {
+	v := hostclaim.Decide(claim, holder, instance)
+	if v != hostclaim.Unborn {
+		return v
 	}
-	owner := instanceOwner(claim)
-	if holder == nil {
-		if owner != nil || !now.Before(claim.CreationTimestamp.Add(hostClaimGrace)) {
-			return hostStale
-		}
-		return hostTaken
+	if now.Before(claim.CreationTimestamp.Add(hostClaimGrace)) {
+		return hostclaim.Taken
 	}
-	if !holder.DeletionTimestamp.IsZero() || (owner != nil && owner.UID != holder.UID) {
-		return hostStale
-	}
-	return hostTaken
-}
-
-// instanceOwner is the claim's owner reference to a TenantInstance, or nil.
-func instanceOwner(claim *tenantryv1alpha1.TenantHost) *metav1.OwnerReference {
-	for i, ref := range claim.OwnerReferences {
-		if ref.Kind == "TenantInstance" && strings.HasPrefix(ref.APIVersion, tenantryv1alpha1.GroupVersion.Group+"/") {
-			return &claim.OwnerReferences[i]
-		}
-	}
-	return nil
+	return hostclaim.Stale
 }
 
 // normalizeHostSuffixes lowercases the deny list and strips spaces and dots around each entry;
@@ -197,11 +157,11 @@ func (s *Server) reserveHost(ctx context.Context, host, instance string, dryRun 
 			}
 		}
 		switch decideHostClaim(claim, holder, instance, s.clock.Now()) {
-		case hostOurs:
+		case hostclaim.Ours:
 			return nil
-		case hostTaken:
+		case hostclaim.Taken:
 			return fail(protocol.CodeInvalidParam, reasonHostTaken, "host %q is held by TenantInstance %q", host, claim.Spec.InstanceName)
-		case hostStale:
+		case hostclaim.Stale:
 			if dryRun {
 				return nil
 			}
@@ -210,7 +170,7 @@ func (s *Server) reserveHost(ctx context.Context, host, instance string, dryRun 
 				return fmt.Errorf("deleting stale TenantHost %q: %w", host, err)
 			}
 			log.Info("Took over a stale host claim", "host", host, "heldFor", claim.Spec.InstanceName, "instanceId", instance)
-		case hostFree:
+		case hostclaim.Free:
 			if dryRun {
 				return nil
 			}
@@ -262,7 +222,7 @@ func (s *Server) ownHost(ctx context.Context, host string, ti *tenantryv1alpha1.
 func (s *Server) dropHostClaim(ctx context.Context, host, instance string) {
 	claim := &tenantryv1alpha1.TenantHost{}
 	err := s.client.Get(ctx, client.ObjectKey{Name: host}, claim)
-	if err == nil && (claim.Spec.InstanceName != instance || instanceOwner(claim) != nil) {
+	if err == nil && (claim.Spec.InstanceName != instance || hostclaim.InstanceOwner(claim) != nil) {
 		return
 	}
 	if err == nil {

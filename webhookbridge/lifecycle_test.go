@@ -174,10 +174,10 @@ func TestQueryInstance(t *testing.T) {
 
 func makeReadySecretOnly(g Gomega, name string) {
 	ctx := context.Background()
-	ns := "tenant-" + name
+	ns := tenantryv1alpha1.NamespaceName(name)
 	g.ExpectWithOffset(1, client.IgnoreAlreadyExists(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))).To(Succeed())
 	g.ExpectWithOffset(1, k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant-admin"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenantryv1alpha1.AdminSecretName},
 		Type:       corev1.SecretTypeBasicAuth,
 		StringData: map[string]string{"username": "admin", "password": "S3cret-Passw0rd"},
 	})).To(Succeed())
@@ -298,10 +298,10 @@ func TestChangeInstanceCheck(t *testing.T) {
 	a, err := c.ChangeCheck(ctx, id, "00301-111111-0--0", skuSmall, 0)
 	expectCode(g, a, err, protocol.CodeSuccess)
 
-	ns := "tenant-" + id
+	ns := tenantryv1alpha1.NamespaceName(id)
 	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 	rq := &corev1.ResourceQuota{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant-quota"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenantryv1alpha1.QuotaName},
 		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
 			corev1.ResourceRequestsCPU: resource.MustParse("8"), corev1.ResourceRequestsMemory: resource.MustParse("16Gi"),
 		}},
@@ -459,13 +459,13 @@ func TestQueryReadsTheAdminAccountOnlyInTheDerivedNamespace(t *testing.T) {
 	makeReady(g, id, false)
 	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "unrelated-" + id}})).To(Succeed())
 	g.Expect(k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "unrelated-" + id, Name: "tenant-admin"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "unrelated-" + id, Name: tenantryv1alpha1.AdminSecretName},
 		Type:       corev1.SecretTypeBasicAuth,
 		StringData: map[string]string{"username": "root", "password": "Someone-Elses-Secret"},
 	})).To(Succeed())
 	ti := getInstance(g, id)
 	ti.Status.Namespace = "unrelated-" + id
-	ti.Status.AdminAccountSecretRef = &tenantryv1alpha1.SecretReference{Namespace: "unrelated-" + id, Name: "tenant-admin"}
+	ti.Status.AdminAccountSecretRef = &tenantryv1alpha1.SecretReference{Namespace: "unrelated-" + id, Name: tenantryv1alpha1.AdminSecretName}
 	g.Expect(k8s.Status().Update(ctx, ti)).To(Succeed())
 
 	a, err := market(t).Query(ctx, id)

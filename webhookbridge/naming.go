@@ -23,18 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/validate/content"
 )
 
-// Names the bridge shares with the operator. They are repeated here rather than imported because
-// the bridge must not depend on controllers/ (a layering rule the linter enforces);
-// controllers/builders.go is the source of truth and a test of each package pins the values.
-const (
-	// namespacePrefix + instance name is the tenant namespace.
-	namespacePrefix = "tenant-"
-	// adminSecretName is the Secret holding the tenant's initial admin account (basic-auth keys).
-	adminSecretName = "tenant-admin"
-	// quotaName is the tenant namespace's ResourceQuota.
-	quotaName = "tenant-quota"
-)
-
 // LabelOrderID carries the marketplace order id on each TenantInstance, so an SRE can find the
 // instance of an order with a label selector. Order ids that are not valid label values are
 // replaced by a digest (see orderLabelValue).
@@ -87,6 +75,3 @@ func orderLabelValue(orderID string) string {
 	sum := sha256.Sum256([]byte(orderID))
 	return "sha256-" + hex.EncodeToString(sum[:])[:40]
 }
-
-// namespaceName is the tenant namespace of an instance.
-func namespaceName(instance string) string { return namespacePrefix + instance }

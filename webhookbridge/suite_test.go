@@ -292,7 +292,7 @@ func snapshot(g Gomega) map[string]string {
 func makeReady(g Gomega, name string, withSecret bool) {
 	ctx := context.Background()
 	ti := getInstance(g, name)
-	ns := "tenant-" + name
+	ns := tenantryv1alpha1.NamespaceName(name)
 	ti.Status.URL = "https://" + name + ".apps.example.com"
 	ti.Status.AdminURL = ti.Status.URL + "/admin"
 	ti.Status.Namespace = ns
@@ -303,7 +303,7 @@ func makeReady(g Gomega, name string, withSecret bool) {
 	}
 	g.ExpectWithOffset(1, client.IgnoreAlreadyExists(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))).To(Succeed())
 	g.ExpectWithOffset(1, k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant-admin"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenantryv1alpha1.AdminSecretName},
 		Type:       corev1.SecretTypeBasicAuth,
 		StringData: map[string]string{"username": "admin", "password": "S3cret-Passw0rd"},
 	})).To(Succeed())

@@ -39,8 +39,8 @@ import (
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/internal/logcap"
+	"github.com/tenantry/tenantry/internal/merchantkey"
 	"github.com/tenantry/tenantry/internal/ratelimit"
-	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
 func main() {
@@ -107,7 +107,7 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		if err != nil {
 			return fmt.Errorf("reading merchant private key: %w", err)
 		}
-		if merchantKey, err = protocol.ParseRSAPrivateKeyPEM(pemBytes); err != nil {
+		if merchantKey, err = merchantkey.ParsePrivateKeyPEM(pemBytes); err != nil {
 			return fmt.Errorf("parsing merchant private key %q: %w", c.merchantKeyFile, err)
 		}
 	}

@@ -33,7 +33,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/simulator"
 	"github.com/tenantry/tenantry/webhookbridge/policy"
 )
@@ -271,7 +270,7 @@ func TestExpect(t *testing.T) {
 
 // converged is the world of one Running tenant exactly as the ledger of ledgerTenant() wants it.
 func converged(tn *tenant) *world {
-	ns := controllers.NamespaceName(tn.id)
+	ns := tenantryv1alpha1.NamespaceName(tn.id)
 	labels := map[string]string{tenantryv1alpha1.LabelInstance: tn.id}
 	exp := metav1.NewTime(tn.expire)
 	ti := &tenantryv1alpha1.TenantInstance{
@@ -299,7 +298,7 @@ func converged(tn *tenant) *world {
 
 func TestWorldCheck(t *testing.T) {
 	tn := ledgerTenant()
-	ns := controllers.NamespaceName(tn.id)
+	ns := tenantryv1alpha1.NamespaceName(tn.id)
 	for _, tc := range []struct {
 		name   string
 		tenant *tenant

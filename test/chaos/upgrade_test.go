@@ -36,6 +36,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -63,6 +65,7 @@ func TestOperatorUpgrade(t *testing.T) {
 	}
 
 	t.Logf("built the operator at %s in %s", cfg.oldRef, seconds(time.Since(built)))
+	revoke := grantOldSecretReads(ctx, t)
 	oldc := operator(t, "upgrade", "old", oldBin)
 	old := oldc.start(t)
 	if err := waitLeader(ctx, oldc.metrics, 2*cfg.leaseDuration+30*time.Second); err != nil {
@@ -104,6 +107,7 @@ func TestOperatorUpgrade(t *testing.T) {
 	if err := old.Stop(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
+	revoke()
 	newc := operator(t, "upgrade", "new", "")
 	started := time.Now()
 	newc.start(t)
@@ -422,4 +426,41 @@ func snapshotWorkloads(ctx context.Context) (map[string]workload, error) {
 			replicaSets: rsByNS[d.Namespace], pods: strings.Join(uids, ",")}
 	}
 	return out, nil
+}
+
+// grantOldSecretReads gives the operator's ServiceAccount the cluster-wide Secret reads the
+// chart of the old build's day granted: that build watches Secrets in every namespace, and
+// today's chart grants it none. The returned func takes the grant away, as the `helm upgrade`
+// that brings the new build does; it also runs at cleanup.
+func grantOldSecretReads(ctx context.Context, t *testing.T) (revoke func()) {
+	t.Helper()
+	const name = "chaos-upgrade-old-operator-secret-reads"
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: framework.Namespace, Name: framework.ManagerServiceAccount}},
+	}
+	for _, obj := range []client.Object{role, binding} {
+		if err := admin.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("granting the old operator its Secret reads: %v", err)
+		}
+	}
+	done := false
+	revoke = func() {
+		if done {
+			return
+		}
+		done = true
+		for _, obj := range []client.Object{binding, role} {
+			if err := admin.Delete(context.Background(), obj); err != nil && !apierrors.IsNotFound(err) {
+				t.Errorf("revoking the old operator's Secret reads: %v", err)
+			}
+		}
+	}
+	t.Cleanup(revoke)
+	return revoke
 }

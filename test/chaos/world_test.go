@@ -32,7 +32,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
-	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/simulator"
 )
 
@@ -328,7 +327,7 @@ func (w *world) check(t *tenant, e expectation) []string {
 	add := func(format string, args ...any) {
 		problems = append(problems, t.id+": "+fmt.Sprintf(format, args...))
 	}
-	ns := controllers.NamespaceName(t.id)
+	ns := tenantryv1alpha1.NamespaceName(t.id)
 	ti := w.instances[t.id]
 	if n := w.byOrder[t.order.OrderID+"/"+t.order.OrderLineID]; n > 1 {
 		add("duplicate: %d TenantInstances for order line %s", n, t.order.OrderLineID)
@@ -383,7 +382,7 @@ func (w *world) check(t *tenant, e expectation) []string {
 		if ready != nil {
 			msg = fmt.Sprintf("Ready=%s (%s)", ready.Status, ready.Message)
 		}
-		if d := w.deployments[controllers.NamespaceName(t.id)]; len(d) == 1 && d[0].Status.ObservedGeneration == d[0].Generation &&
+		if d := w.deployments[tenantryv1alpha1.NamespaceName(t.id)]; len(d) == 1 && d[0].Status.ObservedGeneration == d[0].Generation &&
 			d[0].Status.ReadyReplicas == ptrValue(d[0].Spec.Replicas) {
 			msg += fmt.Sprintf("; its Deployment has settled: generation %d observed, %d ready replicas", d[0].Generation, d[0].Status.ReadyReplicas)
 		}

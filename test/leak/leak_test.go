@@ -55,6 +55,7 @@ import (
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/internal/logcap"
+	"github.com/tenantry/tenantry/internal/merchantkey"
 	"github.com/tenantry/tenantry/internal/testenv"
 	"github.com/tenantry/tenantry/simulator"
 	"github.com/tenantry/tenantry/webhookbridge"
@@ -186,7 +187,7 @@ func TestSecretsNeverInLogsOrEvents(t *testing.T) {
 	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
 	g.Expect(err).NotTo(HaveOccurred())
 
-	merchantKey, err := rsa.GenerateKey(rand.Reader, protocol.MinRSABits)
+	merchantKey, err := rsa.GenerateKey(rand.Reader, merchantkey.MinRSABits)
 	g.Expect(err).NotTo(HaveOccurred())
 	// A line of the key's PEM body (every line is 64 characters of base64 of the DER).
 	secrets.add("merchant private key", base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(merchantKey))[64:128])
@@ -411,7 +412,7 @@ func plan(name, sku string) *tenantryv1alpha1.TenantPlan {
 func adminPassword(g Gomega, k8s client.Client, id string) string {
 	s := &corev1.Secret{}
 	g.EventuallyWithOffset(1, func() error {
-		return k8s.Get(context.Background(), client.ObjectKey{Namespace: "tenant-" + id, Name: controllers.AdminSecretName}, s)
+		return k8s.Get(context.Background(), client.ObjectKey{Namespace: "tenant-" + id, Name: tenantryv1alpha1.AdminSecretName}, s)
 	}).Should(Succeed())
 	g.ExpectWithOffset(1, s.Data[corev1.BasicAuthPasswordKey]).NotTo(BeEmpty())
 	return string(s.Data[corev1.BasicAuthPasswordKey])

@@ -18,24 +18,19 @@ package protocol
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // Java's SHA1PRNG is defined on SHA-1; it is not used for integrity here.
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
-)
 
-// MinRSABits is the smallest RSA key accepted for kit clientSecret decryption;
-// docs/protocol.md §5 requires the merchant's key to be at least 3072 bits.
-const MinRSABits = 3072
+	"github.com/tenantry/tenantry/internal/merchantkey"
+)
 
 // IVLength is the length of the IV string prefixed to V1 encrypted values.
 const IVLength = 16
@@ -191,99 +186,16 @@ func RandomIV() (string, error) {
 	return string(out), nil
 }
 
-// oaepVariants are tried in order by DecryptClientSecret. The first is what
-// Java's "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" does by default (SHA-256
-// label hash, MGF1 with SHA-1); the others cover senders that configure
-// OAEPParameterSpec explicitly.
-var oaepVariants = []rsa.OAEPOptions{
-	{Hash: crypto.SHA256, MGFHash: crypto.SHA1},
-	{Hash: crypto.SHA256, MGFHash: crypto.SHA256},
-	{Hash: crypto.SHA1, MGFHash: crypto.SHA1},
-}
-
-// DecryptClientSecret decrypts an applicationSync clientSecret: base64 of an
-// RSA-OAEP ciphertext under the merchant's public key (docs/protocol.md §5). Keys
-// under MinRSABits are refused. Trying several OAEP parameter sets is safe only
-// because kit calls are authenticated (x-sign) before this runs, so a stranger
-// cannot use the answers as a decryption oracle; call it only after VerifyKit.
-// Failures are CodeInvalidParam "bad-ciphertext" errors on field
-// "clientSecret" (or untyped errors for an unusable key).
+// DecryptClientSecret is merchantkey.DecryptClientSecret answered in the protocol's terms: a
+// clientSecret that does not decrypt is a CodeInvalidParam "bad-ciphertext" error on field
+// "clientSecret" that never says which check failed; an unusable key stays an untyped error.
+// Several OAEP parameter sets are tried, which is safe only because kit calls are authenticated
+// (x-sign) first, so a stranger cannot use the answers as a decryption oracle; call it only after
+// VerifyKit.
 func DecryptClientSecret(priv *rsa.PrivateKey, b64 string) (string, error) {
-	if priv == nil {
-		return "", errors.New("decrypting client secret: no private key configured")
+	pt, err := merchantkey.DecryptClientSecret(priv, b64)
+	if errors.Is(err, merchantkey.ErrBadCiphertext) {
+		return "", paramReason(ReasonBadCiphertext, "clientSecret", err)
 	}
-	if bits := priv.N.BitLen(); bits < MinRSABits {
-		return "", fmt.Errorf("decrypting client secret: RSA key has %d bits, at least %d are required", bits, MinRSABits)
-	}
-	bad := paramReason(ReasonBadCiphertext, "clientSecret", errors.New("cannot decrypt value"))
-	clean := strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-			return -1
-		}
-		return r
-	}, b64)
-	ct, err := base64.StdEncoding.Strict().DecodeString(clean)
-	if err != nil || len(ct) != priv.Size() {
-		return "", bad
-	}
-	for i := range oaepVariants {
-		pt, err := priv.Decrypt(nil, ct, &oaepVariants[i])
-		if err == nil {
-			if !utf8.Valid(pt) {
-				return "", bad
-			}
-			return string(pt), nil
-		}
-	}
-	return "", bad
-}
-
-// EncryptClientSecret is the sender's side of DecryptClientSecret with the
-// Java-default parameters (SHA-256, MGF1-SHA-1); the bridge's tests and debug
-// tooling use it to build applicationSync bodies.
-func EncryptClientSecret(pub *rsa.PublicKey, secret string) (string, error) {
-	ct, err := rsa.EncryptOAEPWithOptions(rand.Reader, pub, []byte(secret), &oaepVariants[0])
-	if err != nil {
-		return "", fmt.Errorf("encrypting client secret: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(ct), nil
-}
-
-// ParseRSAPrivateKeyPEM parses the merchant's kit private key from PEM, either
-// PKCS#1 ("RSA PRIVATE KEY") or PKCS#8 ("PRIVATE KEY"). Encrypted PEM and keys
-// under MinRSABits are refused, so a bad key fails at start-up rather than on
-// the first applicationSync call.
-func ParseRSAPrivateKeyPEM(data []byte) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("parsing RSA private key: no PEM block found")
-	}
-	if _, encrypted := block.Headers["Proc-Type"]; encrypted {
-		return nil, errors.New("parsing RSA private key: encrypted PEM is not supported")
-	}
-	var key *rsa.PrivateKey
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("parsing RSA private key: %w", err)
-		}
-		key = k
-	case "PRIVATE KEY":
-		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("parsing RSA private key: %w", err)
-		}
-		rk, ok := k.(*rsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("parsing RSA private key: PKCS#8 key is %T, not RSA", k)
-		}
-		key = rk
-	default:
-		return nil, fmt.Errorf("parsing RSA private key: unsupported PEM block type %q", block.Type)
-	}
-	if bits := key.N.BitLen(); bits < MinRSABits {
-		return nil, fmt.Errorf("parsing RSA private key: key has %d bits, at least %d are required", bits, MinRSABits)
-	}
-	return key, nil
+	return pt, err
 }

@@ -17,115 +17,55 @@ limitations under the License.
 package protocol
 
 import (
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tenantry/tenantry/internal/merchantkey"
 )
 
-// testRSAKey is generated once per test binary: 3072-bit generation is slow.
-var testRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
+// TestDecryptClientSecret checks the protocol's answer to a clientSecret: the decryption itself is
+// merchantkey's (tested there); here a ciphertext that does not decrypt must become the
+// CodeInvalidParam "bad-ciphertext" error on clientSecret, and an unusable key must not.
 func TestDecryptClientSecret(t *testing.T) {
-	key := testRSAKey()
-	const secret = "client-secret-值-😀"
-	encrypt := func(opts rsa.OAEPOptions) string {
-		ct, err := rsa.EncryptOAEPWithOptions(rand.Reader, &key.PublicKey, []byte(secret), &opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return base64.StdEncoding.EncodeToString(ct)
-	}
-	javaDefault, err := EncryptClientSecret(&key.PublicKey, secret)
+	key, err := rsa.GenerateKey(rand.Reader, merchantkey.MinRSABits)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrapped := javaDefault[:76] + "\r\n" + javaDefault[76:]
+	small, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "client-secret-值"
+	valid, err := merchantkey.EncryptClientSecret(&key.PublicKey, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
+		key     *rsa.PrivateKey
 		in      string
 		want    string
 		wantErr errInfo
 	}{
-		{name: "SHA-256 with MGF1-SHA-1 (Java default)", in: javaDefault, want: secret},
-		{name: "MIME line breaks", in: wrapped, want: secret},
-		{name: "SHA-256 with MGF1-SHA-256", in: encrypt(rsa.OAEPOptions{Hash: crypto.SHA256, MGFHash: crypto.SHA256}), want: secret},
-		{name: "SHA-1", in: encrypt(rsa.OAEPOptions{Hash: crypto.SHA1, MGFHash: crypto.SHA1}), want: secret},
-		{name: "SHA-512 unsupported", in: encrypt(rsa.OAEPOptions{Hash: crypto.SHA512}), wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
-		{name: "with label unsupported", in: encrypt(rsa.OAEPOptions{Hash: crypto.SHA256, MGFHash: crypto.SHA1, Label: []byte("x")}), wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
-		{name: "not base64", in: "%%%", wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
-		{name: "wrong length", in: base64.StdEncoding.EncodeToString([]byte("short")), wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
-		{name: "tampered", in: "A" + javaDefault[1:], wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
+		{name: "valid", key: key, in: valid, want: secret},
+		{name: "not base64", key: key, in: "%%%", wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
+		{name: "tampered", key: key, in: "A" + valid[1:], wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
+		{name: "key too small is not the caller's fault", key: small, in: valid, wantErr: errInfo{Code: CodeInternalError, Reason: ReasonInternal}},
+		{name: "no key is not the caller's fault", key: nil, in: valid, wantErr: errInfo{Code: CodeInternalError, Reason: ReasonInternal}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecryptClientSecret(key, tt.in)
+			got, err := DecryptClientSecret(tt.key, tt.in)
 			if diff := cmp.Diff(tt.wantErr, infoOf(err)); diff != "" {
 				t.Fatalf("error (-want +got):\n%s\nerr: %v", diff, err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("DecryptClientSecret (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestRSAKeySize(t *testing.T) {
-	small, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := DecryptClientSecret(small, "AAAA"); err == nil || !strings.Contains(err.Error(), "at least 3072") {
-		t.Errorf("2048-bit key: err = %v, want a key-size error", err)
-	}
-	if _, err := DecryptClientSecret(nil, "AAAA"); err == nil {
-		t.Error("nil key accepted")
-	}
-	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(small)})
-	if _, err := ParseRSAPrivateKeyPEM(pkcs1); err == nil || !strings.Contains(err.Error(), "at least 3072") {
-		t.Errorf("2048-bit PEM: err = %v, want a key-size error", err)
-	}
-}
-
-func TestParseRSAPrivateKeyPEM(t *testing.T) {
-	key := testRSAKey()
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		pem     []byte
-		wantErr bool
-	}{
-		{name: "PKCS#1", pem: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})},
-		{name: "PKCS#8", pem: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})},
-		{name: "no PEM", pem: []byte("not a key"), wantErr: true},
-		{name: "wrong type", pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}}), wantErr: true},
-		{name: "garbage PKCS#8", pem: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1, 2}}), wantErr: true},
-		{name: "encrypted", pem: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED"}, Bytes: []byte{1}}), wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseRSAPrivateKeyPEM(tt.pem)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
-			}
-			if err == nil && !got.Equal(key) {
-				t.Error("parsed key differs")
 			}
 		})
 	}

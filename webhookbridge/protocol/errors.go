@@ -48,6 +48,9 @@ const (
 	ReasonInternal          = "internal"
 	ReasonUnknownKitName    = "unknown-kit-name"
 	ReasonUnsupportedCipher = "unsupported-encrypt-type"
+	// ReasonVerificationBusy: the body's raw signature did not match and every slot for
+	// building canonical payloads stayed taken; the call is answered as retryable.
+	ReasonVerificationBusy = "verification-busy"
 )
 
 // Error is the typed error of this package. It carries the result code the

@@ -18,7 +18,6 @@ package protocol
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -27,8 +26,8 @@ import (
 	"unicode/utf8"
 )
 
-// Fuzz targets for the decoders fuzz_test.go does not cover: the timestamp parsers, SortedJSON,
-// the kit client-secret decryption and the kit path. Each asserts what the decoder promises for
+// Fuzz targets for the decoders fuzz_test.go does not cover: the timestamp parsers, SortedJSON
+// and the kit path (the kit client-secret decryption is fuzzed in internal/merchantkey). Each asserts what the decoder promises for
 // everything it accepts (exact round trips, canonical input only), not merely that it does not
 // panic: a decoder that accepts two spellings of one value is how signatures and idempotency keys
 // drift apart.
@@ -137,49 +136,6 @@ func decodeUseNumber(data []byte) (any, error) {
 	var v any
 	err := dec.Decode(&v)
 	return v, err
-}
-
-func FuzzDecryptClientSecret(f *testing.F) {
-	key := testRSAKey() // once per process; each fuzz worker is one
-	valid, err := EncryptClientSecret(&key.PublicKey, "client-secret-ÄÖ-1")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(valid)
-	f.Add(valid[:64] + "\r\n" + valid[64:])
-	f.Add(" " + valid + "\t")
-	f.Add(strings.TrimRight(valid, "="))
-	f.Add(strings.NewReplacer("+", "-", "/", "_").Replace(valid))
-	f.Add(base64.StdEncoding.EncodeToString(make([]byte, key.Size())))
-	f.Add("bm90LWEtY2lwaGVydGV4dA==")
-	f.Add("")
-	f.Fuzz(func(t *testing.T, b64 string) {
-		pt, err := DecryptClientSecret(key, b64)
-		if pe := requireTyped(t, err); pe != nil {
-			if pe.Code != CodeInvalidParam || pe.Reason != ReasonBadCiphertext || pe.Field != "clientSecret" {
-				t.Fatalf("error %#v, want %s %s on clientSecret", pe, CodeInvalidParam, ReasonBadCiphertext)
-			}
-			return
-		}
-		if !utf8.Valid([]byte(pt)) {
-			t.Fatalf("plaintext %q is not UTF-8", pt)
-		}
-		// Line breaks, spaces and tabs are documented as ignored; everything else must be the
-		// one canonical base64 spelling of exactly one RSA block.
-		clean := strings.Map(func(r rune) rune {
-			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-				return -1
-			}
-			return r
-		}, b64)
-		ct, err := base64.StdEncoding.DecodeString(clean)
-		if err != nil || len(ct) != key.Size() || base64.StdEncoding.EncodeToString(ct) != clean {
-			t.Fatalf("accepted non-canonical ciphertext %q", b64)
-		}
-		if again, err := DecryptClientSecret(key, clean); err != nil || again != pt {
-			t.Fatalf("decryption is not deterministic: %q then %q, %v", pt, again, err)
-		}
-	})
 }
 
 func FuzzKitNameFromPath(f *testing.F) {

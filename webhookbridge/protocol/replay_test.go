@@ -202,3 +202,50 @@ func FuzzTimestampAndNonce(f *testing.F) {
 		}
 	})
 }
+
+// TestCanonicalisationIsBounded: while every canonicalisation slot is taken (a flood of forged
+// bodies), a forged body waits at most CanonicalWait and is answered as retryable without being
+// canonicalised, a body signed over its raw bytes still verifies at once, and a body signed over
+// its canonical payload verifies once a slot is free.
+func TestCanonicalisationIsBounded(t *testing.T) {
+	body := []byte(`{ "instanceId": "ti-1",  "flag": 1 }`)
+	canon, err := CanonicalPayload(body)
+	if err != nil || string(canon) == string(body) {
+		t.Fatalf("the body must differ from its canonical payload: %q, %v", canon, err)
+	}
+	now := func() time.Time { return vecNow }
+	slots := NewCanonicalSlots(1)
+	v := &Verifier{Keys: []string{vecKey}, Now: now, Canonicalizing: slots, CanonicalWait: 20 * time.Millisecond}
+	header := func(sig, nonce string) http.Header {
+		return http.Header{"X-Timestamp": {vecTimestamp}, "X-Nonce": {nonce}, "X-Sign": {sig}}
+	}
+
+	slots <- struct{}{} // the one slot is taken
+	start := time.Now()
+	_, err = v.VerifyKitKey(header(SignKit(otherKey, "n1", vecTimestamp, body), "n1"), body)
+	if ReasonOf(err) != ReasonVerificationBusy || CodeOf(err) != CodeInternalError {
+		t.Fatalf("forged body while busy: %v (reason %q, code %s), want %s answered %s", err, ReasonOf(err), CodeOf(err), ReasonVerificationBusy, CodeInternalError)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("waited %s for a slot, want about CanonicalWait", waited)
+	}
+	if _, err := v.VerifyKitKey(header(SignKit(vecKey, "n2", vecTimestamp, body), "n2"), body); err != nil {
+		t.Fatalf("a body signed over its raw bytes needs no slot: %v", err)
+	}
+	canonSig := SignKit(vecKey, "n3", vecTimestamp, canon)
+	if _, err := v.VerifyKitKey(header(canonSig, "n3"), body); ReasonOf(err) != ReasonVerificationBusy {
+		t.Fatalf("canonically signed body while busy: %v, want %s", err, ReasonVerificationBusy)
+	}
+
+	<-slots // the flood ends
+	if _, err := v.VerifyKitKey(header(canonSig, "n3"), body); err != nil {
+		t.Fatalf("canonically signed body with a free slot: %v", err)
+	}
+	if len(slots) != 0 {
+		t.Errorf("%d slots still taken after verification", len(slots))
+	}
+	_, err = v.VerifyKitKey(header(SignKit(otherKey, "n4", vecTimestamp, body), "n4"), body)
+	if ReasonOf(err) != ReasonBadSignature {
+		t.Errorf("forged body with a free slot: %v, want %s", err, ReasonBadSignature)
+	}
+}

@@ -1,0 +1,403 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/testenv"
+)
+
+// lone is an API server of its own with the operator's caches over it and no manager: the tests
+// drive reconcilers directly, and nothing else writes what they look at.
+type lone struct {
+	ctx       context.Context
+	direct    client.Client
+	cached    client.Client
+	informers cache.Cache
+	children  *ChildCache
+}
+
+func startLone(t *testing.T) *lone {
+	t.Helper()
+	g := NewWithT(t)
+	env, cfg, err := testenv.Start()
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = env.Stop() })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+
+	opts := CacheOptions()
+	opts.Scheme = testenv.Scheme()
+	// No controller starts informers here: reads start them.
+	opts.ReaderFailOnMissingInformer = false
+	informers, err := cache.New(cfg, opts)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(IndexFields(ctx, informers)).To(Succeed())
+	go func() { _ = informers.Start(ctx) }()
+	g.Expect(informers.WaitForCacheSync(ctx)).To(BeTrue())
+	children, err := NewChildCache(cfg, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	go func() { _ = children.Start(ctx) }()
+	g.Expect(children.WaitForCacheSync(ctx)).To(BeTrue())
+	l := &lone{ctx: ctx, informers: informers, children: children}
+	l.direct, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	l.cached, err = client.New(cfg, client.Options{Scheme: testenv.Scheme(), Cache: &client.CacheOptions{Reader: informers}})
+	g.Expect(err).NotTo(HaveOccurred())
+	return l
+}
+
+// reconciler is a freshly started operator, remembering nothing, writing through c (the cached
+// client when nil).
+func (l *lone) reconciler(c client.Client) *TenantInstanceReconciler {
+	if c == nil {
+		c = l.cached
+	}
+	return &TenantInstanceReconciler{
+		Client: c, Scheme: l.cached.Scheme(), Children: l.children,
+		Clock: clocktesting.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+	}
+}
+
+// tenant creates a plan for sku and an instance of it, and waits until the cache has both.
+func (l *lone) tenant(g *WithT, name, sku string) ctrl.Request {
+	plan := &tenantryv1alpha1.TenantPlan{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-plan"},
+		Spec: tenantryv1alpha1.TenantPlanSpec{
+			SKUs:     []string{sku},
+			App:      tenantryv1alpha1.AppSpec{Image: "registry.example.com/app:1.0", Port: 8080},
+			Replicas: ptr.To[int32](2),
+			Domain:   tenantryv1alpha1.DomainSettings{BaseDomain: "apps.example.com", IngressClassName: "nginx"},
+		},
+	}
+	instance := &tenantryv1alpha1.TenantInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: tenantryv1alpha1.TenantInstanceSpec{
+			SKU: sku,
+			Order: tenantryv1alpha1.Order{
+				OrderID: "CS" + name, OrderLineID: "CS" + name + "-000001",
+				ChargingMode: tenantryv1alpha1.ChargingPeriod,
+			},
+			Customer: &tenantryv1alpha1.Customer{CustomerID: "c-" + name, CustomerName: "Example Co"},
+		},
+	}
+	g.Expect(l.direct.Create(l.ctx, plan)).To(Succeed())
+	g.Expect(l.direct.Create(l.ctx, instance)).To(Succeed())
+	l.synced(g, client.ObjectKey{Name: plan.Name}, &tenantryv1alpha1.TenantPlan{})
+	l.synced(g, client.ObjectKey{Name: name}, &tenantryv1alpha1.TenantInstance{})
+	return ctrl.Request{NamespacedName: client.ObjectKey{Name: name}}
+}
+
+// synced waits until the cache the operator reads obj's kind from holds it as the API server has it.
+func (l *lone) synced(g *WithT, key client.ObjectKey, obj client.Object) {
+	g.Eventually(func(g Gomega) {
+		fresh, seen := obj.DeepCopyObject().(client.Object), obj.DeepCopyObject().(client.Object)
+		g.Expect(l.direct.Get(l.ctx, key, fresh)).To(Succeed())
+		var reader client.Reader = l.informers
+		if _, isChild := l.children.kinds[reflect.TypeOf(obj)]; isChild {
+			reader = l.children
+		}
+		g.Expect(reader.Get(l.ctx, key, seen)).To(Succeed())
+		g.Expect(seen.GetResourceVersion()).To(Equal(fresh.GetResourceVersion()), "%T %s", obj, key)
+	}).Should(Succeed())
+}
+
+// conflictingStatus answers every status patch with a Conflict, as the API server does when the
+// instance was written since it was read.
+type conflictingStatus struct {
+	client.Client
+	conflicts *atomic.Int64
+}
+
+func (c conflictingStatus) Status() client.SubResourceWriter {
+	return conflictingStatusWriter{SubResourceWriter: c.Client.Status(), conflicts: c.conflicts}
+}
+
+type conflictingStatusWriter struct {
+	client.SubResourceWriter
+	conflicts *atomic.Int64
+}
+
+func (w conflictingStatusWriter) Patch(_ context.Context, o client.Object, _ client.Patch, _ ...client.SubResourcePatchOption) error {
+	w.conflicts.Add(1)
+	return apierrors.NewConflict(schema.GroupResource{Group: tenantryv1alpha1.GroupVersion.Group, Resource: "tenantinstances"},
+		o.GetName(), errors.New("the object has been modified; please apply your changes to the latest version and try again"))
+}
+
+// TestAConflictingStatusWriteIsRetriedShortly: a status patch that conflicts is retried a second
+// later, without an error (which controller-runtime would log and back off from).
+func TestAConflictingStatusWriteIsRetriedShortly(t *testing.T) {
+	g := NewWithT(t)
+	l := startLone(t)
+	req := l.tenant(g, "conflict1", "SKU-CONFLICT")
+	var conflicts atomic.Int64
+	r := l.reconciler(conflictingStatus{Client: l.cached, conflicts: &conflicts})
+
+	res, err := r.Reconcile(l.ctx, req)
+	g.Expect(conflicts.Load()).To(BeNumerically(">", 0), "the reconcile patched the status")
+	g.Expect(err).NotTo(HaveOccurred(), "a conflict is retried, not returned as an error")
+	g.Expect(res.RequeueAfter).To(Equal(time.Second))
+}
+
+func TestOnlyConflicts(t *testing.T) {
+	conflict := apierrors.NewConflict(schema.GroupResource{Resource: "things"}, "a", errors.New("modified"))
+	other := errors.New("boom")
+	for name, tc := range map[string]struct {
+		err  error
+		want bool
+	}{
+		"nil":                               {nil, false},
+		"a conflict":                        {conflict, true},
+		"a wrapped conflict":                {fmt.Errorf("patching status: %w", conflict), true},
+		"an aggregate of a conflict":        {kerrors.NewAggregate([]error{nil, fmt.Errorf("patching status: %w", conflict)}), true},
+		"an aggregate of conflicts, nested": {kerrors.NewAggregate([]error{kerrors.NewAggregate([]error{conflict}), conflict}), true},
+		"a join of conflicts":               {errors.Join(conflict, fmt.Errorf("x: %w", conflict)), true},
+		"optional steps that conflicted":    {&optionalStepError{err: kerrors.NewAggregate([]error{conflict})}, true},
+		"a conflict and another error":      {kerrors.NewAggregate([]error{conflict, other}), false},
+		"a join of a conflict and another":  {errors.Join(conflict, other), false},
+		"not found":                         {apierrors.NewNotFound(schema.GroupResource{Resource: "things"}, "a"), false},
+		"another error":                     {other, false},
+	} {
+		if got := onlyConflicts(tc.err); got != tc.want {
+			t.Errorf("%s: onlyConflicts(%v) = %v, want %v", name, tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestAnInstanceGoneWithoutReleaseIsForgotten: an instance deleted without a release (its
+// finalizer removed by hand) leaves nothing behind in the operator's memory.
+func TestAnInstanceGoneWithoutReleaseIsForgotten(t *testing.T) {
+	g := NewWithT(t)
+	l := startLone(t)
+	req := l.tenant(g, "gone1", "SKU-GONE")
+	ns := tenantryv1alpha1.NamespaceName("gone1")
+	r := l.reconciler(nil)
+	remembered := func() (applied, status bool) {
+		r.applied.mu.Lock()
+		_, applied = r.applied.byTenant[ns]
+		r.applied.mu.Unlock()
+		_, status = r.statuses.get("gone1")
+		return applied, status
+	}
+	g.Eventually(func(g Gomega) {
+		_, err := r.Reconcile(l.ctx, req)
+		g.Expect(err).NotTo(HaveOccurred())
+		applied, status := remembered()
+		g.Expect(applied).To(BeTrue(), "the applied objects are remembered")
+		g.Expect(status).To(BeTrue(), "the status write is remembered")
+	}).Should(Succeed())
+
+	ti := &tenantryv1alpha1.TenantInstance{}
+	g.Expect(l.direct.Get(l.ctx, req.NamespacedName, ti)).To(Succeed())
+	patch := client.MergeFrom(ti.DeepCopy())
+	controllerutil.RemoveFinalizer(ti, tenantryv1alpha1.Finalizer)
+	g.Expect(l.direct.Patch(l.ctx, ti, patch)).To(Succeed())
+	g.Expect(l.direct.Delete(l.ctx, ti)).To(Succeed())
+	g.Eventually(func() error {
+		return l.cached.Get(l.ctx, req.NamespacedName, &tenantryv1alpha1.TenantInstance{})
+	}).Should(Satisfy(apierrors.IsNotFound))
+
+	_, err := r.Reconcile(l.ctx, req)
+	g.Expect(err).NotTo(HaveOccurred())
+	applied, status := remembered()
+	g.Expect(applied).To(BeFalse(), "the applied objects of a gone instance are forgotten")
+	g.Expect(status).To(BeFalse(), "the status write of a gone instance is forgotten")
+}
+
+// writeCounting counts the writes sent through it.
+type writeCounting struct {
+	client.Client
+	writes *atomic.Int64
+}
+
+func (c writeCounting) Create(ctx context.Context, o client.Object, opts ...client.CreateOption) error {
+	c.writes.Add(1)
+	return c.Client.Create(ctx, o, opts...)
+}
+
+func (c writeCounting) Update(ctx context.Context, o client.Object, opts ...client.UpdateOption) error {
+	c.writes.Add(1)
+	return c.Client.Update(ctx, o, opts...)
+}
+
+func (c writeCounting) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.PatchOption) error {
+	c.writes.Add(1)
+	return c.Client.Patch(ctx, o, p, opts...)
+}
+
+func (c writeCounting) Delete(ctx context.Context, o client.Object, opts ...client.DeleteOption) error {
+	c.writes.Add(1)
+	return c.Client.Delete(ctx, o, opts...)
+}
+
+func (c writeCounting) Apply(ctx context.Context, o runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+	c.writes.Add(1)
+	return c.Client.Apply(ctx, o, opts...)
+}
+
+func (c writeCounting) Status() client.SubResourceWriter {
+	return statusWriteCounting{SubResourceWriter: c.Client.Status(), writes: c.writes}
+}
+
+type statusWriteCounting struct {
+	client.SubResourceWriter
+	writes *atomic.Int64
+}
+
+func (c statusWriteCounting) Update(ctx context.Context, o client.Object, opts ...client.SubResourceUpdateOption) error {
+	c.writes.Add(1)
+	return c.SubResourceWriter.Update(ctx, o, opts...)
+}
+
+func (c statusWriteCounting) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+	c.writes.Add(1)
+	return c.SubResourceWriter.Patch(ctx, o, p, opts...)
+}
+
+// TestAHandEditMadeWhileNoOperatorRanIsRepairedAfterARestart: edits of what the operator applied,
+// made while no operator ran, are put back by the first reconcile after a restart; and a restart
+// over a tenant in sync still sends no write.
+func TestAHandEditMadeWhileNoOperatorRanIsRepairedAfterARestart(t *testing.T) {
+	g := NewWithT(t)
+	l := startLone(t)
+	req := l.tenant(g, "edit1", "SKU-EDIT")
+	ns := tenantryv1alpha1.NamespaceName("edit1")
+	deployKey := client.ObjectKey{Namespace: ns, Name: AppName}
+	serviceKey := client.ObjectKey{Namespace: ns, Name: AppName}
+	ingressKey := client.ObjectKey{Namespace: ns, Name: AppName}
+	configKey := client.ObjectKey{Namespace: ns, Name: TenantInfoName}
+	deploy, svc, ing, info := &appsv1.Deployment{}, &corev1.Service{}, &networkingv1.Ingress{}, &corev1.ConfigMap{}
+
+	first := l.reconciler(nil)
+	g.Eventually(func(g Gomega) {
+		_, err := first.Reconcile(l.ctx, req)
+		g.Expect(err).NotTo(HaveOccurred())
+		for key, o := range map[client.ObjectKey]client.Object{deployKey: deploy, ingressKey: ing} {
+			g.Expect(l.children.Get(l.ctx, key, o.DeepCopyObject().(client.Object))).To(Succeed())
+		}
+		ti := &tenantryv1alpha1.TenantInstance{}
+		g.Expect(l.direct.Get(l.ctx, req.NamespacedName, ti)).To(Succeed())
+		g.Expect(ti.Status.URL).NotTo(BeEmpty())
+	}).Should(Succeed())
+	g.Expect(l.direct.Get(l.ctx, deployKey, deploy)).To(Succeed())
+	g.Expect(l.direct.Get(l.ctx, ingressKey, ing)).To(Succeed())
+	image, host := deploy.Spec.Template.Spec.Containers[0].Image, ing.Spec.Rules[0].Host
+
+	// The operator stops; meanwhile somebody edits what it applied: the Deployment's image and
+	// replicas, the Ingress host, a label of the Service (removed), the tenant-info data.
+	deploy.Spec.Replicas = ptr.To[int32](5)
+	deploy.Spec.Template.Spec.Containers[0].Image = "registry.example.com/other:6.6"
+	g.Expect(l.direct.Update(l.ctx, deploy)).To(Succeed())
+	ing.Spec.Rules[0].Host = "elsewhere.example.com"
+	g.Expect(l.direct.Update(l.ctx, ing)).To(Succeed())
+	g.Expect(l.direct.Get(l.ctx, serviceKey, svc)).To(Succeed())
+	delete(svc.Labels, tenantryv1alpha1.LabelInstance)
+	g.Expect(l.direct.Update(l.ctx, svc)).To(Succeed())
+	g.Expect(l.direct.Get(l.ctx, configKey, info)).To(Succeed())
+	wantInfo := info.Data["url"]
+	info.Data["url"] = "http://elsewhere.example.com"
+	g.Expect(l.direct.Update(l.ctx, info)).To(Succeed())
+	inSync := func() {
+		l.synced(g, req.NamespacedName, &tenantryv1alpha1.TenantInstance{})
+		l.synced(g, deployKey, &appsv1.Deployment{})
+		l.synced(g, ingressKey, &networkingv1.Ingress{})
+		l.synced(g, serviceKey, &corev1.Service{})
+		l.synced(g, configKey, &corev1.ConfigMap{})
+	}
+	inSync()
+
+	// The first reconcile after the restart puts everything back.
+	_, err := l.reconciler(nil).Reconcile(l.ctx, req)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(l.direct.Get(l.ctx, deployKey, deploy)).To(Succeed())
+	g.Expect(deploy.Spec.Replicas).To(Equal(ptr.To[int32](2)))
+	g.Expect(deploy.Spec.Template.Spec.Containers[0].Image).To(Equal(image))
+	g.Expect(l.direct.Get(l.ctx, ingressKey, ing)).To(Succeed())
+	g.Expect(ing.Spec.Rules[0].Host).To(Equal(host))
+	g.Expect(l.direct.Get(l.ctx, serviceKey, svc)).To(Succeed())
+	g.Expect(svc.Labels).To(HaveKeyWithValue(tenantryv1alpha1.LabelInstance, "edit1"))
+	g.Expect(l.direct.Get(l.ctx, configKey, info)).To(Succeed())
+	g.Expect(info.Data).To(HaveKeyWithValue("url", wantInfo))
+
+	// Another restart over the tenant, now in sync, sends nothing.
+	inSync()
+	var writes atomic.Int64
+	restarted := l.reconciler(writeCounting{Client: l.cached, writes: &writes})
+	for range 2 {
+		_, err := restarted.Reconcile(l.ctx, req)
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	g.Expect(writes.Load()).To(BeZero(), "a restart over a tenant in sync must not write")
+}
+
+// BenchmarkAppliedFieldsOfConfig is what a restarted operator spends, once per object, on an
+// object it finds with a matching hash: here the app Deployment, the largest.
+func BenchmarkAppliedFieldsOfConfig(b *testing.B) {
+	d := Desired{
+		Instance: &tenantryv1alpha1.TenantInstance{
+			ObjectMeta: metav1.ObjectMeta{Name: "bench1", UID: "0b7c3a52-5d0e-4f34-9d55-6f3b2f3c1a11"},
+			Spec:       tenantryv1alpha1.TenantInstanceSpec{SKU: "SKU-BENCH", Quantity: 1},
+		},
+		Plan: &tenantryv1alpha1.TenantPlan{
+			ObjectMeta: metav1.ObjectMeta{Name: "bench-plan"},
+			Spec: tenantryv1alpha1.TenantPlanSpec{
+				SKUs: []string{"SKU-BENCH"}, Replicas: ptr.To[int32](2),
+				App:    tenantryv1alpha1.AppSpec{Image: "registry.example.com/app:1.0", Port: 8080},
+				Domain: tenantryv1alpha1.DomainSettings{BaseDomain: "apps.example.com"},
+			},
+		},
+	}
+	data, err := json.Marshal(d.Deployment())
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(data); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := appliedFieldsOfConfig(u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
