@@ -61,7 +61,7 @@ type config struct {
 	window, callBudget, orderQueryTimeout, freezeHorizon, drain time.Duration
 	qps                                                         float64
 	burst                                                       int
-	maxInFlight, maxReads, maxCanonical                         int
+	maxInFlight, maxReads, maxLargeBodies                       int
 	domainParam                                                 string
 	denyHostSuffixes                                            webhookbridge.HostSuffixes
 	v1                                                          bool
@@ -94,7 +94,7 @@ func main() {
 	flag.DurationVar(&c.freezeHorizon, "freeze-retry-horizon", webhookbridge.DefaultFreezeRetryHorizon, "A FREEZE sent within this long after a renewal that moved the paid period into the future is ignored as a late resend of a freeze sent before it (docs/protocol.md §6.10).")
 	flag.DurationVar(&c.drain, "shutdown-timeout", 20*time.Second, "How long in-flight calls may take to finish on SIGTERM.")
 	flag.IntVar(&c.maxInFlight, "max-in-flight", webhookbridge.DefaultMaxInFlight, "Calls worked on at once; beyond it a call waits --queue-wait for a slot, then is answered 000005 (resend later). Negative: unlimited.")
-	flag.IntVar(&c.maxCanonical, "max-concurrent-canonicalizations", 1, "Canonical payloads built at once, for bodies whose raw signature did not match (the costly part of refusing a forged body): a flood of forged bodies holds at most this many cores. Beyond it a call waits 250ms, then is answered 000005, which the marketplace retries. 0: unlimited.")
+	flag.IntVar(&c.maxLargeBodies, "max-concurrent-large-bodies", 1, "Bodies over 64 KiB verified at once (HMACs and canonical payload, the costly part of refusing a large forged body): a flood of them holds at most this many cores. Beyond it such a call is answered 000005 at once (waiting would hold a call slot), which the marketplace retries; smaller bodies are never held back. 0: unlimited.")
 	flag.IntVar(&c.maxReads, "max-concurrent-reads", webhookbridge.DefaultMaxConcurrentReads, "Calls holding a request body at once, from before it is read until the call is answered: bodies in memory are at most this times --max-body-bytes. Beyond it a call waits --queue-wait, then is answered 000005 unread. Negative: unlimited.")
 	flag.DurationVar(&c.queueWait, "queue-wait", webhookbridge.DefaultQueueWait, "How long a call waits for a free slot before it is shed.")
 	flag.StringVar(&c.domainParam, "domain-param", webhookbridge.DefaultDomainParam, "Order extendParam carrying the buyer's own domain (a Dedicated tenant); \"-\" disables it.")
@@ -247,8 +247,8 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 
 	verifier := &protocol.Verifier{
 		Keys: keys, KitKeys: kitKeys, Window: c.window, MaxBodyBytes: c.maxBody,
-		Nonces:         protocol.NewNonceCache(2*c.window, 0, nil),
-		Canonicalizing: protocol.NewCanonicalSlots(c.maxCanonical),
+		Nonces:      protocol.NewNonceCache(2*c.window, 0, nil),
+		LargeBodies: protocol.NewLargeBodySlots(c.maxLargeBodies),
 	}
 	server, err := webhookbridge.New(webhookbridge.Options{
 		Client: k8s, Plans: watch, Instances: watch, Verifier: verifier, AccessKey: keys[0], MerchantKey: merchantKey,

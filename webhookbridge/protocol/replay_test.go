@@ -203,49 +203,63 @@ func FuzzTimestampAndNonce(f *testing.F) {
 	})
 }
 
-// TestCanonicalisationIsBounded: while every canonicalisation slot is taken (a flood of forged
-// bodies), a forged body waits at most CanonicalWait and is answered as retryable without being
-// canonicalised, a body signed over its raw bytes still verifies at once, and a body signed over
-// its canonical payload verifies once a slot is free.
-func TestCanonicalisationIsBounded(t *testing.T) {
+// TestLargeBodyVerificationIsBounded: while every slot for large bodies is taken (a flood of
+// large forged bodies), a large body waits at most LargeBodyWait (by default not at all) and is
+// answered as retryable without an HMAC or a canonical payload, however it is signed; a body up
+// to LargeBodyBytes is verified as always; once a slot is free a large body verifies, signed over
+// its raw bytes or its canonical payload, and a forged one is refused as such.
+func TestLargeBodyVerificationIsBounded(t *testing.T) {
 	body := []byte(`{ "instanceId": "ti-1",  "flag": 1 }`)
 	canon, err := CanonicalPayload(body)
 	if err != nil || string(canon) == string(body) {
 		t.Fatalf("the body must differ from its canonical payload: %q, %v", canon, err)
 	}
 	now := func() time.Time { return vecNow }
-	slots := NewCanonicalSlots(1)
-	v := &Verifier{Keys: []string{vecKey}, Now: now, Canonicalizing: slots, CanonicalWait: 20 * time.Millisecond}
+	slots := NewLargeBodySlots(1)
+	v := &Verifier{Keys: []string{vecKey}, Now: now, LargeBodies: slots, LargeBodyWait: 20 * time.Millisecond, LargeBodyBytes: 16}
 	header := func(sig, nonce string) http.Header {
 		return http.Header{"X-Timestamp": {vecTimestamp}, "X-Nonce": {nonce}, "X-Sign": {sig}}
 	}
+	busy := func(what, nonce, sig string) {
+		t.Helper()
+		start := time.Now()
+		_, err := v.VerifyKitKey(header(sig, nonce), body)
+		if ReasonOf(err) != ReasonVerificationBusy || CodeOf(err) != CodeInternalError {
+			t.Fatalf("%s while the slot is taken: %v (reason %q, code %s), want %s answered %s",
+				what, err, ReasonOf(err), CodeOf(err), ReasonVerificationBusy, CodeInternalError)
+		}
+		if waited := time.Since(start); waited > 2*time.Second {
+			t.Errorf("%s waited %s for a slot", what, waited)
+		}
+	}
 
 	slots <- struct{}{} // the one slot is taken
-	start := time.Now()
-	_, err = v.VerifyKitKey(header(SignKit(otherKey, "n1", vecTimestamp, body), "n1"), body)
-	if ReasonOf(err) != ReasonVerificationBusy || CodeOf(err) != CodeInternalError {
-		t.Fatalf("forged body while busy: %v (reason %q, code %s), want %s answered %s", err, ReasonOf(err), CodeOf(err), ReasonVerificationBusy, CodeInternalError)
+	busy("a forged large body", "n1", SignKit(otherKey, "n1", vecTimestamp, body))
+	busy("a large body signed over its raw bytes", "n2", SignKit(vecKey, "n2", vecTimestamp, body))
+	busy("a large body signed over its canonical payload", "n3", SignKit(vecKey, "n3", vecTimestamp, canon))
+	v.LargeBodyWait = 0 // the default: no wait at all
+	busy("a forged large body, no wait", "n4", SignKit(otherKey, "n4", vecTimestamp, body))
+	// A body up to LargeBodyBytes takes no slot.
+	v.LargeBodyBytes = len(body)
+	if _, err := v.VerifyKitKey(header(SignKit(vecKey, "n5", vecTimestamp, canon), "n5"), body); err != nil {
+		t.Fatalf("a small canonically signed body while the slot is taken: %v", err)
 	}
-	if waited := time.Since(start); waited > 2*time.Second {
-		t.Errorf("waited %s for a slot, want about CanonicalWait", waited)
-	}
-	if _, err := v.VerifyKitKey(header(SignKit(vecKey, "n2", vecTimestamp, body), "n2"), body); err != nil {
-		t.Fatalf("a body signed over its raw bytes needs no slot: %v", err)
-	}
-	canonSig := SignKit(vecKey, "n3", vecTimestamp, canon)
-	if _, err := v.VerifyKitKey(header(canonSig, "n3"), body); ReasonOf(err) != ReasonVerificationBusy {
-		t.Fatalf("canonically signed body while busy: %v, want %s", err, ReasonVerificationBusy)
-	}
+	v.LargeBodyBytes = 16
 
 	<-slots // the flood ends
-	if _, err := v.VerifyKitKey(header(canonSig, "n3"), body); err != nil {
-		t.Fatalf("canonically signed body with a free slot: %v", err)
+	for _, tc := range []struct{ nonce, sig string }{
+		{"n2", SignKit(vecKey, "n2", vecTimestamp, body)},
+		{"n3", SignKit(vecKey, "n3", vecTimestamp, canon)},
+	} {
+		if _, err := v.VerifyKitKey(header(tc.sig, tc.nonce), body); err != nil {
+			t.Fatalf("a large signed body with a free slot: %v", err)
+		}
+	}
+	_, err = v.VerifyKitKey(header(SignKit(otherKey, "n6", vecTimestamp, body), "n6"), body)
+	if ReasonOf(err) != ReasonBadSignature {
+		t.Errorf("a forged large body with a free slot: %v, want %s", err, ReasonBadSignature)
 	}
 	if len(slots) != 0 {
 		t.Errorf("%d slots still taken after verification", len(slots))
-	}
-	_, err = v.VerifyKitKey(header(SignKit(otherKey, "n4", vecTimestamp, body), "n4"), body)
-	if ReasonOf(err) != ReasonBadSignature {
-		t.Errorf("forged body with a free slot: %v, want %s", err, ReasonBadSignature)
 	}
 }

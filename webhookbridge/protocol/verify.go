@@ -100,45 +100,59 @@ type Verifier struct {
 	// DefaultMaxBodyBytes. Checked here too so that a bridge that forgot its
 	// own cap never canonicalises an unbounded body.
 	MaxBodyBytes int64
-	// Canonicalizing bounds how many canonical payloads are built at once: the costly part of
-	// refusing a large body under a fresh, well-formed, wrong signature (about 13 ms of CPU per
-	// MiB). Calls whose sender signed the bytes it sent never take a slot. A call that finds
-	// every slot taken waits at most CanonicalWait, then is answered as retryable
-	// (ReasonVerificationBusy), so that a flood of forged bodies holds at most this many cores
-	// and signed calls keep the rest. Nil is unbounded. Make it with NewCanonicalSlots.
-	Canonicalizing chan struct{}
-	// CanonicalWait is how long a call waits for a free slot; zero means DefaultCanonicalWait.
-	CanonicalWait time.Duration
+	// LargeBodies bounds how many bodies over LargeBodyBytes are verified at once. Refusing a
+	// large body under a fresh, well-formed, wrong signature costs its HMACs (about 3 ms of CPU
+	// per MiB and key) and a canonical payload (about 13 ms per MiB); a flood of them would take
+	// every core. A large body that finds every slot taken waits LargeBodyWait (by default not at
+	// all: waiting would hold its call slot, which signed calls need) and is then answered as
+	// retryable (ReasonVerificationBusy), so such a flood holds at most this many cores while
+	// calls with smaller bodies — every basic call, most kit calls — are never held back. Nil is
+	// unbounded. Make it with NewLargeBodySlots.
+	LargeBodies chan struct{}
+	// LargeBodyWait is how long a large body waits for a free slot; zero does not wait.
+	LargeBodyWait time.Duration
+	// LargeBodyBytes is the size above which a body needs a slot; zero means
+	// DefaultLargeBodyBytes.
+	LargeBodyBytes int
 }
 
-// DefaultCanonicalWait is how long a call waits for a canonicalisation slot.
-const DefaultCanonicalWait = 250 * time.Millisecond
+// DefaultLargeBodyBytes is the size above which a body needs a slot to be verified: the basic
+// interface's body cap.
+const DefaultLargeBodyBytes = 64 << 10
 
-// NewCanonicalSlots makes n slots for Verifier.Canonicalizing; n <= 0 means unbounded (nil).
-func NewCanonicalSlots(n int) chan struct{} {
+// NewLargeBodySlots makes n slots for Verifier.LargeBodies; n <= 0 means unbounded (nil).
+func NewLargeBodySlots(n int) chan struct{} {
 	if n <= 0 {
 		return nil
 	}
 	return make(chan struct{}, n)
 }
 
-// canonical builds the canonical payload of body within the verifier's slots.
-func (v *Verifier) canonical(body []byte) ([]byte, error) {
-	if v.Canonicalizing != nil {
-		wait := v.CanonicalWait
-		if wait <= 0 {
-			wait = DefaultCanonicalWait
+// largeBodySlot takes a slot for verifying body when it is large; the returned func gives it back.
+func (v *Verifier) largeBodySlot(body []byte) (release func(), err error) {
+	limit := v.LargeBodyBytes
+	if limit <= 0 {
+		limit = DefaultLargeBodyBytes
+	}
+	if v.LargeBodies == nil || len(body) <= limit {
+		return func() {}, nil
+	}
+	busy := internalError(ReasonVerificationBusy, errors.New("every slot for verifying a large body is taken"))
+	select {
+	case v.LargeBodies <- struct{}{}:
+	default:
+		if v.LargeBodyWait <= 0 {
+			return nil, busy
 		}
-		timer := time.NewTimer(wait)
+		timer := time.NewTimer(v.LargeBodyWait)
+		defer timer.Stop()
 		select {
-		case v.Canonicalizing <- struct{}{}:
-			timer.Stop()
-			defer func() { <-v.Canonicalizing }()
+		case v.LargeBodies <- struct{}{}:
 		case <-timer.C:
-			return nil, internalError(ReasonVerificationBusy, errors.New("every canonicalisation slot stayed taken"))
+			return nil, busy
 		}
 	}
-	return CanonicalPayload(body)
+	return func() { <-v.LargeBodies }, nil
 }
 
 // BodyTooLarge is the error for a body over limit bytes (CodeInvalidParam,
@@ -324,13 +338,14 @@ func (v *Verifier) verifyHex(sigs, tss, nonces []string, names [3]string, keys [
 	// the body. The canonical payload (docs/protocol.md §2.1 Rule) is built only when the raw
 	// body matched under no key, so a request that fails a cheap check above, or whose sender
 	// signed the bytes it sent, is never canonicalised.
+	release, err := v.largeBodySlot(body)
+	if err != nil {
+		return -1, err
+	}
+	defer release()
 	match := matchKey(keys, sig[:], func(key string) []byte { return mac(key, nonce, ts, body) })
 	if match < 0 {
-		canon, err := v.canonical(body)
-		if ReasonOf(err) == ReasonVerificationBusy {
-			return -1, err
-		}
-		if err == nil && !bytes.Equal(canon, body) {
+		if canon, err := CanonicalPayload(body); err == nil && !bytes.Equal(canon, body) {
 			match = matchKey(keys, sig[:], func(key string) []byte { return mac(key, nonce, ts, canon) })
 		}
 	}
