@@ -161,8 +161,15 @@ func (r *TenantInstanceReconciler) apply(ctx context.Context, ac runtime.ApplyCo
 	if r.holds(u, tenant, key, hash) {
 		return nil
 	}
+	before, known := r.Children.lookup(gvk.GroupKind(), client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()})
 	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return err
+	}
+	switch {
+	case !known:
+		noteChange(ctx, gvk.Kind+"/"+u.GetName()+" applied")
+	case before.resourceVersion != u.GetResourceVersion():
+		noteChange(ctx, gvk.Kind+"/"+u.GetName()+" updated")
 	}
 	st := newAppliedState(u.GetResourceVersion())
 	if statusWrittenByOthers(gvk) {

@@ -132,8 +132,12 @@ func (r *TenantInstanceReconciler) deleteChild(ctx context.Context, obj client.O
 	}
 	obj.SetNamespace(key.Namespace)
 	obj.SetName(key.Name)
-	if err := r.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+	err := r.Delete(ctx, obj)
+	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting %T %s: %w", obj, key, err)
+	}
+	if err == nil {
+		noteChange(ctx, fmt.Sprintf("%T/%s deleted", obj, key.Name))
 	}
 	return nil
 }

@@ -25,7 +25,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -78,6 +77,8 @@ func (r *TenantInstanceReconciler) checkHost(ctx context.Context, s *scope) erro
 	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, ing); err == nil {
 		if err := r.Delete(ctx, ing); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting the Ingress of a host held by another instance: %w", err)
+		} else if err == nil {
+			noteChange(ctx, "Ingress/"+AppName+" deleted")
 		}
 	}
 	return errStopped
@@ -106,7 +107,7 @@ func (r *TenantInstanceReconciler) claimHost(ctx context.Context, s *scope, host
 	}
 	switch err := r.Create(ctx, claim); {
 	case err == nil:
-		log.FromContext(ctx).Info("Claimed the tenant's host", "host", host)
+		noteChange(ctx, "TenantHost/"+host+" created")
 		return nil
 	case apierrors.IsAlreadyExists(err):
 		return fmt.Errorf("claiming host %q: another claim was created meanwhile: %w", host, err)

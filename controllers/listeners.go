@@ -304,7 +304,7 @@ func (r *TenantInstanceReconciler) claimSlot(ctx context.Context, s *scope, pool
 		}
 		switch err := r.Create(ctx, slot); {
 		case err == nil:
-			log.FromContext(ctx).Info("Put the tenant on an ELB listener", "pool", pool, "listener", l.Key(), "slot", slot.Name)
+			noteChange(ctx, "ListenerSlot/"+slot.Name+" created")
 			return slot, nil
 		case apierrors.IsAlreadyExists(err):
 			continue // taken meanwhile; the cache had not seen it
@@ -320,10 +320,13 @@ func (r *TenantInstanceReconciler) claimSlot(ctx context.Context, s *scope, pool
 func (r *TenantInstanceReconciler) releaseStaleSlots(ctx context.Context, s *scope) error {
 	for i := range s.listener.stale {
 		slot := &s.listener.stale[i]
-		if err := r.Delete(ctx, slot, client.Preconditions{UID: &slot.UID}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		err := r.Delete(ctx, slot, client.Preconditions{UID: &slot.UID})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			return fmt.Errorf("releasing listener slot %s: %w", slot.Name, err)
 		}
-		log.FromContext(ctx).Info("Released an ELB listener slot", "slot", slot.Name)
+		if err == nil {
+			noteChange(ctx, "ListenerSlot/"+slot.Name+" deleted")
+		}
 	}
 	s.listener.stale = nil
 	return nil

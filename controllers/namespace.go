@@ -111,6 +111,7 @@ func (r *TenantInstanceReconciler) reconcileNamespace(ctx context.Context, s *sc
 			// AlreadyExists: someone made it since it was read; the next attempt finds out whose.
 			return fmt.Errorf("creating namespace %q: %w", name, err)
 		}
+		noteChange(ctx, "Namespace/"+name+" created")
 	}
 	if err := r.apply(ctx, s.desired.Namespace()); err != nil {
 		return fmt.Errorf("applying namespace %q: %w", name, err)

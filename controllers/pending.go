@@ -24,7 +24,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 )
@@ -97,8 +96,8 @@ func (r *TenantInstanceReconciler) reconcilePendingChange(ctx context.Context, s
 		}
 		return 0, fmt.Errorf("applying the pending change of order %q: %w", pc.OrderID, err)
 	}
+	noteChange(ctx, "spec.pendingChange taken")
 	s.before = s.instance.DeepCopy()
-	logf.FromContext(ctx).Info("Applied pending change", "order", pc.OrderID, "sku", s.instance.Spec.SKU, "quantity", s.instance.Spec.Quantity)
 	r.event(s.instance, corev1.EventTypeNormal, "PendingChangeApplied", "Update",
 		"Renewal order %s took effect at %s: SKU %s to %s, quantity %d to %d",
 		pc.OrderID, pc.EffectiveAt.UTC().Format(time.RFC3339), before.SKU, s.instance.Spec.SKU,

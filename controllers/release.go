@@ -63,6 +63,7 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 			if err := r.Delete(ctx, ns, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
 				return ctrl.Result{}, fmt.Errorf("deleting tenant namespace: %w", err)
 			}
+			noteChange(ctx, "Namespace/"+ns.Name+" deleted")
 			r.event(s.instance, corev1.EventTypeNormal, "Releasing", "Delete", "Deleting namespace %s and everything in it", ns.Name)
 		}
 		// The namespace's deletion event requeues us; the timer only guards against a missed event.
@@ -84,6 +85,7 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 	if err := r.Patch(ctx, s.instance, patch); err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, fmt.Errorf("removing finalizer: %w", err)
 	}
+	noteChange(ctx, "finalizer removed")
 	r.event(s.instance, corev1.EventTypeNormal, "Released", "Delete", "Released; namespace %s is not the operator's to keep", name)
 	return ctrl.Result{}, nil
 }
@@ -240,5 +242,6 @@ func (r *TenantInstanceReconciler) scaleToZero(ctx context.Context, s *scope) (*
 		}
 		return nil, fmt.Errorf("scaling the app to zero: %w", err)
 	}
+	noteChange(ctx, "Deployment/"+d.Name+" scaled to zero")
 	return d, nil
 }

@@ -163,6 +163,9 @@ func (r *TenantInstanceReconciler) ensureAdminSecret(ctx context.Context, s *sco
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return false, fmt.Errorf("creating admin account secret: %w", err)
 	}
+	if err == nil {
+		noteChange(ctx, "Secret/"+tenantryv1alpha1.AdminSecretName+" created")
+	}
 	if known {
 		r.applied.set(tenant, key, seen)
 	}
@@ -189,6 +192,8 @@ func (r *TenantInstanceReconciler) deleteSecret(ctx context.Context, namespace, 
 	obj.Namespace, obj.Name = namespace, name
 	if err := r.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting Secret %s/%s: %w", namespace, name, err)
+	} else if err == nil {
+		noteChange(ctx, "Secret/"+name+" deleted")
 	}
 	if known {
 		r.applied.set(tenant, key, absent)

@@ -137,9 +137,14 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	s := &scope{instance: instance, before: instance.DeepCopy(), now: r.Clock.Now()}
+	ctx, changed := withChanges(ctx)
 
 	defer func() {
 		retErr = kerrors.NewAggregate([]error{retErr, r.finalizeStatus(ctx, s, retErr)})
+		// One line per reconcile that changed something (changes.go).
+		if what := changed.list(); len(what) > 0 {
+			logf.FromContext(ctx).Info("Reconciled", "changed", what, "state", s.instance.Status.State, "generation", s.instance.Generation)
+		}
 		if s.statusPending && retErr == nil && (result.RequeueAfter == 0 || result.RequeueAfter > statusRetryAfter) {
 			result.RequeueAfter = statusRetryAfter
 		}
@@ -159,6 +164,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if err := r.Patch(ctx, instance, patch); err != nil {
 			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
 		}
+		noteChange(ctx, "finalizer added")
 		s.before = instance.DeepCopy()
 	}
 
@@ -462,6 +468,7 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 		}
 		return fmt.Errorf("patching status: %w", err)
 	}
+	noteChange(ctx, "status")
 	r.statuses.set(s.instance.Name, writtenStatus{resourceVersion: s.instance.ResourceVersion, hash: sum})
 	return nil
 }
