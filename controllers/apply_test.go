@@ -25,7 +25,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -33,61 +32,6 @@ import (
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
 )
-
-// writeCounter is the operator's client with every write counted.
-type writeCounter struct {
-	client.Client
-	writes *atomic.Int64
-}
-
-func (c writeCounter) Create(ctx context.Context, o client.Object, opts ...client.CreateOption) error {
-	c.writes.Add(1)
-	return c.Client.Create(ctx, o, opts...)
-}
-
-func (c writeCounter) Update(ctx context.Context, o client.Object, opts ...client.UpdateOption) error {
-	c.writes.Add(1)
-	return c.Client.Update(ctx, o, opts...)
-}
-
-func (c writeCounter) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.PatchOption) error {
-	c.writes.Add(1)
-	return c.Client.Patch(ctx, o, p, opts...)
-}
-
-func (c writeCounter) Delete(ctx context.Context, o client.Object, opts ...client.DeleteOption) error {
-	c.writes.Add(1)
-	return c.Client.Delete(ctx, o, opts...)
-}
-
-func (c writeCounter) Apply(ctx context.Context, o runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
-	c.writes.Add(1)
-	return c.Client.Apply(ctx, o, opts...)
-}
-
-func (c writeCounter) Status() client.SubResourceWriter {
-	return statusWriteCounter{SubResourceWriter: c.Client.Status(), writes: c.writes}
-}
-
-type statusWriteCounter struct {
-	client.SubResourceWriter
-	writes *atomic.Int64
-}
-
-func (c statusWriteCounter) Update(ctx context.Context, o client.Object, opts ...client.SubResourceUpdateOption) error {
-	c.writes.Add(1)
-	return c.SubResourceWriter.Update(ctx, o, opts...)
-}
-
-func (c statusWriteCounter) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-	c.writes.Add(1)
-	return c.SubResourceWriter.Patch(ctx, o, p, opts...)
-}
-
-func (c statusWriteCounter) Apply(ctx context.Context, o runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
-	c.writes.Add(1)
-	return c.SubResourceWriter.Apply(ctx, o, opts...)
-}
 
 // TestReconcileWithNothingToChangeWritesNothing runs a second reconciler — a freshly started
 // operator, remembering nothing — over a Ready tenant: it sends no write, neither at once nor
@@ -103,7 +47,7 @@ func TestReconcileWithNothingToChangeWritesNothing(t *testing.T) {
 
 	var writes atomic.Int64
 	restarted := &controllers.TenantInstanceReconciler{
-		Client: writeCounter{Client: cached, writes: &writes}, Scheme: cached.Scheme(), Children: children,
+		Client: controllers.WriteCounter{Client: cached, Writes: &writes}, Scheme: cached.Scheme(), Children: children,
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
 	}
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Name: "quiet1"}}
@@ -160,7 +104,7 @@ func TestStatusWritesOfOtherControllersCauseNoApply(t *testing.T) {
 
 	var writes atomic.Int64
 	restarted := &controllers.TenantInstanceReconciler{
-		Client: writeCounter{Client: cached, writes: &writes}, Scheme: cached.Scheme(), Children: children,
+		Client: controllers.WriteCounter{Client: cached, Writes: &writes}, Scheme: cached.Scheme(), Children: children,
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
 	}
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Name: "status1"}}

@@ -33,7 +33,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -244,56 +243,6 @@ func TestAnInstanceGoneWithoutReleaseIsForgotten(t *testing.T) {
 	g.Expect(status).To(BeFalse(), "the status write of a gone instance is forgotten")
 }
 
-// writeCounting counts the writes sent through it.
-type writeCounting struct {
-	client.Client
-	writes *atomic.Int64
-}
-
-func (c writeCounting) Create(ctx context.Context, o client.Object, opts ...client.CreateOption) error {
-	c.writes.Add(1)
-	return c.Client.Create(ctx, o, opts...)
-}
-
-func (c writeCounting) Update(ctx context.Context, o client.Object, opts ...client.UpdateOption) error {
-	c.writes.Add(1)
-	return c.Client.Update(ctx, o, opts...)
-}
-
-func (c writeCounting) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.PatchOption) error {
-	c.writes.Add(1)
-	return c.Client.Patch(ctx, o, p, opts...)
-}
-
-func (c writeCounting) Delete(ctx context.Context, o client.Object, opts ...client.DeleteOption) error {
-	c.writes.Add(1)
-	return c.Client.Delete(ctx, o, opts...)
-}
-
-func (c writeCounting) Apply(ctx context.Context, o runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
-	c.writes.Add(1)
-	return c.Client.Apply(ctx, o, opts...)
-}
-
-func (c writeCounting) Status() client.SubResourceWriter {
-	return statusWriteCounting{SubResourceWriter: c.Client.Status(), writes: c.writes}
-}
-
-type statusWriteCounting struct {
-	client.SubResourceWriter
-	writes *atomic.Int64
-}
-
-func (c statusWriteCounting) Update(ctx context.Context, o client.Object, opts ...client.SubResourceUpdateOption) error {
-	c.writes.Add(1)
-	return c.SubResourceWriter.Update(ctx, o, opts...)
-}
-
-func (c statusWriteCounting) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-	c.writes.Add(1)
-	return c.SubResourceWriter.Patch(ctx, o, p, opts...)
-}
-
 // TestAHandEditMadeWhileNoOperatorRanIsRepairedAfterARestart: edits of what the operator applied,
 // made while no operator ran, are put back by the first reconcile after a restart; and a restart
 // over a tenant in sync still sends no write.
@@ -362,7 +311,7 @@ func TestAHandEditMadeWhileNoOperatorRanIsRepairedAfterARestart(t *testing.T) {
 	// Another restart over the tenant, now in sync, sends nothing.
 	inSync()
 	var writes atomic.Int64
-	restarted := l.reconciler(writeCounting{Client: l.cached, writes: &writes})
+	restarted := l.reconciler(WriteCounter{Client: l.cached, Writes: &writes})
 	for range 2 {
 		_, err := restarted.Reconcile(l.ctx, req)
 		g.Expect(err).NotTo(HaveOccurred())

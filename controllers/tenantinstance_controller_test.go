@@ -659,7 +659,7 @@ func reconcileQuietly(t *testing.T, name string) ctrl.Result {
 	}).Should(Succeed())
 	var writes atomic.Int64
 	restarted := &controllers.TenantInstanceReconciler{
-		Client: writeCounter{Client: cached, writes: &writes}, Scheme: cached.Scheme(), Children: children,
+		Client: controllers.WriteCounter{Client: cached, Writes: &writes}, Scheme: cached.Scheme(), Children: children,
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
 	}
 	var res ctrl.Result

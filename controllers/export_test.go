@@ -1,0 +1,82 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"sync/atomic"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// WriteCounter is the operator's client with every write it sends counted, for the tests of
+// both this package and controllers_test (a test-only export: it is compiled into tests only).
+type WriteCounter struct {
+	client.Client
+	Writes *atomic.Int64
+}
+
+func (c WriteCounter) Create(ctx context.Context, o client.Object, opts ...client.CreateOption) error {
+	c.Writes.Add(1)
+	return c.Client.Create(ctx, o, opts...)
+}
+
+func (c WriteCounter) Update(ctx context.Context, o client.Object, opts ...client.UpdateOption) error {
+	c.Writes.Add(1)
+	return c.Client.Update(ctx, o, opts...)
+}
+
+func (c WriteCounter) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.PatchOption) error {
+	c.Writes.Add(1)
+	return c.Client.Patch(ctx, o, p, opts...)
+}
+
+func (c WriteCounter) Delete(ctx context.Context, o client.Object, opts ...client.DeleteOption) error {
+	c.Writes.Add(1)
+	return c.Client.Delete(ctx, o, opts...)
+}
+
+func (c WriteCounter) Apply(ctx context.Context, o runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+	c.Writes.Add(1)
+	return c.Client.Apply(ctx, o, opts...)
+}
+
+// Status counts the status writes too.
+func (c WriteCounter) Status() client.SubResourceWriter {
+	return statusWriteCounter{SubResourceWriter: c.Client.Status(), writes: c.Writes}
+}
+
+type statusWriteCounter struct {
+	client.SubResourceWriter
+	writes *atomic.Int64
+}
+
+func (c statusWriteCounter) Update(ctx context.Context, o client.Object, opts ...client.SubResourceUpdateOption) error {
+	c.writes.Add(1)
+	return c.SubResourceWriter.Update(ctx, o, opts...)
+}
+
+func (c statusWriteCounter) Patch(ctx context.Context, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+	c.writes.Add(1)
+	return c.SubResourceWriter.Patch(ctx, o, p, opts...)
+}
+
+func (c statusWriteCounter) Apply(ctx context.Context, o runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
+	c.writes.Add(1)
+	return c.SubResourceWriter.Apply(ctx, o, opts...)
+}
