@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -374,12 +375,7 @@ func (r *TenantInstanceReconciler) instancesForPool(ctx context.Context, pool st
 			}
 		}
 	}
-	slices.SortFunc(reqs, func(a, b reconcile.Request) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(reqs, func(a, b reconcile.Request) int { return cmp.Compare(a.Name, b.Name) })
 	return reqs
 }
 

@@ -19,7 +19,6 @@ package plugin
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -268,7 +267,7 @@ func PrintStory(out io.Writer, s InstanceStory, now time.Time, color bool) error
 		p.printf("none recorded\n")
 	} else {
 		p.row("AT", "CALL", "ORDER", "NOTE")
-		for _, c := range slices.Clone(s.Calls) {
+		for _, c := range s.Calls {
 			what := c.What
 			if c.Ignored {
 				what = p.paint(yellow, what+" (ignored)")
