@@ -140,7 +140,7 @@ func TestWorkloadReady(t *testing.T) {
 		{"scaled to zero", dep(3, 3, 0, 0, 0), 0, true},
 		{"still scaling down", dep(3, 3, 1, 0, 1), 0, false},
 	} {
-		if ok, _ := workloadReady(tc.d, tc.want); ok != tc.ok {
+		if ok, _ := workloadReady(observe(tc.d), tc.want); ok != tc.ok {
 			t.Errorf("%s: ready = %v, want %v", tc.name, ok, tc.ok)
 		}
 	}

@@ -33,6 +33,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/merchantkey"
+	"github.com/tenantry/tenantry/internal/outcome"
 )
 
 // What the app sees of its 联营 tenant (docs/operations.md, "What the app sees"):
@@ -88,7 +89,9 @@ func directoryShards() []shardSlot {
 
 // reconcileAppCredentials decrypts the 联营 applications' client secrets into a Secret. With no
 // application left (the kit removed the last one, or the tenant, or bound another tenant) the
-// Secret is deleted, so the credentials leave the app's files too.
+// Secret is deleted, so the credentials leave the app's files too. Without the merchant key it
+// waits, and a secret the key cannot decrypt stalls the tenant; being an optional step, neither
+// holds back the workload.
 func (r *TenantInstanceReconciler) reconcileAppCredentials(ctx context.Context, s *scope) error {
 	t := s.instance.Spec.Tenant
 	if t == nil || len(t.Applications) == 0 {
@@ -99,16 +102,14 @@ func (r *TenantInstanceReconciler) reconcileAppCredentials(ctx context.Context, 
 		return r.deleteSecret(ctx, ns, AppCredentialsName, t != nil || projected)
 	}
 	if r.MerchantKey == nil {
-		s.waitingFor = "the operator has no merchant private key to decrypt application client secrets"
-		return nil
+		return &outcome.Waiting{Reason: tenantryv1alpha1.ReasonProgressing, Proceed: true,
+			Message: "the operator has no merchant private key to decrypt application client secrets"}
 	}
 	secrets := make(map[string]string, len(t.Applications))
 	for _, app := range t.Applications {
 		plain, err := merchantkey.DecryptClientSecret(r.MerchantKey, app.EncryptedClientSecret)
 		if err != nil {
-			s.stalledReason = tenantryv1alpha1.ReasonApplyFailed
-			s.stalledMessage = fmt.Sprintf("client secret of application %q cannot be decrypted with the merchant key", app.AppID)
-			return nil
+			return outcome.Stallf(tenantryv1alpha1.ReasonApplyFailed, "client secret of application %q cannot be decrypted with the merchant key", app.AppID)
 		}
 		secrets[app.AppID] = plain
 	}

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,6 +30,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/hostclaim"
+	"github.com/tenantry/tenantry/internal/outcome"
 )
 
 // A host belongs to one TenantInstance at a time: the webhook bridge reserves a Dedicated
@@ -38,7 +40,7 @@ import (
 //
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenanthosts,verbs=get;list;watch;create
 
-// checkHost stalls the tenant (HostConflict) and stops the reconcile before its Ingress is
+// checkHost stalls the tenant (an outcome.Stalling, HostConflict) before its Ingress is
 // applied when another instance holds the host it would be served at, and removes an Ingress the
 // tenant already has, which would otherwise keep serving (and requesting certificates for) a
 // host it does not hold. Claims are read from the manager's cache, which watches them.
@@ -70,18 +72,18 @@ func (r *TenantInstanceReconciler) checkHost(ctx context.Context, s *scope) erro
 		return nil
 	}
 	other := claim.Spec.InstanceName
-	s.stalledReason = tenantryv1alpha1.ReasonHostConflict
-	s.stalledMessage = fmt.Sprintf("host %s is held by TenantInstance %q (TenantHost %s); this tenant is not served there "+
+	stall := outcome.Stallf(tenantryv1alpha1.ReasonHostConflict, "host %s is held by TenantInstance %q (TenantHost %s); this tenant is not served there "+
 		"until that claim is released, or until spec.domain names a host of its own", host, other, host)
 	ing := &networkingv1.Ingress{}
 	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, ing); err == nil {
 		if err := r.Delete(ctx, ing); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting the Ingress of a host held by another instance: %w", err)
+			// Stalled all the same, and the failure retried.
+			return errors.Join(stall, fmt.Errorf("deleting the Ingress of a host held by another instance: %w", err))
 		} else if err == nil {
 			noteChange(ctx, "Ingress/"+AppName+" deleted")
 		}
 	}
-	return errStopped
+	return stall
 }
 
 // claimHost creates the missing claim of a Dedicated tenant's host for the tenant itself. The

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/outcome"
 )
 
 // Tenants of a plan that names a LoadBalancerPool are spread over its ELB listeners. A tenant's
@@ -148,8 +149,8 @@ func freeSlots(capacity int32, used map[int32]bool) []int32 {
 	return free
 }
 
-// reconcileListener puts the tenant on a listener of its plan's pool, or stalls it
-// (NoLoadBalancerCapacity) when every listener is full. Called before the Ingress is applied.
+// reconcileListener puts the tenant on a listener of its plan's pool, or stalls it (an
+// outcome.Stalling, NoLoadBalancerCapacity) when every listener is full or the pool is missing. Called before the Ingress is applied.
 func (r *TenantInstanceReconciler) reconcileListener(ctx context.Context, s *scope) error {
 	st := &s.listener
 	st.decided = true
@@ -171,9 +172,8 @@ func (r *TenantInstanceReconciler) reconcileListener(ctx context.Context, s *sco
 	}
 	pool := &tenantryv1alpha1.LoadBalancerPool{}
 	if err := r.Get(ctx, client.ObjectKey{Name: poolName}, pool); apierrors.IsNotFound(err) {
-		s.stalledReason = tenantryv1alpha1.ReasonNoLoadBalancerCapacity
-		s.stalledMessage = fmt.Sprintf("TenantPlan %q names LoadBalancerPool %q, which does not exist; create it and the tenant continues", s.desired.Plan.Name, poolName)
-		return errStopped
+		return outcome.Stallf(tenantryv1alpha1.ReasonNoLoadBalancerCapacity,
+			"TenantPlan %q names LoadBalancerPool %q, which does not exist; create it and the tenant continues", s.desired.Plan.Name, poolName)
 	} else if err != nil {
 		return fmt.Errorf("reading LoadBalancerPool %q: %w", poolName, err)
 	}
@@ -204,9 +204,7 @@ func (r *TenantInstanceReconciler) reconcileListener(ctx context.Context, s *sco
 			return err
 		}
 		if !ok {
-			s.stalledReason = tenantryv1alpha1.ReasonNoLoadBalancerCapacity
-			s.stalledMessage = noCapacityMessage(pool, needCert)
-			return errStopped
+			return &outcome.Stalling{Reason: tenantryv1alpha1.ReasonNoLoadBalancerCapacity, Message: noCapacityMessage(pool, needCert)}
 		}
 	}
 	st.listener = &l

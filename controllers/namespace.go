@@ -18,7 +18,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -29,11 +28,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/outcome"
 )
-
-// errStopped ends a reconcile's steps without an error: a step found something a human must fix
-// (it set the scope's stalled reason) or something to wait for (it set waitingFor).
-var errStopped = errors.New("reconcile stopped")
 
 // namespaceRecheck is how often a tenant stalled on a namespace it does not own looks at it again.
 const namespaceRecheck = time.Minute
@@ -78,29 +74,28 @@ func (r *TenantInstanceReconciler) observeNamespace(ctx context.Context, name st
 }
 
 // reconcileNamespace creates the tenant namespace, marked as this instance's, and keeps it as
-// desired; a namespace of that name that this instance did not create stalls the tenant.
+// desired; a namespace of that name that this instance did not create stalls the tenant, or,
+// while it is being deleted, is waited for. The operator's cache does not see a namespace
+// without its label, so both outcomes ask to look again now and then (namespaceRecheck): the
+// tenant continues once the namespace is gone.
 func (r *TenantInstanceReconciler) reconcileNamespace(ctx context.Context, s *scope) error {
 	name := s.desired.namespace()
 	exists, deleting, owner, err := r.observeNamespace(ctx, name)
 	if err != nil {
 		return err
 	}
-	if exists && owner != s.instance.UID {
-		// The operator's cache does not see a namespace without its label: look again now and
-		// then, so that the tenant continues once the namespace is gone.
-		s.recheckAfter = namespaceRecheck
-	}
 	switch {
 	case exists && owner != s.instance.UID && deleting:
 		// Most likely what an earlier instance of the same name left; its deletion event
 		// brings the tenant back.
-		s.waitingFor = fmt.Sprintf("namespace %s, not made by this instance, is being deleted", name)
-		return errStopped
+		wait := outcome.Waitf(tenantryv1alpha1.ReasonProgressing, "namespace %s, not made by this instance, is being deleted", name)
+		wait.RequeueAfter = namespaceRecheck
+		return wait
 	case exists && owner != s.instance.UID:
-		s.stalledReason = tenantryv1alpha1.ReasonNamespaceConflict
-		s.stalledMessage = fmt.Sprintf("namespace %s exists and was not created by the operator for this instance; "+
+		stall := outcome.Stallf(tenantryv1alpha1.ReasonNamespaceConflict, "namespace %s exists and was not created by the operator for this instance; "+
 			"it is left untouched: remove it, or have the order use another instance id", name)
-		return errStopped
+		stall.RequeueAfter = namespaceRecheck
+		return stall
 	case !exists:
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 			Name:        name,

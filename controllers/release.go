@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/outcome"
 )
 
 // release runs while the TenantInstance is being deleted. It is the only thing that deletes a
@@ -90,8 +92,8 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 	return ctrl.Result{}, nil
 }
 
-// releasePlan resolves the plan of a released tenant, or returns nil after saying in the scope
-// why it cannot: then how long the tenant must be kept is unknown.
+// releasePlan resolves the plan of a released tenant, or returns an outcome.Stalling saying why
+// it cannot: then how long the tenant must be kept is unknown.
 func (r *TenantInstanceReconciler) releasePlan(ctx context.Context, s *scope) (*tenantryv1alpha1.TenantPlan, error) {
 	plans := &tenantryv1alpha1.TenantPlanList{}
 	if err := r.List(ctx, plans, client.MatchingFields{planSKUIndex: s.instance.Spec.SKU}); err != nil {
@@ -104,10 +106,8 @@ func (r *TenantInstanceReconciler) releasePlan(ctx context.Context, s *scope) (*
 	for _, p := range plans.Items {
 		names = append(names, p.Name)
 	}
-	s.stalledReason = tenantryv1alpha1.ReasonRetentionUnknown
-	s.stalledMessage = fmt.Sprintf("Released, but %d TenantPlans %q list SKU %q, so its retention period is unknown; "+
+	return nil, outcome.Stallf(tenantryv1alpha1.ReasonRetentionUnknown, "Released, but %d TenantPlans %q list SKU %q, so its retention period is unknown; "+
 		"the tenant is kept, scaled to zero, until exactly one plan lists it", len(names), names, s.instance.Spec.SKU)
-	return nil, nil
 }
 
 // retain keeps a released tenant frozen for as long as its plan promised, and says when that
@@ -115,19 +115,22 @@ func (r *TenantInstanceReconciler) releasePlan(ctx context.Context, s *scope) (*
 // the deletion time and the retention period of the plan at the first reconcile that can
 // resolve it, and recorded in status.retainUntil; later reconciles only read the record. While
 // no plan resolves, nothing is recorded and the tenant is kept (keep is true, with no timer: a
-// plan's change requeues the instance).
+// plan's change requeues the instance). While the keeping matters and no plan resolves, err
+// carries releasePlan's Stalling, joined with any failure.
 func (r *TenantInstanceReconciler) retain(ctx context.Context, s *scope) (from time.Time, keep bool, wait time.Duration, err error) {
 	plan, err := r.releasePlan(ctx, s)
+	var unknown error // the Stalling of a retention no plan tells
+	if outcome.IsStalling(err) {
+		unknown, err = err, nil
+	}
 	if err != nil {
 		return time.Time{}, true, 0, err
 	}
 	until := s.before.Status.RetainUntil
 	if until == nil {
 		if plan == nil {
-			if _, err := r.scaleToZero(ctx, s); err != nil {
-				return time.Time{}, true, 0, err
-			}
-			return time.Time{}, true, 0, nil
+			_, err := r.scaleToZero(ctx, s)
+			return time.Time{}, true, 0, errors.Join(unknown, err)
 		}
 		t := s.instance.DeletionTimestamp.Time
 		if rp := plan.Spec.RetentionPeriod; rp != nil {
@@ -138,17 +141,14 @@ func (r *TenantInstanceReconciler) retain(ctx context.Context, s *scope) (from t
 	s.retainUntil = until.DeepCopy()
 	// A retention ending at the deletion is none, whatever the clock says.
 	if !until.After(s.instance.DeletionTimestamp.Time) || !s.now.Before(until.Time) {
-		if plan == nil {
-			// The record says the retention is over: the release goes on without a plan.
-			s.stalledReason, s.stalledMessage = "", ""
-		}
+		// The record says the retention is over: the release goes on, without a plan if need be.
 		return until.Time, false, 0, nil
 	}
 	s.retainedUntil = &until.Time
 	if err := r.keepFrozen(ctx, s, plan); err != nil {
-		return until.Time, true, 0, err
+		return until.Time, true, 0, errors.Join(unknown, err)
 	}
-	return until.Time, true, until.Sub(s.now) + time.Second, nil
+	return until.Time, true, until.Sub(s.now) + time.Second, unknown
 }
 
 // keepFrozen scales a retained tenant's app to zero and points its Ingress at the suspended

@@ -27,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/outcome"
 )
 
 // statusNow and statusGen are the clock and generation of every reconcile in the status tables.
@@ -78,9 +79,13 @@ func composeStatus(in statusIn) v1.TenantInstanceStatus {
 	if in.planned {
 		s.desired = &Desired{Instance: ti, Plan: plan(), Frozen: in.frozen}
 	}
-	s.stalledReason, s.stalledMessage = in.stalled[0], in.stalled[1]
-	s.waitingFor = in.waiting
-	s.deployment = in.deployment
+	if in.stalled[0] != "" {
+		s.stalled = &outcome.Stalling{Reason: in.stalled[0], Message: in.stalled[1]}
+	}
+	if in.waiting != "" {
+		s.waiting = &outcome.Waiting{Reason: v1.ReasonProgressing, Message: in.waiting, Proceed: true}
+	}
+	s.deployment = observe(in.deployment)
 	computeStatus(s, in.err)
 	return ti.Status
 }

@@ -47,6 +47,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/outcome"
 )
 
 // FieldOwner is the server-side apply field manager of everything the operator writes.
@@ -88,10 +89,13 @@ type scope struct {
 	now      time.Time
 	desired  *Desired
 
-	// stalled holds the reason and message when progress needs a human.
-	stalledReason, stalledMessage string
-	// deployment is the app Deployment as last observed.
-	deployment *appsv1.Deployment
+	// stalled is the last Stalling a step returned (progress needs a human), and waiting the
+	// last Waiting: what the status reports. Only settle records them; steps return them.
+	stalled *outcome.Stalling
+	waiting *outcome.Waiting
+	// deployment is what the status needs of the app Deployment as last observed; nil when not
+	// observed.
+	deployment *observedDeployment
 	// frozenByExpiry is true when the plan froze the tenant after its grace period.
 	frozenByExpiry bool
 	// releasing is true while the finalizer is removing the tenant.
@@ -101,11 +105,6 @@ type scope struct {
 	retainUntil       *metav1.Time
 	retainedUntil     *time.Time
 	namespaceObserved bool
-	// recheckAfter is when to look again at something no watch reports (a namespace the
-	// operator does not own); zero waits for an event.
-	recheckAfter time.Duration
-	// waitingFor explains, when not Ready, what the loop is waiting for.
-	waitingFor string
 	// statusPending is set when the status could not be written because the cache has not yet
 	// seen the operator's own previous status write; the reconcile then comes back shortly.
 	statusPending bool
@@ -156,7 +155,9 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}()
 
 	if !instance.DeletionTimestamp.IsZero() {
-		return r.release(ctx, s)
+		res, err := r.release(ctx, s)
+		_, requeue, err := s.settle(err)
+		return ctrl.Result{RequeueAfter: earliestRequeue(res.RequeueAfter, requeue)}, err
 	}
 	if !controllerutil.ContainsFinalizer(instance, tenantryv1alpha1.Finalizer) {
 		patch := client.MergeFromWithOptions(instance.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -175,60 +176,87 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 	plan, err := r.resolvePlan(ctx, s)
-	if err != nil {
+	if stop, requeue, err := s.settle(err); err != nil {
 		return ctrl.Result{}, err
-	}
-	if plan == nil {
-		return ctrl.Result{RequeueAfter: pendingWait}, nil
+	} else if stop {
+		return ctrl.Result{RequeueAfter: earliestRequeue(requeue, pendingWait)}, nil
 	}
 	s.desired = &Desired{Instance: instance, Plan: plan, SuspendedHost: r.SuspendedHost, SuspendedPort: r.SuspendedPort}
 	s.desired.Frozen, s.frozenByExpiry = r.effectiveFrozen(s)
 
 	// The namespace, its guardrails and the admin account come first; nothing else may be
-	// applied without them.
+	// applied without them. A step that stalls, or waits for something that holds the rest
+	// back, stops the reconcile there; one whose wait holds nothing back (outcome.Waiting's
+	// Proceed) lets it go on. later is the soonest such a wait asked to come back.
+	var later time.Duration
 	for _, step := range []func(context.Context, *scope) error{
 		r.reconcileNamespace,
 		r.reconcileGuardrails,
 		r.reconcileSecrets,
 	} {
-		if err := step(ctx, s); err != nil {
-			if errors.Is(err, errStopped) {
-				return ctrl.Result{RequeueAfter: earliestRequeue(s.recheckAfter, pendingWait)}, nil
-			}
+		stop, requeue, err := s.settle(step(ctx, s))
+		if err != nil {
 			return ctrl.Result{}, err
 		}
+		if stop {
+			return ctrl.Result{RequeueAfter: earliestRequeue(requeue, pendingWait)}, nil
+		}
+		later = earliestRequeue(later, requeue)
 	}
 	// Optional parts never hold back the workload: a freeze, an unfreeze or a new plan reaches
-	// the Deployment and the Ingress whatever they do. Their failures are reported, and returned
-	// for a retry with backoff, once the workload has been applied.
+	// the Deployment and the Ingress whatever they do, even when one of them stalls or waits.
+	// Their failures are reported, and returned for a retry with backoff, once the workload has
+	// been applied.
 	var optional []error
 	for _, step := range []func(context.Context, *scope) error{
 		r.reconcileAppCredentials,
 		r.reconcileDirectory,
 		r.reconcileTenantInfo,
 	} {
-		if err := step(ctx, s); err != nil {
+		_, requeue, err := s.settle(step(ctx, s))
+		if err != nil {
 			optional = append(optional, err)
 		}
+		later = earliestRequeue(later, requeue)
 	}
 	for _, step := range []func(context.Context, *scope) error{
 		r.reconcileWorkload,
 		r.reconcileExposure,
 	} {
-		if err := step(ctx, s); err != nil {
-			if errors.Is(err, errStopped) {
-				return ctrl.Result{RequeueAfter: pendingWait}, nil
-			}
+		stop, requeue, err := s.settle(step(ctx, s))
+		if err != nil {
 			if len(optional) == 0 {
 				return ctrl.Result{}, err
 			}
 			return ctrl.Result{}, kerrors.NewAggregate(append([]error{err}, optional...))
 		}
+		if stop {
+			return ctrl.Result{RequeueAfter: earliestRequeue(requeue, pendingWait)}, nil
+		}
+		later = earliestRequeue(later, requeue)
 	}
 	if len(optional) > 0 {
 		return ctrl.Result{}, &optionalStepError{err: kerrors.NewAggregate(optional)}
 	}
-	return ctrl.Result{RequeueAfter: earliestRequeue(r.nextExpiryCheck(s), pendingWait)}, nil
+	return ctrl.Result{RequeueAfter: earliestRequeue(earliestRequeue(r.nextExpiryCheck(s), pendingWait), later)}, nil
+}
+
+// settle sorts what a step returned (outcome.Split): a Stalling or a Waiting is recorded in the
+// scope for the status, the last of each kind winning, and err is the failure left, if any. stop
+// says the reconcile stops here (a Stalling, or a Waiting that does not proceed) and requeue
+// how soon the outcome asked to come back (zero: on a watch event).
+func (s *scope) settle(returned error) (stop bool, requeue time.Duration, err error) {
+	stalling, waiting, err := outcome.Split(returned)
+	if stalling != nil {
+		s.stalled = stalling
+		stop, requeue = true, stalling.RequeueAfter
+	}
+	if waiting != nil {
+		s.waiting = waiting
+		stop = stop || !waiting.Proceed
+		requeue = earliestRequeue(requeue, waiting.RequeueAfter)
+	}
+	return stop, requeue, err
 }
 
 // optionalStepError is the failure of optional steps only: the workload and its exposure were
@@ -266,7 +294,8 @@ func onlyConflicts(err error) bool {
 	return len(parts) > 0
 }
 
-// resolvePlan finds the one TenantPlan listing spec.sku; none or several stall the tenant.
+// resolvePlan finds the one TenantPlan listing spec.sku; none or several stall the tenant (an
+// outcome.Stalling).
 func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*tenantryv1alpha1.TenantPlan, error) {
 	plans := &tenantryv1alpha1.TenantPlanList{}
 	if err := r.List(ctx, plans, client.MatchingFields{planSKUIndex: s.instance.Spec.SKU}); err != nil {
@@ -274,24 +303,18 @@ func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*
 	}
 	switch len(plans.Items) {
 	case 0:
-		s.stalledReason = tenantryv1alpha1.ReasonPlanNotFound
-		s.stalledMessage = fmt.Sprintf("no TenantPlan lists SKU %q; create one and the tenant continues", s.instance.Spec.SKU)
-		return nil, nil
+		return nil, outcome.Stallf(tenantryv1alpha1.ReasonPlanNotFound, "no TenantPlan lists SKU %q; create one and the tenant continues", s.instance.Spec.SKU)
 	case 1:
 	default:
 		names := make([]string, 0, len(plans.Items))
 		for _, p := range plans.Items {
 			names = append(names, p.Name)
 		}
-		s.stalledReason = tenantryv1alpha1.ReasonPlanAmbiguous
-		s.stalledMessage = fmt.Sprintf("SKU %q is listed by several TenantPlans %q; keep it in one", s.instance.Spec.SKU, names)
-		return nil, nil
+		return nil, outcome.Stallf(tenantryv1alpha1.ReasonPlanAmbiguous, "SKU %q is listed by several TenantPlans %q; keep it in one", s.instance.Spec.SKU, names)
 	}
 	plan := &plans.Items[0]
 	if s.instance.Spec.Domain.Type != tenantryv1alpha1.DomainDedicated && plan.Spec.Domain.BaseDomain == "" {
-		s.stalledReason = tenantryv1alpha1.ReasonInvalidPlan
-		s.stalledMessage = fmt.Sprintf("TenantPlan %q has no spec.domain.baseDomain, which a Shared tenant needs", plan.Name)
-		return nil, nil
+		return nil, outcome.Stallf(tenantryv1alpha1.ReasonInvalidPlan, "TenantPlan %q has no spec.domain.baseDomain, which a Shared tenant needs", plan.Name)
 	}
 	return plan, nil
 }
@@ -352,7 +375,9 @@ func (r *TenantInstanceReconciler) reconcileGuardrails(ctx context.Context, s *s
 }
 
 // reconcileSecrets creates the admin account once and keeps the shared TLS copy current, without
-// reading either (see secretwrites.go).
+// reading either (see secretwrites.go). A shared TLS source it may not read, or that does not
+// exist, is waited for without holding back the rest: the tenant is served, without TLS, until
+// it appears.
 func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scope) error {
 	created, err := r.ensureAdminSecret(ctx, s)
 	if err != nil {
@@ -370,18 +395,19 @@ func (r *TenantInstanceReconciler) reconcileSecrets(ctx context.Context, s *scop
 			if len(r.SharedTLSNamespaces) > 0 {
 				readable = fmt.Sprintf("only %s are", strings.Join(r.SharedTLSNamespaces, ", "))
 			}
-			s.waitingFor = fmt.Sprintf("shared TLS Secret %s/%s: namespace %s is not one the operator may read Secrets in (%s); "+
-				"add it to the operator's --shared-tls-namespaces (chart value sharedTLS.namespaces) or move the Secret",
-				ref.Namespace, ref.Name, ref.Namespace, readable)
-			return nil
+			return &outcome.Waiting{Reason: tenantryv1alpha1.ReasonProgressing, Proceed: true, Message: fmt.Sprintf(
+				"shared TLS Secret %s/%s: namespace %s is not one the operator may read Secrets in (%s); "+
+					"add it to the operator's --shared-tls-namespaces (chart value sharedTLS.namespaces) or move the Secret",
+				ref.Namespace, ref.Name, ref.Namespace, readable)}
 		}
 		source := &corev1.Secret{}
 		if err := r.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, source); err != nil {
 			if !apierrors.IsNotFound(err) {
 				return fmt.Errorf("reading shared TLS secret %s/%s: %w", ref.Namespace, ref.Name, err)
 			}
-			s.waitingFor = fmt.Sprintf("shared TLS Secret %s/%s not found (it must carry the label %s=%s)",
-				ref.Namespace, ref.Name, tenantryv1alpha1.LabelSecretRole, tenantryv1alpha1.SecretRoleSharedTLS)
+			return &outcome.Waiting{Reason: tenantryv1alpha1.ReasonProgressing, Proceed: true, Message: fmt.Sprintf(
+				"shared TLS Secret %s/%s not found (it must carry the label %s=%s)",
+				ref.Namespace, ref.Name, tenantryv1alpha1.LabelSecretRole, tenantryv1alpha1.SecretRoleSharedTLS)}
 		} else if err := r.applySecret(ctx, s.desired.SharedTLSSecret(source)); err != nil {
 			return fmt.Errorf("applying shared TLS secret copy: %w", err)
 		}
@@ -413,7 +439,7 @@ func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *sco
 		}
 		return fmt.Errorf("reading app deployment: %w", err)
 	}
-	s.deployment = deploy
+	s.deployment = observe(deploy)
 	return nil
 }
 
