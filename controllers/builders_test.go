@@ -21,13 +21,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/childcache"
 )
 
 func plan() *v1.TenantPlan {
@@ -121,15 +121,12 @@ func TestPodTemplateIsStable(t *testing.T) {
 }
 
 func TestWorkloadReady(t *testing.T) {
-	dep := func(gen, observed int64, replicas, updated, available int32) *appsv1.Deployment {
-		d := &appsv1.Deployment{}
-		d.Generation = gen
-		d.Status = appsv1.DeploymentStatus{ObservedGeneration: observed, Replicas: replicas, UpdatedReplicas: updated, AvailableReplicas: available}
-		return d
+	dep := func(gen, observed int64, replicas, updated, available int32) *childcache.DeploymentCounts {
+		return &childcache.DeploymentCounts{Generation: gen, ObservedGeneration: observed, StatusReplicas: replicas, UpdatedReplicas: updated, AvailableReplicas: available}
 	}
 	for _, tc := range []struct {
 		name string
-		d    *appsv1.Deployment
+		d    *childcache.DeploymentCounts
 		want int32
 		ok   bool
 	}{

@@ -73,8 +73,8 @@ func (r *TenantInstanceReconciler) checkHost(ctx context.Context, s *scope) erro
 	s.stalledReason = tenantryv1alpha1.ReasonHostConflict
 	s.stalledMessage = fmt.Sprintf("host %s is held by TenantInstance %q (TenantHost %s); this tenant is not served there "+
 		"until that claim is released, or until spec.domain names a host of its own", host, other, host)
-	ing := &networkingv1.Ingress{}
-	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, ing); err == nil {
+	if _, ok := r.Children.Lookup(ingressKind, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}); ok {
+		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: s.desired.namespace(), Name: AppName}}
 		if err := r.Delete(ctx, ing); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting the Ingress of a host held by another instance: %w", err)
 		} else if err == nil {

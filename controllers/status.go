@@ -17,21 +17,16 @@ limitations under the License.
 package controllers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/childcache"
 )
 
 // computeStatus derives the whole status from the scope: nothing an earlier loop wrote is trusted,
@@ -140,7 +135,7 @@ func computeStatus(s *scope, reconcileErr error) {
 
 	ready, why := workloadReady(s.deployment, d.Replicas())
 	if s.deployment != nil {
-		st.ReadyReplicas = s.deployment.Status.ReadyReplicas
+		st.ReadyReplicas = s.deployment.ReadyReplicas
 	}
 	failureReason := tenantryv1alpha1.ReasonApplyFailed
 	var optErr *optionalStepError
@@ -180,31 +175,31 @@ func computeStatus(s *scope, reconcileErr error) {
 }
 
 // deploymentAtZero says whether the Deployment as observed is asked for no replica and runs none.
-func deploymentAtZero(d *appsv1.Deployment) bool {
-	if d == nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+func deploymentAtZero(d *childcache.DeploymentCounts) bool {
+	if d == nil || d.Replicas == nil || *d.Replicas != 0 {
 		return false
 	}
 	ok, _ := workloadReady(d, 0)
-	return ok && (d.Status.TerminatingReplicas == nil || *d.Status.TerminatingReplicas == 0)
+	return ok && (d.TerminatingReplicas == nil || *d.TerminatingReplicas == 0)
 }
 
 // workloadReady says whether the Deployment has caught up with the replicas the tenant should run.
-func workloadReady(d *appsv1.Deployment, want int32) (bool, string) {
+func workloadReady(d *childcache.DeploymentCounts, want int32) (bool, string) {
 	if d == nil {
 		return false, "Waiting for the app Deployment to be created"
 	}
-	if d.Status.ObservedGeneration < d.Generation {
+	if d.ObservedGeneration < d.Generation {
 		return false, "Waiting for the Deployment controller to observe the new spec"
 	}
 	if want == 0 {
-		if d.Status.Replicas > 0 {
-			return false, fmt.Sprintf("Scaling down: %d replicas still running", d.Status.Replicas)
+		if d.StatusReplicas > 0 {
+			return false, fmt.Sprintf("Scaling down: %d replicas still running", d.StatusReplicas)
 		}
 		return true, ""
 	}
-	if d.Status.UpdatedReplicas < want || d.Status.AvailableReplicas < want || d.Status.Replicas > want {
+	if d.UpdatedReplicas < want || d.AvailableReplicas < want || d.StatusReplicas > want {
 		return false, fmt.Sprintf("Waiting for %d available replicas (%d available, %d updated)",
-			want, d.Status.AvailableReplicas, d.Status.UpdatedReplicas)
+			want, d.AvailableReplicas, d.UpdatedReplicas)
 	}
 	return true, ""
 }
@@ -219,55 +214,3 @@ func equalStatus(a, b tenantryv1alpha1.TenantInstanceStatus) bool {
 // not yet seen the previous status write, comes back. Watch events usually arrive within
 // milliseconds; the operator's own status writes do not trigger reconciles (see SetupWithManager).
 const statusRetryAfter = 200 * time.Millisecond
-
-// writtenStatus is what the operator remembers of its last status write to a TenantInstance: the
-// resourceVersion the write returned and the hash of the status it wrote.
-type writtenStatus struct {
-	resourceVersion string
-	hash            string
-}
-
-// writtenStatuses remembers the last status write per TenantInstance, so that a reconcile working
-// from a cache that has not seen that write yet neither skips nor clobbers it.
-type writtenStatuses struct {
-	mu     sync.Mutex
-	byName map[string]writtenStatus
-}
-
-func (w *writtenStatuses) get(name string) (writtenStatus, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	st, ok := w.byName[name]
-	return st, ok
-}
-
-func (w *writtenStatuses) set(name string, st writtenStatus) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.byName == nil {
-		w.byName = map[string]writtenStatus{}
-	}
-	w.byName[name] = st
-}
-
-func (w *writtenStatuses) forget(name string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.byName, name)
-}
-
-// statusHash identifies a status; equal statuses have equal hashes.
-func statusHash(st tenantryv1alpha1.TenantInstanceStatus) string {
-	data, err := json.Marshal(st)
-	if err != nil {
-		return "" // cannot happen for an API type
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:12])
-}
-
-// olderThan reports whether resourceVersion a is older than b; unknown orders are not older.
-func olderThan(a, b string) bool {
-	cmp, err := resourceversion.CompareResourceVersion(a, b)
-	return err == nil && cmp < 0
-}
