@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,6 +48,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
 // Names the installation uses: what config/ (and the chart) create, and the identities the
@@ -92,11 +92,13 @@ type env struct {
 	dir             string
 	clusterDir      string
 	adminKubeconfig string
-	admin           *rest.Config
-	adminClient     client.Client
-	cs              kubernetes.Interface
-	kubeconfigs     map[string]string // by ServiceAccount
-	auditPath       string
+	// cluster is the cluster as the test framework knows it: its kubectl and control-plane pids.
+	cluster     *framework.Cluster
+	admin       *rest.Config
+	adminClient client.Client
+	cs          kubernetes.Interface
+	kubeconfigs map[string]string // by ServiceAccount
+	auditPath   string
 
 	orders    *simulator.OrderServer
 	ordersURL string
@@ -113,24 +115,12 @@ type env struct {
 
 // kwokctl runs kwokctl with the harness' KWOK_WORKDIR; its chatty JSON log goes to a file.
 func (h *harness) kwokctl(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(h.k8sBin, "kwokctl"), args...)
-	cmd.Env = envWith("", "KWOK_WORKDIR="+h.kwokWorkdir)
-	logPath := filepath.Join(h.work, "kwokctl.log")
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = f.Close() }()
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("kwokctl %s: %w; %s ends with:\n%s", strings.Join(args, " "), err, logPath, logTail(logPath, 15))
-	}
-	return nil
+	return framework.Kwokctl(ctx, h.k8sBin, h.kwokWorkdir, filepath.Join(h.work, "kwokctl.log"), args...)
 }
 
-func (h *harness) kubectl(ctx context.Context, kubeconfig string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(h.k8sBin, "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	cmd.Env = envWith(kubeconfig)
+// kubectl runs kubectl as the cluster's administrator.
+func (e *env) kubectl(ctx context.Context, args ...string) (string, error) {
+	cmd := e.cluster.Kubectl(ctx, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -181,7 +171,8 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 		return nil, err
 	}
 	e.adminKubeconfig = filepath.Join(e.dir, "admin.kubeconfig")
-	e.clusterDir = filepath.Join(h.kwokWorkdir, "clusters", name)
+	e.cluster = &framework.Cluster{Name: name, Kubeconfig: e.adminKubeconfig, BinDir: h.k8sBin, KwokWorkdir: h.kwokWorkdir}
+	e.clusterDir = e.cluster.Workdir()
 	e.auditPath = filepath.Join(e.clusterDir, "logs", "audit.log")
 	policy := filepath.Join(e.dir, "audit-policy.yaml")
 	if err := os.WriteFile(policy, []byte(auditPolicy()), 0o600); err != nil {
@@ -219,7 +210,7 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 	if e.cs, err = kubernetes.NewForConfig(e.admin); err != nil {
 		return e, err
 	}
-	if _, err := h.kubectl(ctx, e.adminKubeconfig, "wait", "--for=condition=Ready", "node", "--all", "--timeout=3m"); err != nil {
+	if _, err := e.kubectl(ctx, "wait", "--for=condition=Ready", "node", "--all", "--timeout=3m"); err != nil {
 		return e, err
 	}
 	if err := e.install(ctx); err != nil {
@@ -236,10 +227,10 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 // markers), the harness' own identities, the plan, and kubeconfigs with ServiceAccount tokens.
 func (e *env) install(ctx context.Context) error {
 	h := e.h
-	if _, err := h.kubectl(ctx, e.adminKubeconfig, "apply", "--server-side", "-k", filepath.Join(h.root, "config", "crd")); err != nil {
+	if _, err := e.kubectl(ctx, "apply", "--server-side", "-k", filepath.Join(h.root, "config", "crd")); err != nil {
 		return err
 	}
-	if _, err := h.kubectl(ctx, e.adminKubeconfig, "wait", "--for=condition=Established", "crd", "--all", "--timeout=2m"); err != nil {
+	if _, err := e.kubectl(ctx, "wait", "--for=condition=Established", "crd", "--all", "--timeout=2m"); err != nil {
 		return err
 	}
 	for _, ns := range []string{systemNamespace, helmNamespace} {
@@ -247,7 +238,7 @@ func (e *env) install(ctx context.Context) error {
 			return fmt.Errorf("creating namespace %q: %w", ns, err)
 		}
 	}
-	if _, err := h.kubectl(ctx, e.adminKubeconfig, "apply", "--server-side", "-k", filepath.Join(h.root, "config", "rbac")); err != nil {
+	if _, err := e.kubectl(ctx, "apply", "--server-side", "-k", filepath.Join(h.root, "config", "rbac")); err != nil {
 		return err
 	}
 	if err := e.benchIdentities(ctx); err != nil {
@@ -411,23 +402,19 @@ func (e *env) close() {
 // stalled phase says why.
 func (e *env) deadControlPlane() []string {
 	var dead []string
-	for name, pid := range e.clusterPids() {
-		if _, ok := cpuSeconds(pid); !ok {
-			dead = append(dead, name)
+	for _, c := range framework.ControlPlaneComponents {
+		if _, err := e.cluster.ComponentPid(c); err != nil {
+			dead = append(dead, c)
 		}
 	}
 	return dead
 }
 
-// clusterPids are the control plane's processes, from kwokctl's pid files.
+// clusterPids are the control plane's running processes, from kwokctl's pid files.
 func (e *env) clusterPids() map[string]int {
 	out := map[string]int{}
-	for _, c := range []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok-controller"} {
-		b, err := os.ReadFile(filepath.Join(e.clusterDir, "pids", c+".pid"))
-		if err != nil {
-			continue
-		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+	for _, c := range framework.ControlPlaneComponents {
+		if pid, err := e.cluster.ComponentPid(c); err == nil {
 			out[c] = pid
 		}
 	}
@@ -509,7 +496,7 @@ func (e *env) waitLeader(ctx context.Context, timeout time.Duration) error {
 	defer cancel()
 	return poll(ctx, 50*time.Millisecond, func() (bool, error) {
 		if e.manager.exited() {
-			return false, fmt.Errorf("the operator exited: %v\n%s", e.manager.err, logTail(e.manager.logPath, 20))
+			return false, fmt.Errorf("the operator exited: %v\n%s", e.manager.Err(), logTail(e.manager.logPath, 20))
 		}
 		m, err := scrape(ctx, e.h.hc, e.managerMetrics)
 		if err != nil {
