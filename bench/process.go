@@ -59,9 +59,6 @@ func (p *process) stop(timeout time.Duration) error {
 	return p.Stop(timeout)
 }
 
-// freeAddr is a loopback address nothing listens on.
-var freeAddr = framework.FreeAddr
-
 // waitHTTP polls url until it answers 200, failing early if p exits.
 func waitHTTP(ctx context.Context, url string, p *process, timeout time.Duration) error {
 	var fp *framework.Process
@@ -77,17 +74,12 @@ func poll(ctx context.Context, interval time.Duration, cond func() (bool, error)
 	return wait.PollUntilContextCancel(ctx, interval, true, func(context.Context) (bool, error) { return cond() })
 }
 
-var logTail = framework.LogTail
-
 // envWith is this program's environment with KUBECONFIG (removed when empty) and extra
 // variables replaced.
 var envWith = framework.Env
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat; 100 on Linux.
 const clockTicks = 100
-
-// cpuSeconds is the CPU time (user + system) a process has used, from /proc/<pid>/stat.
-func cpuSeconds(pid int) (float64, bool) { return cpuSecondsOf(pid, false) }
 
 // cpuSecondsOf adds, with children, the CPU time of the children it has waited for (helm and
 // kubectl for the harness).

@@ -89,7 +89,8 @@ func kubectlPlugin(ctx context.Context, g Gomega) {
 			Order: tenantryv1alpha1.Order{OrderID: "CSPLUGIN2", OrderLineID: "CSPLUGIN2-1", ChargingMode: tenantryv1alpha1.ChargingPeriod}},
 	}
 	g.Expect(admin.Create(ctx, releasing)).To(Succeed())
-	DeferCleanup(func() {
+	// The cleanup has a context of its own: the spec's is done by then.
+	DeferCleanup(func(ctx SpecContext) {
 		for _, name := range []string{stalled.Name, releasing.Name} {
 			ti := &tenantryv1alpha1.TenantInstance{}
 			if admin.Get(ctx, client.ObjectKey{Name: name}, ti) == nil {

@@ -292,16 +292,11 @@ func Env(kubeconfig string, extra ...string) []string {
 // StartComponents runs the operator (with leader election in the release namespace, as in the
 // chart) and the bridge on free loopback ports, and waits until both are ready.
 func StartComponents(ctx context.Context, o ComponentOptions) (*Components, error) {
-	addrs := make([]string, 5)
-	for i := range addrs {
-		a, err := FreeAddr()
-		if err != nil {
-			return nil, err
-		}
-		addrs[i] = a
+	addrs, err := FreeAddrs(5)
+	if err != nil {
+		return nil, err
 	}
 	c := &Components{ManagerProbes: "http://" + addrs[1], BridgeURL: "http://" + addrs[2] + BridgePath, BridgeProbes: "http://" + addrs[4]}
-	var err error
 	c.Manager, err = StartProcess(ManagerProcessOptions(o, addrs[0], addrs[1]))
 	if err != nil {
 		return nil, err
