@@ -41,6 +41,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/internal/logcap"
+	"github.com/tenantry/tenantry/webhookbridge/calltime"
 	"github.com/tenantry/tenantry/webhookbridge/orderquery"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
@@ -340,6 +341,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), s.budget)
 	defer cancel()
+	// The time the call spends in requests to the API server and Order Query is charged to this
+	// tracker by the clients' transports (cmd/webhookbridge); audit records the rest as the
+	// bridge's own time.
+	ctx, _ = calltime.Start(ctx, nil)
 	c := &call{family: family, activity: activityUnverified}
 	log := s.log.WithValues("family", family)
 	ctx = logr.NewContext(ctx, log)
