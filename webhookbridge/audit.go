@@ -120,6 +120,7 @@ func (s *Server) audit(ctx context.Context, c *call, code string, latency time.D
 	callDurationSeconds.WithLabelValues(c.activity).Observe(latency.Seconds())
 	if t := calltime.From(ctx); t != nil {
 		callOwnDurationSeconds.WithLabelValues(c.activity).Observe(t.Own(latency).Seconds())
+		callQueuedDurationSeconds.WithLabelValues(c.activity).Observe(t.Of(calltime.Queue).Seconds())
 	}
 	if c.ignored != "" {
 		ignoredCallsTotal.WithLabelValues(c.activity, c.ignored).Inc()

@@ -46,7 +46,13 @@ var (
 
 	callOwnDurationSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tenantry_bridge_call_own_duration_seconds",
-		Help:    "The bridge's own part of answering a marketplace call, by activity: tenantry_bridge_call_duration_seconds less the time during which a request to the API server or to Order Query was in flight (from sending it to its response read). It includes verifying, deciding, encoding and signing, waiting for a read permit or call slot, the client-side API rate limit and conflict backoffs.",
+		Help:    "The bridge's own part of answering a marketplace call, by activity: tenantry_bridge_call_duration_seconds less the time during which a request to the API server or to Order Query was in flight (from sending it to its response read) or the call queued for a read permit or call slot. It is verifying, deciding, encoding and signing, and waiting for CPU, the client-side API rate limit (--kube-api-qps) and conflict backoffs.",
+		Buckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 3},
+	}, []string{"activity"})
+
+	callQueuedDurationSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "tenantry_bridge_call_queued_duration_seconds",
+		Help:    "Time a marketplace call waited for a read permit and a call slot (--max-concurrent-reads, --max-in-flight), by activity (\"unverified\" for calls shed unread).",
 		Buckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 3},
 	}, []string{"activity"})
 
@@ -89,7 +95,7 @@ var (
 func registerMetrics() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(shedCallsTotal, callsTotal, verificationFailuresTotal, callDurationSeconds,
-			callOwnDurationSeconds, orderQueryDurationSeconds, previousKeyTotal, planLookupFailuresTotal, ignoredCallsTotal, preflightFindingsTotal)
+			callOwnDurationSeconds, callQueuedDurationSeconds, orderQueryDurationSeconds, previousKeyTotal, planLookupFailuresTotal, ignoredCallsTotal, preflightFindingsTotal)
 	})
 }
 

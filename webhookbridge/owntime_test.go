@@ -113,3 +113,41 @@ func TestOwnTimeLeavesOutAPIAndOrderQueryTime(t *testing.T) {
 	g.Expect(own).To(BeNumerically(">=", 0))
 	g.Expect(own).To(BeNumerically("<", lag.Seconds()), "the bridge's own work is far below one lagging request")
 }
+
+// A call waiting for a slot held by another is queued, not busy: the wait is left out of its own
+// time and recorded as queued.
+func TestQueueingIsNotOwnTime(t *testing.T) {
+	integration(t)
+	g := NewWithT(t)
+	ctx := context.Background()
+	const queueWait = 300 * time.Millisecond
+	gated := &gatedOrders{waiting: make(chan struct{}, 4), gate: make(chan struct{})}
+	base := newBridge(t, func(o *webhookbridge.Options) {
+		gated.inner = o.Orders
+		o.Orders = gated
+		o.MaxInFlight = 1
+		o.QueueWait = queueWait
+	})
+	c := marketFor(t, base)
+	first, second := newOrder(skuSmall), newOrder(skuSmall)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = c.Buy(ctx, first.OrderID, first.OrderLine[0].OrderLineID, false)
+	}()
+	<-gated.waiting
+
+	queued0, queuedSum0 := histogramOf(g, "tenantry_bridge_call_queued_duration_seconds", "unverified")
+	own0, ownSum0 := histogramOf(g, "tenantry_bridge_call_own_duration_seconds", "unverified")
+	a, err := c.Buy(ctx, second.OrderID, second.OrderLine[0].OrderLineID, false)
+	expectCode(g, a, err, protocol.CodeInternalError)
+	queued1, queuedSum1 := histogramOf(g, "tenantry_bridge_call_queued_duration_seconds", "unverified")
+	own1, ownSum1 := histogramOf(g, "tenantry_bridge_call_own_duration_seconds", "unverified")
+	close(gated.gate)
+	<-done
+
+	g.Expect(queued1 - queued0).To(Equal(uint64(1)))
+	g.Expect(own1 - own0).To(Equal(uint64(1)))
+	g.Expect(queuedSum1-queuedSum0).To(BeNumerically(">=", queueWait.Seconds()), "the shed call waited for the slot")
+	g.Expect(ownSum1-ownSum0).To(BeNumerically("<", queueWait.Seconds()), "and that wait is not its own time")
+}

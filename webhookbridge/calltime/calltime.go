@@ -14,16 +14,16 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package calltime accounts, for one marketplace call, the time spent waiting for the services
-// the bridge calls out to: the Kubernetes API server and the marketplace's Order Query API. A
-// call's context carries a Tracker (Start); the HTTP transports of both clients are wrapped with
-// Transport, which charges each request to the Tracker of its request's context, from the start
-// of the round trip until its response body is closed or read to its end. What the call took
-// beyond that is the bridge's own time.
+// Package calltime accounts, for one marketplace call, the time spent waiting on others: for the
+// services the bridge calls out to (the Kubernetes API server and the marketplace's Order Query
+// API), and in the queue for a read permit or call slot behind other calls. A call's context
+// carries a Tracker (Start); the HTTP transports of both clients are wrapped with Transport,
+// which charges each request to the Tracker of its request's context, from the start of the
+// round trip until its response body is closed or read to its end; the server charges its
+// queueing with Begin. What the call took beyond that is the bridge's own time.
 //
-// Overlapping requests are counted once: Outside is the wall time during which at least one
-// request was in flight, so the own time is never negative, however many requests run in
-// parallel. Requests whose context carries no Tracker (watches, the replay-claim sweeps,
+// Overlapping waits are counted once: Outside is the wall time during which at least one was
+// under way, so the own time is never negative, however many requests run in parallel. Requests whose context carries no Tracker (watches, the replay-claim sweeps,
 // Events sent in the background) are not charged to any call.
 package calltime
 
@@ -45,6 +45,8 @@ const (
 	API Kind = iota
 	// OrderQuery is a request to the marketplace's Order Query API.
 	OrderQuery
+	// Queue is waiting for a read permit or a call slot, held by other calls.
+	Queue
 	kinds
 )
 
@@ -125,7 +127,7 @@ func (t *Tracker) Begin(kind Kind) (end func()) {
 	}
 }
 
-// Outside is the time, up to now, during which at least one request of any kind was in flight.
+// Outside is the time, up to now, during which at least one wait of any kind was under way.
 func (t *Tracker) Outside() time.Duration {
 	if t == nil {
 		return 0
@@ -135,7 +137,7 @@ func (t *Tracker) Outside() time.Duration {
 	return t.any.at(t.clock.Now())
 }
 
-// Of is the time, up to now, during which at least one request of kind was in flight.
+// Of is the time, up to now, during which at least one wait of kind was under way.
 func (t *Tracker) Of(kind Kind) time.Duration {
 	if t == nil || kind < 0 || kind >= kinds {
 		return 0
@@ -145,7 +147,7 @@ func (t *Tracker) Of(kind Kind) time.Duration {
 	return t.byKind[kind].at(t.clock.Now())
 }
 
-// Own is what of elapsed, the call's whole time, was not spent waiting for outside requests.
+// Own is what of elapsed, the call's whole time, was not spent waiting on others.
 func (t *Tracker) Own(elapsed time.Duration) time.Duration {
 	return max(0, elapsed-t.Outside())
 }

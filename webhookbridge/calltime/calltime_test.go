@@ -64,7 +64,7 @@ func (b *slowBody) Read(p []byte) (int, error) {
 
 func (b *slowBody) Close() error { return nil }
 
-func get(t *testing.T, ctx context.Context, rt http.RoundTripper, readBody bool) error {
+func get(ctx context.Context, t *testing.T, rt http.RoundTripper, readBody bool) error {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://api.invalid/x", nil)
 	if err != nil {
@@ -89,19 +89,22 @@ func TestOwnTimeIsTheCallLessItsRequests(t *testing.T) {
 	ctx, tr := calltime.Start(context.Background(), clk)
 	start := clk.Now()
 
+	endQueue := tr.Begin(calltime.Queue)
+	clk.Step(20 * time.Millisecond) // waiting for a call slot
+	endQueue()
 	clk.Step(3 * time.Millisecond) // the call's own work: verifying, deciding
-	if err := get(t, ctx, calltime.Transport(calltime.OrderQuery, orders), true); err != nil {
+	if err := get(ctx, t, calltime.Transport(calltime.OrderQuery, orders), true); err != nil {
 		t.Fatal(err)
 	}
 	clk.Step(2 * time.Millisecond)
-	if err := get(t, ctx, calltime.Transport(calltime.API, api), true); err != nil {
+	if err := get(ctx, t, calltime.Transport(calltime.API, api), true); err != nil {
 		t.Fatal(err)
 	}
 	clk.Step(1 * time.Millisecond) // writing the answer
 
 	elapsed := clk.Since(start)
-	if elapsed != 156*time.Millisecond {
-		t.Fatalf("the fake servers took %v, want 156ms", elapsed)
+	if elapsed != 176*time.Millisecond {
+		t.Fatalf("the fake servers took %v, want 176ms", elapsed)
 	}
 	if got := tr.Of(calltime.API); got != 50*time.Millisecond {
 		t.Errorf("API time = %v, want 50ms (round trip and body)", got)
@@ -109,8 +112,11 @@ func TestOwnTimeIsTheCallLessItsRequests(t *testing.T) {
 	if got := tr.Of(calltime.OrderQuery); got != 100*time.Millisecond {
 		t.Errorf("Order Query time = %v, want 100ms", got)
 	}
-	if got := tr.Outside(); got != 150*time.Millisecond {
-		t.Errorf("outside time = %v, want 150ms", got)
+	if got := tr.Of(calltime.Queue); got != 20*time.Millisecond {
+		t.Errorf("queue time = %v, want 20ms", got)
+	}
+	if got := tr.Outside(); got != 170*time.Millisecond {
+		t.Errorf("outside time = %v, want 170ms", got)
 	}
 	if got := tr.Own(elapsed); got != 6*time.Millisecond {
 		t.Errorf("own time = %v, want 6ms", got)
@@ -157,7 +163,7 @@ func TestRequestsWithoutATrackerAreNotCharged(t *testing.T) {
 	api := &slowServer{clock: clk, roundTrip: 40 * time.Millisecond}
 	_, tr := calltime.Start(context.Background(), clk)
 	// A watch, or an Event sent in the background: its context is not the call's.
-	if err := get(t, context.Background(), calltime.Transport(calltime.API, api), true); err != nil {
+	if err := get(context.Background(), t, calltime.Transport(calltime.API, api), true); err != nil {
 		t.Fatal(err)
 	}
 	if api.calls != 1 {
@@ -176,7 +182,7 @@ func TestChargeEndsOnFailureAndOnCloseUnread(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	failing := &slowServer{clock: clk, roundTrip: 20 * time.Millisecond, err: errors.New("connection refused")}
 	ctx, tr := calltime.Start(context.Background(), clk)
-	if err := get(t, ctx, calltime.Transport(calltime.API, failing), true); err == nil {
+	if err := get(ctx, t, calltime.Transport(calltime.API, failing), true); err == nil {
 		t.Fatal("the failing round trip did not fail")
 	}
 	clk.Step(time.Second)
@@ -185,7 +191,7 @@ func TestChargeEndsOnFailureAndOnCloseUnread(t *testing.T) {
 	}
 
 	unread := &slowServer{clock: clk, roundTrip: 30 * time.Millisecond, read: time.Hour}
-	if err := get(t, ctx, calltime.Transport(calltime.API, unread), false); err != nil {
+	if err := get(ctx, t, calltime.Transport(calltime.API, unread), false); err != nil {
 		t.Fatal(err)
 	}
 	clk.Step(time.Second)
