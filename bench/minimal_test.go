@@ -18,6 +18,8 @@ package main
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -113,5 +115,77 @@ func TestWriteDiffs(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// goalsLike returns the goals whose What starts with prefix.
+func goalsLike(gs []Goal, prefix string) []Goal {
+	var out []Goal
+	for _, g := range gs {
+		if strings.HasPrefix(g.What, prefix) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func TestMinimalPathGoals(t *testing.T) {
+	pr := func(opRate, minRate, opCPU, minCPU float64, allReady bool) ProvisioningResult {
+		p := ProvisioningResult{N: 100,
+			Ceiling:  &CeilingResult{TenantsPerSec: 20},
+			Operator: &OperatorResult{Tenants: 100, ReadyCount: 100, AllReady: allReady, TenantsPerSec: opRate, ControlPlaneCPUPerTenant: opCPU},
+			Minimal:  &MinimalResult{Tenants: 100, ReadyCount: 100, AllReady: true, TenantsPerSec: minRate, ControlPlaneCPUPerTenant: minCPU},
+		}
+		p.MinimalRatio, p.MinimalCPURatio = ratio(opRate, minRate), ratio(opCPU, minCPU)
+		return p
+	}
+	for _, tc := range []struct {
+		name            string
+		p               ProvisioningResult
+		rateMet, cpuMet bool
+	}{
+		{"both within", pr(9.5, 10, 0.105, 0.1, true), true, true},
+		{"slower than 0.9x", pr(8.5, 10, 0.1, 0.1, true), false, true},
+		{"dearer than 1.1x", pr(10, 10, 0.12, 0.1, true), true, false},
+		{"not every tenant Ready", pr(10, 10, 0.1, 0.1, false), false, false},
+	} {
+		gs := evaluateGoals(&Results{Provisioning: []ProvisioningResult{tc.p}})
+		rate, cpu := goalsLike(gs, "operator vs. minimal-path"), goalsLike(gs, "control-plane CPU per tenant")
+		if len(rate) != 1 || len(cpu) != 1 {
+			t.Fatalf("%s: goals %+v", tc.name, gs)
+		}
+		if rate[0].Met != tc.rateMet || cpu[0].Met != tc.cpuMet || !rate[0].Measurable || !cpu[0].Measurable {
+			t.Errorf("%s: throughput goal %+v, CPU goal %+v; want met %v, %v", tc.name, rate[0], cpu[0], tc.rateMet, tc.cpuMet)
+		}
+	}
+	if gs := evaluateGoals(&Results{Provisioning: []ProvisioningResult{{N: 100, Operator: &OperatorResult{ReadyCount: 1}}}}); len(goalsLike(gs, "operator vs. minimal-path")) != 0 {
+		t.Errorf("goals against a minimal path that did not run: %+v", gs)
+	}
+}
+
+func TestBridgeOverheadGoals(t *testing.T) {
+	step := func(rate, ownP99, ackP99, createP99 float64) RateResult {
+		return RateResult{Rate: rate, Sent: 10, Acked: 10, OwnCalls: 10, OwnP99Ms: ownP99,
+			AckLatency: Latency{Count: 10, P99: ackP99}, ProbeCreate: Latency{Count: 5, P99: createP99}, AckVsProbe: ratio(ackP99, createP99)}
+	}
+	gs := evaluateGoals(&Results{Callbacks: &CallbacksResult{Steps: []RateResult{
+		step(10, 100, 1000, 10), // no goal at 10 calls/s
+		step(50, 4.9, 119, 100),
+		step(500, 21, 121, 100),
+	}}})
+	own, ack := goalsLike(gs, "bridge's own time"), goalsLike(gs, "acknowledgement p99 vs.")
+	if len(own) != 2 || len(ack) != 2 {
+		t.Fatalf("own-time goals %+v, ack goals %+v: want one of each per rate of 50 and 500", own, ack)
+	}
+	if !own[0].Met || own[1].Met {
+		t.Errorf("own time 4.9 ms at 50/s and 21 ms at 500/s: %+v", own)
+	}
+	if !ack[0].Met || ack[1].Met {
+		t.Errorf("ack 1.19x and 1.21x a bare create: %+v", ack)
+	}
+	nan := step(50, math.NaN(), 100, 100)
+	nan.OwnCalls = 0
+	if gs := goalsLike(evaluateGoals(&Results{Callbacks: &CallbacksResult{Steps: []RateResult{nan}}}), "bridge's own time"); len(gs) != 1 || gs[0].Measurable {
+		t.Errorf("a bridge without the own-time metric: %+v, want the goal not measurable", gs)
 	}
 }

@@ -835,7 +835,8 @@ func renderMinimal(m *md, r *Results) {
 		if len(p.Writes) == 0 {
 			continue
 		}
-		m.p("Writes per tenant by resource, N = %d (API server audit log; `patch` is server-side apply or a merge patch):", p.N)
+		m.p("Writes per tenant by resource, N = %d (API server audit log; `patch` is server-side apply or a merge patch; "+
+			"docs/performance.md says why the operator makes each write beyond the minimum):", p.N)
 		m.p("")
 		rows = nil
 		for _, d := range p.Writes {
