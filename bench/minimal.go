@@ -78,9 +78,11 @@ func minimalStatus(ti *tenantryv1alpha1.TenantInstance, plan *tenantryv1alpha1.T
 	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: ti.Generation})
 	}
-	set(tenantryv1alpha1.ConditionExpired, metav1.ConditionFalse, tenantryv1alpha1.ReasonNotExpired, "The paid period has not ended")
-	set(tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive, "The tenant is active")
-	set(tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable, fmt.Sprintf("%d of %d replicas ready", replicas, replicas))
+	if exp := ti.Spec.ExpiresAt; exp != nil {
+		set(tenantryv1alpha1.ConditionExpired, metav1.ConditionFalse, tenantryv1alpha1.ReasonNotExpired, "Paid until "+exp.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	set(tenantryv1alpha1.ConditionFrozen, metav1.ConditionFalse, tenantryv1alpha1.ReasonActive, "Serving")
+	set(tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable, fmt.Sprintf("Serving %s with %d ready replicas", st.URL, replicas))
 	return st
 }
 
