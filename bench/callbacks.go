@@ -74,6 +74,9 @@ type RateResult struct {
 	// QueuedP99Ms is how long newInstance calls waited for a read permit and a call slot
 	// (tenantry_bridge_call_queued_duration_seconds), which own time leaves out.
 	QueuedP99Ms float64 `json:"queuedP99Ms"`
+	// RateLimitedP99Ms is the p99 of the bridge's client-side rate limiter waits over the step
+	// (rest_client_rate_limiter_duration_seconds, every request), which own time includes.
+	RateLimitedP99Ms float64 `json:"rateLimitedP99Ms"`
 	// ProbeCreate is the latency of bare TenantInstance creates a probe sends meanwhile at
 	// ProbeRate, with the bridge's identity, from when each was due; AckVsProbe is the
 	// acknowledgements' p99 over the probe's p99.
@@ -211,8 +214,13 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 		step.OwnP50Ms = 1000 * histogramDeltaQuantile(b0, b1, ownMetric, own, 0.5)
 		step.OwnP99Ms = 1000 * histogramDeltaQuantile(b0, b1, ownMetric, own, 0.99)
 		step.QueuedP99Ms = 1000 * histogramDeltaQuantile(b0, b1, queuedMetric, own, 0.99)
+		step.RateLimitedP99Ms = math.NaN()
+		if b1.has(rateLimiterMetric + "_count") {
+			step.RateLimitedP99Ms = 1000 * histogramDeltaQuantile(b0, b1, rateLimiterMetric, nil, 0.99)
+		}
 	} else if !b1.has(ownMetric + "_count") {
-		step.OwnP50Ms, step.OwnP99Ms, step.QueuedP99Ms = math.NaN(), math.NaN(), math.NaN() // a bridge without the metric
+		// a bridge without the metrics
+		step.OwnP50Ms, step.OwnP99Ms, step.QueuedP99Ms, step.RateLimitedP99Ms = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	}
 	step.ProbeRate, step.ProbeCreate, step.ProbeErrors = h.cfg.CreateProbeRate, summarize(probeLat), probeErrs
 	for _, s := range samples {
@@ -334,6 +342,8 @@ func callBreakdown(b0, b1, api0, api1 metrics) map[string]float64 {
 const (
 	ownMetric    = "tenantry_bridge_call_own_duration_seconds"
 	queuedMetric = "tenantry_bridge_call_queued_duration_seconds"
+	// rateLimiterMetric is client-go's histogram of waits for the client-side rate limit.
+	rateLimiterMetric = "rest_client_rate_limiter_duration_seconds"
 )
 
 // createProbe creates bare TenantInstances open-loop at a fixed rate, with the bridge's identity

@@ -249,7 +249,12 @@ func (m *md) table(header []string, rows [][]string) {
 	m.p("")
 }
 
-func f1(v float64) string { return fmt.Sprintf("%.1f", v) }
+func f1(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
 func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
 func f0(v float64) string {
 	if math.IsNaN(v) {
@@ -874,10 +879,10 @@ func renderOwnTime(m *md, r *Results) {
 	m.p("")
 	var rows [][]string
 	for _, s := range c.Steps {
-		rows = append(rows, []string{f0(s.Rate), fmt.Sprintf("%.1f / %.1f (%.0f calls)", s.OwnP50Ms, s.OwnP99Ms, s.OwnCalls), f1(s.QueuedP99Ms),
+		rows = append(rows, []string{f0(s.Rate), fmt.Sprintf("%.1f / %.1f (%.0f calls)", s.OwnP50Ms, s.OwnP99Ms, s.OwnCalls), f1(s.RateLimitedP99Ms), f1(s.QueuedP99Ms),
 			fmt.Sprintf("%s / %s", f0(s.AckLatency.P50), f0(s.AckLatency.P99)),
 			fmt.Sprintf("%s / %s (%d at %.0f/s, %d failed)", f0(s.ProbeCreate.P50), f0(s.ProbeCreate.P99), s.ProbeCreate.Count, s.ProbeRate, s.ProbeErrors),
 			fmt.Sprintf("%.2f×", s.AckVsProbe)})
 	}
-	m.table([]string{"calls/s", "bridge's own time p50/p99 ms", "queued for a permit and slot p99 ms", "000000 p50/p99 ms", "bare TenantInstance create p50/p99 ms", "ack p99 / create p99"}, rows)
+	m.table([]string{"calls/s", "bridge's own time p50/p99 ms", "of which client-side rate limit, p99 per request ms", "queued for a permit and slot p99 ms", "000000 p50/p99 ms", "bare TenantInstance create p50/p99 ms", "ack p99 / create p99"}, rows)
 }

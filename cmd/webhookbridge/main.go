@@ -190,6 +190,11 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	ratelimit.Share(restConfig, float32(c.qps), c.burst)
+	// The waits for that limit, which a call's own time includes
+	// (rest_client_rate_limiter_duration_seconds, by verb).
+	ctrlmetrics.RegisterRESTClientMetricsWithOptions(ctrlmetrics.RESTClientMetricsOptions{
+		DurationBuckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 3},
+	}, ctrlmetrics.MetricRateLimiterLatency)
 	restConfig.UserAgent = "tenantry-webhookbridge"
 	// A call's API requests are charged to the call (tenantry_bridge_call_own_duration_seconds).
 	restConfig.Wrap(calltime.Wrapper(calltime.API))
