@@ -884,5 +884,5 @@ func renderOwnTime(m *md, r *Results) {
 			fmt.Sprintf("%s / %s (%d at %.0f/s, %d failed)", f0(s.ProbeCreate.P50), f0(s.ProbeCreate.P99), s.ProbeCreate.Count, s.ProbeRate, s.ProbeErrors),
 			fmt.Sprintf("%.2f×", s.AckVsProbe)})
 	}
-	m.table([]string{"calls/s", "bridge's own time p50/p99 ms", "of which client-side rate limit, p99 per request ms", "queued for a permit and slot p99 ms", "000000 p50/p99 ms", "bare TenantInstance create p50/p99 ms", "ack p99 / create p99"}, rows)
+	m.table([]string{"calls/s", "bridge's own time p50/p99 ms", "client-side rate limit wait p99 per request ms (part of own)", "queued for a permit and slot p99 ms", "000000 p50/p99 ms", "bare TenantInstance create p50/p99 ms", "ack p99 / create p99"}, rows)
 }
