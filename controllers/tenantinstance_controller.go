@@ -76,6 +76,9 @@ type TenantInstanceReconciler struct {
 	// Children is the cache the operator reads what it made for tenants from. SetupWithManager
 	// builds one when it is nil and adds it to the manager.
 	Children *ChildCache
+	// Metering reports a released pay-per-use instance's last usage before the finalizer lets
+	// go (Metering.Flush); nil reports nothing.
+	Metering *Metering
 
 	applied  appliedVersions
 	statuses writtenStatuses
