@@ -155,7 +155,8 @@ func (f meteringFlags) newMetering() (*controllers.Metering, error) {
 	return m, nil
 }
 
-// readKey reads a key file, trimmed; no file is no key.
+// readKey reads the first line of a key file, trimmed: the bridge's key files hold the current
+// key there and, during a rotation, the previous one on the second line. No file is no key.
 func readKey(path string) (string, error) {
 	if path == "" {
 		return "", nil
@@ -164,7 +165,8 @@ func readKey(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSpace(string(b)), nil
+	first, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimSpace(first), nil
 }
 
 func run(log interface{ Info(string, ...any) }, c config) error {

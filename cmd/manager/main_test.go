@@ -60,7 +60,7 @@ func TestParseNamespaces(t *testing.T) {
 func TestMeteringFlags(t *testing.T) {
 	dir := t.TempDir()
 	key := filepath.Join(dir, "key")
-	if err := os.WriteFile(key, []byte("usage-key\n"), 0o600); err != nil {
+	if err := os.WriteFile(key, []byte("usage-key\nprevious-key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ok := meteringFlags{syncInterval: time.Minute, flushTimeout: time.Minute}
