@@ -22,6 +22,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -59,7 +61,7 @@ func payPerUse(name, sku string, mode tenantryv1alpha1.ChargingMode) *tenantryv1
 // startMetering starts an operator of its own running only the metering controller and pusher
 // against the shared API server, as a new operator process would, and returns what stops it
 // (waiting until it has stopped). With leaderElect, it pushes only while it holds the lease.
-func startMetering(t *testing.T, clk *clocktesting.FakeClock, ledgerURL string, leaderElect bool) func() {
+func startMetering(t *testing.T, clk *clocktesting.FakeClock, ledgerURL string, leaderElect bool, opts ...func(*controllers.Metering)) func() {
 	t.Helper()
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                        testenv.Scheme(),
@@ -80,6 +82,9 @@ func startMetering(t *testing.T, clk *clocktesting.FakeClock, ledgerURL string, 
 		Client: mgr.GetClient(), Clock: clk, Recorder: mgr.GetEventRecorder("tenantry-operator"),
 		Push:         &metering.Client{Endpoint: ledgerURL, AccessKey: ledgerKey, Now: clk.Now},
 		SyncInterval: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond,
+	}
+	for _, o := range opts {
+		o(m)
 	}
 	if err := m.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
@@ -173,7 +178,11 @@ func expectReported(g Gomega, ledger *simulator.OrderServer, name string, want [
 }
 
 func expectRate(g Gomega, name string, rate int32) {
-	g.Eventually(func(g Gomega) { g.Expect(getInstance(g, name).Status.Metering.Rate).To(Equal(rate)) }).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		st := getInstance(g, name).Status.Metering
+		g.Expect(st).NotTo(BeNil())
+		g.Expect(st.Rate).To(Equal(rate))
+	}).Should(Succeed())
 }
 
 // releaseNow deletes an instance and moves the operator's clock past the release's drain, which
@@ -292,11 +301,96 @@ func TestMeteringReportsEveryPeriodExactlyOnce(t *testing.T) {
 		g.Expect(getInstance(g, name).Status.Metering.Pending).To(HaveLen(5))
 	}).Should(Succeed())
 	g.Expect(ledgerRecords(ledger, name)).To(Equal(before))
+	g.Eventually(func(g Gomega) {
+		g.Expect(gauge(g, "tenantry_metering_backlog_periods")).To(BeNumerically(">=", 5))
+		g.Expect(gauge(g, "tenantry_metering_oldest_unreported_seconds")).To(BeNumerically(">=", 4*3600))
+	}).Should(Succeed())
 	ledger.SetUsageFailure(simulator.Failure{})
 	want = expectedRecords(name, created, clk.Now(), active)
 	g.Expect(want).To(HaveLen(len(before) + 5))
 	expectReported(g, ledger, name, want)
 	g.Expect(getInstance(g, name).Status.Metering.ReportedThrough.Time).To(BeTemporally("==", metering.PeriodEnd(clk.Now(), time.Hour).Add(-time.Hour)))
+	g.Eventually(func(g Gomega) { g.Expect(gauge(g, "tenantry_metering_backlog_periods")).To(BeZero()) }).Should(Succeed())
+}
+
+// gauge reads a metric of the operator's registry.
+func gauge(g Gomega, name string) float64 {
+	families, err := ctrlmetrics.Registry.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) > 0 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	g.Expect(name).To(BeEmpty(), "metric not exported")
+	return 0
+}
+
+// TestMeteringSourcesReadyReplicasAndPrometheus: ReadyReplicaHours bills the app's ready
+// replicas by the hour; the Prometheus source evaluates the plan's query, filled with the
+// instance, at each period's end.
+func TestMeteringSourcesReadyReplicasAndPrometheus(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	ledger := simulator.NewOrderServer(simulator.OrderServerConfig{UsageKey: ledgerKey, Now: clk.Now})
+	srv := httptest.NewServer(ledger)
+	defer srv.Close()
+	var queries atomic.Value
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		queries.Store(r.Form.Get("query"))
+		at, _ := strconv.ParseInt(r.Form.Get("time"), 10, 64)
+		// 1.5 requests per minute of the period that ends at the evaluation time.
+		_, _ = fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[%d,"%d"]},{"metric":{},"value":[%d,"0.5"]}]}}`,
+			at, time.Unix(at, 0).UTC().Hour(), at)
+	}))
+	defer prom.Close()
+
+	replicas, promName := "metered-replicas", "metered-prom"
+	promPlan := meteredPlan("metered-prom", "METER-PROM", tenantryv1alpha1.MeteringPrometheus)
+	promPlan.Spec.Metering.Query = `sum(increase(requests_total{namespace="{{.Namespace}}",instance="{{.InstanceID}}"}[{{.Period}}]))`
+	create(t, meteredPlan("metered-replicas", "METER-REPLICAS", tenantryv1alpha1.MeteringReadyReplicaHours),
+		payPerUse(replicas, "METER-REPLICAS", tenantryv1alpha1.ChargingOnDemand), promPlan,
+		payPerUse(promName, "METER-PROM", tenantryv1alpha1.ChargingOnDemandPkg))
+	created := getInstance(g, replicas).CreationTimestamp.Time
+	promCreated := getInstance(g, promName).CreationTimestamp.Time
+	if clk.Now().Before(created) {
+		clk.SetTime(created)
+	}
+	startMetering(t, clk, srv.URL, false, func(m *controllers.Metering) { m.Prometheus = &metering.Prometheus{URL: prom.URL} })
+	g.Eventually(func(g Gomega) { rollOut(g, replicas) }).Should(Succeed())
+	expectRate(g, replicas, 2)
+	rateSince := clk.Now()
+
+	clk.Step(2 * time.Hour)
+	var want []string
+	for start := created; ; {
+		end := metering.PeriodEnd(start, time.Hour)
+		if end.After(clk.Now()) {
+			break
+		}
+		v := metering.Round(big.NewRat(2*end.Sub(maxTime(start, rateSince)).Milliseconds(), int64(time.Hour/time.Millisecond)), 4, tenantryv1alpha1.RoundUp)
+		want = append(want, fmt.Sprintf("%s %s %s %s", start.UTC().Format(metering.TimeFormat), end.UTC().Format(metering.TimeFormat), v, metering.SN(replicas, start)))
+		start = end
+	}
+	expectReported(g, ledger, replicas, want)
+
+	var wantProm []string
+	for start := promCreated; ; {
+		end := metering.PeriodEnd(start, time.Hour)
+		if end.After(clk.Now()) {
+			break
+		}
+		wantProm = append(wantProm, fmt.Sprintf("%s %s %d.5 %s", start.UTC().Format(metering.TimeFormat), end.UTC().Format(metering.TimeFormat), end.UTC().Hour(), metering.SN(promName, start)))
+		start = end
+	}
+	expectReported(g, ledger, promName, wantProm)
+	g.Expect(queries.Load()).To(HavePrefix(`sum(increase(requests_total{namespace="tenant-metered-prom",instance="metered-prom"}[`))
+	for _, r := range ledger.Usage().Records {
+		if r.InstanceID == promName {
+			g.Expect(r.RelatePkgInstance).To(Equal(promName))
+		}
+	}
 }
 
 // directoryMetered is a pay-per-use instance billed by its enabled 联营 users, with a directory
