@@ -23,6 +23,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -85,6 +86,7 @@ type Metering struct {
 	// MaxBackoff bounds the wait between failed pushes; 5 minutes when zero.
 	MaxBackoff time.Duration
 
+	once   sync.Once
 	resync chan event.GenericEvent
 	kick   chan struct{}
 }
@@ -99,6 +101,10 @@ func OnDemand(ti *tenantryv1alpha1.TenantInstance) bool {
 }
 
 func (m *Metering) init() {
+	m.once.Do(m.defaults)
+}
+
+func (m *Metering) defaults() {
 	if m.Clock == nil {
 		m.Clock = clock.RealClock{}
 	}
@@ -111,10 +117,8 @@ func (m *Metering) init() {
 	if m.FlushTimeout <= 0 {
 		m.FlushTimeout = DefaultMeteringFlushTimeout
 	}
-	if m.resync == nil {
-		m.resync = make(chan event.GenericEvent, 1024)
-		m.kick = make(chan struct{}, 1)
-	}
+	m.resync = make(chan event.GenericEvent, 1024)
+	m.kick = make(chan struct{}, 1)
 }
 
 // SetupWithManager registers the metering controller and the pusher; both run on the leader only.
