@@ -314,9 +314,9 @@ func (m *Metering) Reconcile(ctx context.Context, req reconcile.Request) (reconc
 	var accErr error
 	if ti.DeletionTimestamp != nil {
 		// Released: the last, partial period closes at the deletion, and nothing opens after it.
-		accErr, changed = meter.Close(ctx, st, ti.CreationTimestamp.Time, ti.DeletionTimestamp.Time, obs, m.sampler(ti, meter)), true
+		accErr, changed = meter.Close(ctx, st, m.accountingStart(ti, st, now), ti.DeletionTimestamp.Time, obs, m.sampler(ti, meter)), true
 	} else {
-		changed, accErr = meter.Advance(ctx, st, ti.CreationTimestamp.Time, now, obs, m.sampler(ti, meter))
+		changed, accErr = meter.Advance(ctx, st, m.accountingStart(ti, st, now), now, obs, m.sampler(ti, meter))
 	}
 	if changed {
 		if err := m.writeAccounting(ctx, ti, st); err != nil {
@@ -338,6 +338,28 @@ func (m *Metering) Reconcile(ctx context.Context, req reconcile.Request) (reconc
 	}
 	next := metering.PeriodEnd(st.PeriodStart.Time, meter.Period).Sub(now) + time.Second
 	return reconcile.Result{RequeueAfter: max(next, time.Second)}, nil
+}
+
+// meteringBackfill is how long after an instance's creation its accounting may still start at the
+// creation: an instance created while the operator was down is billed from its creation, but one
+// that existed long before its plan got a meter (or before the operator metered at all) is billed
+// from when metering starts, never for the time before.
+const meteringBackfill = 24 * time.Hour
+
+// accountingStart is when an instance's first period starts: its creation, unless that was more
+// than meteringBackfill before now; then now, with an Event saying so. It matters only while st
+// has not started.
+func (m *Metering) accountingStart(ti *tenantryv1alpha1.TenantInstance, st *tenantryv1alpha1.MeteringStatus, now time.Time) time.Time {
+	created := ti.CreationTimestamp.Time
+	if st.PeriodStart != nil || now.Sub(created) <= meteringBackfill {
+		return created
+	}
+	if m.Recorder != nil {
+		m.Recorder.Eventf(ti, nil, corev1.EventTypeNormal, "MeteringStarted", "Meter",
+			"Usage is metered from %s: the instance was created on %s, more than %s earlier, and is not billed for the time before",
+			now.UTC().Format(time.RFC3339), created.UTC().Format(time.RFC3339), meteringBackfill)
+	}
+	return now
 }
 
 // writeAccounting writes st as the instance's status.metering, with the resourceVersion it was
@@ -393,7 +415,7 @@ func (m *Metering) Flush(ctx context.Context, instance *tenantryv1alpha1.TenantI
 		st = &tenantryv1alpha1.MeteringStatus{}
 	}
 	if !st.Closed {
-		if err := meter.Close(ctx, st, ti.CreationTimestamp.Time, ti.DeletionTimestamp.Time, observe(ti, meter), m.sampler(ti, meter)); err != nil {
+		if err := meter.Close(ctx, st, m.accountingStart(ti, st, m.Clock.Now()), ti.DeletionTimestamp.Time, observe(ti, meter), m.sampler(ti, meter)); err != nil {
 			return m.flushFailed(ti, fmt.Errorf("closing the last period: %w", err))
 		}
 		if err := m.writeAccounting(ctx, ti, st); err != nil {
