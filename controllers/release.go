@@ -77,6 +77,9 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 	if err := r.releaseAllSlots(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.Metering.Flush(ctx, s.instance); err != nil {
+		return ctrl.Result{}, err
+	}
 	r.applied.Forget(name)
 	r.statuses.Forget(s.instance.Name)
 	patch := client.MergeFromWithOptions(s.instance.DeepCopy(), client.MergeFromWithOptimisticLock{})

@@ -22,6 +22,7 @@ import (
 	"crypto/rsa"
 	"flag"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -34,6 +35,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -45,7 +47,9 @@ import (
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/internal/childcache"
+	"github.com/tenantry/tenantry/internal/metering"
 	"github.com/tenantry/tenantry/internal/testenv"
+	"github.com/tenantry/tenantry/simulator"
 )
 
 // Shared by every test of the package: one API server, one manager, one fake clock.
@@ -58,6 +62,10 @@ var (
 	clientset   *kubernetes.Clientset
 	fakeClock   *clocktesting.FakeClock
 	merchantKey *rsa.PrivateKey
+	// restConfig reaches the API server, for tests that start operators of their own.
+	restConfig *rest.Config
+	// releaseLedger is the marketplace usage endpoint the operator's release flushes to.
+	releaseLedger *simulator.OrderServer
 )
 
 const (
@@ -100,6 +108,10 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fakeClock = clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	restConfig = cfg
+	releaseLedger = simulator.NewOrderServer(simulator.OrderServerConfig{UsageKey: ledgerKey})
+	ledgerServer := httptest.NewServer(releaseLedger)
+	defer ledgerServer.Close()
 	if children, err = childcache.New(cfg, nil, controllers.FieldOwner); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -114,6 +126,9 @@ func run(m *testing.M) int {
 		SuspendedPort:           suspendedPort,
 		MerchantKey:             merchantKey,
 		MaxConcurrentReconciles: 4,
+		Metering: &controllers.Metering{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: fakeClock,
+			Recorder: mgr.GetEventRecorder("tenantry-operator"), FlushTimeout: time.Hour,
+			Push: &metering.Client{Endpoint: ledgerServer.URL, AccessKey: ledgerKey}},
 	}).SetupWithManager(ctx, mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -79,6 +79,9 @@ type TenantInstanceReconciler struct {
 	// Children is the cache the operator reads what it made for tenants from. SetupWithManager
 	// builds one when it is nil and adds it to the manager.
 	Children *childcache.Cache
+	// Metering reports a released pay-per-use instance's last usage before the finalizer lets
+	// go (Metering.Flush); nil reports nothing.
+	Metering *Metering
 
 	applied  ssa.Cache
 	statuses statusmemory.Memory

@@ -58,6 +58,20 @@ func (a *OrdersAdmin) SetFaults(ctx context.Context, f Faults) (Faults, error) {
 	return out, err
 }
 
+// Usage reads the server's usage ledger.
+func (a *OrdersAdmin) Usage(ctx context.Context) (UsageLedger, error) {
+	var out UsageLedger
+	err := a.do(ctx, http.MethodGet, AdminUsagePath, nil, http.StatusOK, &out)
+	return out, err
+}
+
+// SetUsageFaults replaces the usage endpoint's injected fault; the zero Failure clears it.
+func (a *OrdersAdmin) SetUsageFaults(ctx context.Context, f Failure) (Failure, error) {
+	var out Failure
+	err := a.do(ctx, http.MethodPost, AdminUsageFaultsPath, f, http.StatusOK, &out)
+	return out, err
+}
+
 func (a *OrdersAdmin) do(ctx context.Context, method, path string, in any, want int, out any) error {
 	var body io.Reader
 	if in != nil {

@@ -207,6 +207,10 @@ type OrderServerConfig struct {
 	MockLinearValue int
 	// MaxSkew bounds X-Sdk-Date; DefaultGatewaySkew when zero.
 	MaxSkew time.Duration
+	// UsageKey is the access key usage pushes are signed with (their signature header).
+	UsageKey string
+	// UsageRequiresGateway refuses usage pushes that are not also API-Gateway signed with AK/SK.
+	UsageRequiresGateway bool
 	// Now is the server clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -222,6 +226,10 @@ type OrderServer struct {
 	orders  map[string]Order
 	latency time.Duration
 	failure Failure
+
+	usage        UsageLedger
+	usageSNs     map[string]bool
+	usageFailure Failure
 }
 
 // NewOrderServer returns an OrderServer holding no orders but the documented
@@ -245,7 +253,7 @@ func NewOrderServer(cfg OrderServerConfig) *OrderServer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &OrderServer{cfg: cfg, orders: map[string]Order{}}
+	s := &OrderServer{cfg: cfg, orders: map[string]Order{}, usageSNs: map[string]bool{}}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET "+OrderQueryPath, s.serveQuery)
 	s.mux.HandleFunc("GET "+OrderQueryPath+"/{$}", s.serveQuery)
@@ -253,6 +261,9 @@ func NewOrderServer(cfg OrderServerConfig) *OrderServer {
 	s.mux.HandleFunc("GET "+AdminOrdersPath+"/{id}", s.serveGetOrder)
 	s.mux.HandleFunc("GET "+AdminFaultsPath, s.serveGetFaults)
 	s.mux.HandleFunc("POST "+AdminFaultsPath, s.serveSetFaults)
+	s.mux.HandleFunc("POST "+UsagePath, s.serveUsage)
+	s.mux.HandleFunc("GET "+AdminUsagePath, s.serveGetUsage)
+	s.mux.HandleFunc("POST "+AdminUsageFaultsPath, s.serveSetUsageFaults)
 	return s
 }
 

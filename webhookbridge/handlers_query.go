@@ -69,7 +69,7 @@ func (s *Server) handleQuery(ctx context.Context, c *call, p *protocol.QueryInst
 		if err != nil {
 			return protocol.Response{}, err
 		}
-		answer.Info = append(answer.Info, protocol.InstanceInfo{InstanceID: ti.Name, AppInfo: info})
+		answer.Info = append(answer.Info, protocol.InstanceInfo{InstanceID: ti.Name, AppInfo: info, UsageInfo: policy.UsageInfo(ti)})
 	}
 	switch {
 	case c.testFlag:

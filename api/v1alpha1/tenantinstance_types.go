@@ -446,6 +446,80 @@ type TenantInstanceStatus struct {
 	// shorten a retention already promised.
 	// +optional
 	RetainUntil *metav1.Time `json:"retainUntil,omitempty"`
+
+	// metering is the usage accounting of a pay-per-use instance whose plan has a meter: the
+	// open period's accumulator and the closed periods not yet acknowledged by the marketplace.
+	// Written only by the operator's metering controller and pusher.
+	// +optional
+	Metering *MeteringStatus `json:"metering,omitempty"`
+}
+
+// MaxPendingUsageRecords bounds status.metering.pending: 21 days of hourly periods fit twice.
+const MaxPendingUsageRecords = 1024
+
+// MeteringStatus is an instance's usage accounting. Everything needed to report a period is
+// recorded here before it is sent, so a restart neither loses nor double-counts usage.
+type MeteringStatus struct {
+	// source the accumulator counts in (the plan's source when the period opened).
+	// +optional
+	Source MeteringSource `json:"source,omitempty"`
+
+	// periodStart is the start of the open period.
+	// +optional
+	PeriodStart *metav1.Time `json:"periodStart,omitempty"`
+
+	// checkpoint is the time up to which accumulated counts.
+	// +optional
+	Checkpoint *metav1.Time `json:"checkpoint,omitempty"`
+
+	// accumulated is the open period's usage up to checkpoint, in rate-milliseconds: Active
+	// milliseconds (ActiveHours) or ready-replica-milliseconds (ReadyReplicaHours).
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Accumulated int64 `json:"accumulated,omitempty"`
+
+	// rate is what accrues per millisecond since checkpoint: 1 while Active and 0 while Frozen
+	// (ActiveHours), the ready replicas (ReadyReplicaHours).
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Rate int32 `json:"rate,omitempty"`
+
+	// pending are the closed periods with usage that the marketplace has not acknowledged yet,
+	// oldest first. Each is sent with a metering_sn derived from the instance and its start, so
+	// a resend is dropped by the marketplace.
+	// +kubebuilder:validation:MaxItems=1024
+	// +listType=atomic
+	// +optional
+	Pending []UsageRecord `json:"pending,omitempty"`
+
+	// reportedThrough is the end of the last period the marketplace acknowledged.
+	// +optional
+	ReportedThrough *metav1.Time `json:"reportedThrough,omitempty"`
+
+	// cumulative is the sum of the usage the marketplace acknowledged, a decimal.
+	// +kubebuilder:validation:MaxLength=40
+	// +optional
+	Cumulative string `json:"cumulative,omitempty"`
+
+	// closed is true once the instance's last, partial period was closed at its release: no
+	// period opens after it.
+	// +optional
+	Closed bool `json:"closed,omitempty"`
+}
+
+// UsageRecord is one closed period's usage.
+type UsageRecord struct {
+	// start of the period (the record's begin_time).
+	// +required
+	Start metav1.Time `json:"start"`
+	// end of the period (the record's end_time).
+	// +required
+	End metav1.Time `json:"end"`
+	// value is the period's usage, a decimal with at most 4 decimals, greater than zero.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +required
+	Value string `json:"value"`
 }
 
 // ListenerAssignment is the ELB listener a tenant is on.
@@ -476,6 +550,7 @@ type ListenerAssignment struct {
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="ELB",type=string,JSONPath=`.status.loadBalancer.elbId`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Usage",type=string,JSONPath=`.status.metering.cumulative`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:selectablefield:JSONPath=`.spec.sku`
 // +kubebuilder:selectablefield:JSONPath=`.spec.lifecycle`

@@ -365,6 +365,85 @@ type TenantPlanSpec struct {
 	// deleted, so data can still be recovered. Zero deletes at once.
 	// +optional
 	RetentionPeriod *metav1.Duration `json:"retentionPeriod,omitempty"`
+
+	// metering says how the usage of the plan's pay-per-use instances (chargingMode ON_DEMAND or
+	// ON_DEMAND_PKG) is measured and reported to the marketplace, one record per instance and
+	// period (docs/metering.md). Absent, such instances are provisioned but report nothing, and
+	// the marketplace cannot bill them.
+	// +optional
+	Metering *Metering `json:"metering,omitempty"`
+}
+
+// MeteringSource is what a plan's meter measures.
+// +kubebuilder:validation:Enum=ActiveHours;ReadyReplicaHours;DirectoryUsers;Prometheus
+type MeteringSource string
+
+// Metering sources.
+const (
+	// MeteringActiveHours is the hours the tenant was Active (spec.lifecycle); frozen time is
+	// not billed.
+	MeteringActiveHours MeteringSource = "ActiveHours"
+	// MeteringReadyReplicaHours is the replica-hours of the app while its replicas were ready.
+	MeteringReadyReplicaHours MeteringSource = "ReadyReplicaHours"
+	// MeteringDirectoryUsers is the number of enabled 联营 users of the instance, sampled at the
+	// end of each period.
+	MeteringDirectoryUsers MeteringSource = "DirectoryUsers"
+	// MeteringPrometheus is the value of a PromQL query evaluated at the end of each period.
+	MeteringPrometheus MeteringSource = "Prometheus"
+)
+
+// MeteringRounding is how a period's usage is rounded to spec.metering.decimals.
+// +kubebuilder:validation:Enum=Up;Nearest;Down
+type MeteringRounding string
+
+// Rounding modes.
+const (
+	RoundUp      MeteringRounding = "Up"
+	RoundNearest MeteringRounding = "Nearest"
+	RoundDown    MeteringRounding = "Down"
+)
+
+// Metering is a plan's meter: what is measured, over which period, in which unit.
+// +kubebuilder:validation:XValidation:rule="self.source == 'Prometheus' ? (has(self.query) && size(self.query) > 0) : !has(self.query)",message="spec.metering.query is required when the source is Prometheus and forbidden otherwise"
+type Metering struct {
+	// source is what is measured: ActiveHours, ReadyReplicaHours, DirectoryUsers or Prometheus.
+	// +required
+	Source MeteringSource `json:"source"`
+
+	// period is how much time one usage record covers; periods are aligned to multiples of it
+	// from the Unix epoch (whole hours for 1h). Between 1m and 24h.
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="spec.metering.period must be between 1m and 24h"
+	// +optional
+	Period *metav1.Duration `json:"period,omitempty"`
+
+	// unitScale multiplies the measured quantity (hours, replica-hours, users, the query's
+	// value) into the product's billing unit. A decimal, default 1.
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[0-9]{1,12}(\.[0-9]{1,12})?$`
+	// +optional
+	UnitScale string `json:"unitScale,omitempty"`
+
+	// decimals is how many decimals a period's usage keeps (the marketplace takes at most 4).
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=4
+	// +kubebuilder:default=4
+	// +optional
+	Decimals *int32 `json:"decimals,omitempty"`
+
+	// rounding to decimals: Up (default: no usage is ever rounded away), Nearest or Down. A
+	// period whose rounded usage is zero is not reported (the marketplace refuses zero).
+	// +kubebuilder:default=Up
+	// +optional
+	Rounding MeteringRounding `json:"rounding,omitempty"`
+
+	// query is the PromQL expression of the Prometheus source, a Go template: {{.InstanceID}},
+	// {{.Namespace}} and {{.Period}} (the period as a PromQL duration, e.g. 3600s) are
+	// replaced. It is evaluated at the end of each period against the operator's
+	// --metering-prometheus-url, and the sum of the result's samples is the period's quantity.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Query string `json:"query,omitempty"`
 }
 
 // TenantPlan says what marketplace SKUs mean: the app, its size, quota, and how it is exposed.

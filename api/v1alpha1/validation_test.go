@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -70,6 +71,12 @@ func validInstance(name string) *v1.TenantInstance {
 			Customer: &v1.Customer{CustomerID: "c1"},
 		},
 	}
+}
+
+func meteredPlan(m v1.Metering) client.Object {
+	p := validPlan("x")
+	p.Spec.Metering = &m
+	return p
 }
 
 func validPlan(name string) *v1.TenantPlan {
@@ -224,6 +231,20 @@ func TestCreateValidation(t *testing.T) {
 			p.Spec.PerUnit = &v1.PerUnitScaling{UnitsPerReplica: -1}
 			return p
 		}(), "spec.perUnit.unitsPerReplica"},
+		{"valid plan with every meter field", func() client.Object {
+			p := validPlan("valid-meter")
+			p.Spec.Metering = &v1.Metering{Source: v1.MeteringPrometheus, Period: &metav1.Duration{Duration: 15 * time.Minute},
+				UnitScale: "0.001", Decimals: ptr.To[int32](2), Rounding: v1.RoundNearest, Query: `sum(up{namespace="{{.Namespace}}"})`}
+			return p
+		}(), ""},
+		{"meter with an unknown source", meteredPlan(v1.Metering{Source: "Bytes"}), "spec.metering.source"},
+		{"Prometheus meter without a query", meteredPlan(v1.Metering{Source: v1.MeteringPrometheus}), "spec.metering.query is required"},
+		{"query on another source", meteredPlan(v1.Metering{Source: v1.MeteringActiveHours, Query: "up"}), "spec.metering.query is required"},
+		{"meter period below a minute", meteredPlan(v1.Metering{Source: v1.MeteringActiveHours, Period: &metav1.Duration{Duration: 30 * time.Second}}), "spec.metering.period must be between 1m and 24h"},
+		{"meter period over a day", meteredPlan(v1.Metering{Source: v1.MeteringActiveHours, Period: &metav1.Duration{Duration: 25 * time.Hour}}), "spec.metering.period must be between 1m and 24h"},
+		{"meter scale not a decimal", meteredPlan(v1.Metering{Source: v1.MeteringActiveHours, UnitScale: "1e3"}), "spec.metering.unitScale"},
+		{"meter with 5 decimals", meteredPlan(v1.Metering{Source: v1.MeteringActiveHours, Decimals: ptr.To[int32](5)}), "spec.metering.decimals"},
+		{"meter with an unknown rounding", meteredPlan(v1.Metering{Source: v1.MeteringActiveHours, Rounding: "Banker"}), "spec.metering.rounding"},
 		{"plan without skus", func() client.Object { p := validPlan("x"); p.Spec.SKUs = nil; return p }(), "spec.skus"},
 		{"plan with duplicate skus", func() client.Object { p := validPlan("x"); p.Spec.SKUs = []string{"a", "a"}; return p }(), "spec.skus"},
 		{"plan with empty sku", func() client.Object { p := validPlan("x"); p.Spec.SKUs = []string{""}; return p }(), "spec.skus"},

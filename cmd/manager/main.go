@@ -40,6 +40,7 @@ import (
 	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/internal/logcap"
 	"github.com/tenantry/tenantry/internal/merchantkey"
+	"github.com/tenantry/tenantry/internal/metering"
 	"github.com/tenantry/tenantry/internal/ratelimit"
 )
 
@@ -50,6 +51,7 @@ func main() {
 		suspendedPort, concurrency, qps, burst                 int
 		leaderElect                                            bool
 		leaseDuration, renewDeadline, retryPeriod, drain       time.Duration
+		mt                                                     meteringFlags
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
@@ -67,6 +69,14 @@ func main() {
 	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of requests to the API server.")
 	flag.StringVar(&sharedTLSNamespaces, "shared-tls-namespaces", "", "Comma-separated namespaces the operator may read Secrets in: the only ones a plan's shared TLS source may be in (its RBAC must grant get, list and watch on Secrets there, and nowhere else). Empty means none: plans naming a shared TLS source wait. Keep the bridge's namespace, which holds its keys, out of the list.")
 	flag.DurationVar(&drain, "release-drain-timeout", controllers.DefaultReleaseDrainTimeout, "How long a release waits for the app's pods to stop before it deletes the tenant namespace regardless.")
+	flag.StringVar(&mt.url, "metering-url", "", "Base URL of the marketplace's usage push API (https://mkt.myhuaweicloud.com in production; the simulator's serve-orders in tests). Empty: usage is accounted on the instances' status but not pushed.")
+	flag.StringVar(&mt.accessKeyFile, "metering-access-key-file", "", "File holding the access key that signs usage pushes (their signature header); required with --metering-url.")
+	flag.StringVar(&mt.akFile, "metering-ak-file", "", "File holding the seller AK; with --metering-sk-file, usage pushes are also API-Gateway signed.")
+	flag.StringVar(&mt.skFile, "metering-sk-file", "", "File holding the seller SK.")
+	flag.StringVar(&mt.prometheusURL, "metering-prometheus-url", "", "Base URL of the Prometheus HTTP API that plans with the Prometheus metering source query.")
+	flag.DurationVar(&mt.period, "metering-period", 0, "Replaces every plan's metering period (whole seconds; for tests and demos). 0 keeps the plans' periods.")
+	flag.DurationVar(&mt.syncInterval, "metering-sync-interval", controllers.DefaultMeteringSyncInterval, "How often every metered instance is looked at and unreported usage is pushed.")
+	flag.DurationVar(&mt.flushTimeout, "metering-flush-timeout", controllers.DefaultMeteringFlushTimeout, "How long a release waits for a pay-per-use instance's last usage to be taken before it lets go with a Warning Event.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -79,7 +89,7 @@ func main() {
 		leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod,
 		suspendedHost: suspendedHost, suspendedPort: int32(suspendedPort), merchantKeyFile: merchantKeyFile,
 		concurrency: concurrency, qps: float32(qps), burst: burst, drainTimeout: drain,
-		sharedTLSNamespaces: sharedTLSNamespaces,
+		sharedTLSNamespaces: sharedTLSNamespaces, metering: mt,
 	}); err != nil {
 		log.Error(err, "Operator failed")
 		os.Exit(1)
@@ -94,6 +104,69 @@ type config struct {
 	suspendedPort                                           int32
 	concurrency, burst                                      int
 	qps                                                     float32
+	metering                                                meteringFlags
+}
+
+type meteringFlags struct {
+	url, accessKeyFile, akFile, skFile, prometheusURL string
+	period, syncInterval, flushTimeout                time.Duration
+}
+
+// newMetering builds the usage metering from its flags, refusing a combination it cannot run.
+func (f meteringFlags) newMetering() (*controllers.Metering, error) {
+	m := &controllers.Metering{PeriodOverride: f.period, SyncInterval: f.syncInterval, FlushTimeout: f.flushTimeout}
+	if f.period < 0 || f.period%time.Second != 0 {
+		return nil, fmt.Errorf("--metering-period %s is not a whole number of seconds", f.period)
+	}
+	if f.syncInterval <= 0 || f.flushTimeout <= 0 {
+		return nil, fmt.Errorf("--metering-sync-interval and --metering-flush-timeout must be positive")
+	}
+	if f.prometheusURL != "" {
+		if err := metering.CheckEndpoint(f.prometheusURL); err != nil {
+			return nil, fmt.Errorf("--metering-prometheus-url: %w", err)
+		}
+		m.Prometheus = &metering.Prometheus{URL: f.prometheusURL}
+	}
+	if f.url == "" {
+		return m, nil
+	}
+	if err := metering.CheckEndpoint(f.url); err != nil {
+		return nil, fmt.Errorf("--metering-url: %w", err)
+	}
+	key, err := readKey(f.accessKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--metering-access-key-file: %w", err)
+	}
+	if key == "" {
+		return nil, fmt.Errorf("--metering-url needs --metering-access-key-file naming a non-empty key")
+	}
+	ak, err := readKey(f.akFile)
+	if err != nil {
+		return nil, fmt.Errorf("--metering-ak-file: %w", err)
+	}
+	sk, err := readKey(f.skFile)
+	if err != nil {
+		return nil, fmt.Errorf("--metering-sk-file: %w", err)
+	}
+	if (ak == "") != (sk == "") {
+		return nil, fmt.Errorf("--metering-ak-file and --metering-sk-file go together")
+	}
+	m.Push = &metering.Client{Endpoint: f.url, AccessKey: key, AK: ak, SK: sk}
+	return m, nil
+}
+
+// readKey reads the first line of a key file, trimmed: the bridge's key files hold the current
+// key there and, during a rotation, the previous one on the second line. No file is no key.
+func readKey(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimSpace(first), nil
 }
 
 func run(log interface{ Info(string, ...any) }, c config) error {
@@ -113,6 +186,10 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 	}
 
 	tlsNamespaces, err := parseNamespaces(c.sharedTLSNamespaces)
+	if err != nil {
+		return err
+	}
+	meter, err := c.metering.newMetering()
 	if err != nil {
 		return err
 	}
@@ -149,8 +226,13 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		MaxConcurrentReconciles: c.concurrency,
 		ReleaseDrainTimeout:     c.drainTimeout,
 		SharedTLSNamespaces:     tlsNamespaces,
+		Metering:                meter,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the TenantInstance controller: %w", err)
+	}
+	meter.Client, meter.Recorder, meter.Clock = mgr.GetClient(), mgr.GetEventRecorder("tenantry-operator"), clock.RealClock{}
+	if err := meter.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up usage metering: %w", err)
 	}
 	if err := (&controllers.LoadBalancerPoolReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the LoadBalancerPool controller: %w", err)

@@ -17,7 +17,10 @@ limitations under the License.
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -50,6 +53,40 @@ func TestParseNamespaces(t *testing.T) {
 		}
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("parseNamespaces(%q) (-want +got):\n%s", tc.in, diff)
+		}
+	}
+}
+
+func TestMeteringFlags(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	if err := os.WriteFile(key, []byte("usage-key\nprevious-key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok := meteringFlags{syncInterval: time.Minute, flushTimeout: time.Minute}
+	m, err := ok.newMetering()
+	if err != nil || m.Push != nil || m.Prometheus != nil {
+		t.Errorf("no URL: %+v, %v", m, err)
+	}
+	withURL := ok
+	withURL.url, withURL.accessKeyFile, withURL.period, withURL.prometheusURL = "http://127.0.0.1:8090", key, time.Minute, "http://prometheus:9090"
+	m, err = withURL.newMetering()
+	if err != nil || m.Push == nil || m.Push.AccessKey != "usage-key" || m.Push.AK != "" || m.PeriodOverride != time.Minute || m.Prometheus == nil {
+		t.Errorf("with URL: %+v, %v", m, err)
+	}
+	for name, f := range map[string]func(*meteringFlags){
+		"no access key":      func(f *meteringFlags) { f.accessKeyFile = "" },
+		"missing key file":   func(f *meteringFlags) { f.accessKeyFile = filepath.Join(dir, "none") },
+		"AK without SK":      func(f *meteringFlags) { f.akFile = key },
+		"bad URL":            func(f *meteringFlags) { f.url = "mkt.example.com" },
+		"bad Prometheus URL": func(f *meteringFlags) { f.prometheusURL = "ftp://x" },
+		"fractional period":  func(f *meteringFlags) { f.period = 1500 * time.Millisecond },
+		"no sync interval":   func(f *meteringFlags) { f.syncInterval = 0 },
+	} {
+		bad := withURL
+		f(&bad)
+		if _, err := bad.newMetering(); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }

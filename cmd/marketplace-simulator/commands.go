@@ -62,7 +62,9 @@ var errNotSuccess = errors.New("bridge did not answer 000000")
 
 func commands() []command {
 	return []command{
-		{"serve-orders", "serve the fake Order Query API and its admin endpoint", serveOrdersUsage(), serveOrders},
+		{"serve-orders", "serve the fake Order Query API, the usage push endpoint and their admin endpoint", serveOrdersUsage(), serveOrders},
+		{"usage-faults", "make the usage endpoint of serve-orders fail (an outage or a refusal), or clear that", "Sets the fault of the usage endpoint of a running serve-orders: --http-status 503 for an\noutage, --code for a refusal; no flag clears it.", setUsageFaults},
+		{"usage", "print what the usage ledger of serve-orders billed each instance", "Reads the usage ledger of a running serve-orders: each instance's total, the records\nit took (each metering_sn once) and the resends it dropped.", usageCommand},
 		{"order", "register an order on a running serve-orders", "Registers an order and prints \"<orderId> <orderLineId>\".", registerOrder},
 		{"faults", "set injected faults on a running serve-orders", "Sets latency and failures of the Order Query API; no flags clears them.", setFaults},
 		{"buy", "send newInstance", "Sends newInstance for --order-id, or for a new order registered on --orders-url with --sku.", buy},
@@ -306,6 +308,8 @@ func serveOrders(ctx context.Context, e *env, fs *flag.FlagSet, args []string) e
 	product := fs.String("default-product-id", "00301-000000-0--0", "product id of orders registered without one and of the mock orders")
 	changeSKU := fs.String("mock-change-sku", "", "SKU of the mock upgrade order MOCKMONTYCHANGE (default: --default-sku)")
 	mockLinear := fs.Int("mock-linear-value", simulator.DefaultMockLinearValue, "linearValue (quantity) of MOCKMONTYCHANGE and MOCKPERIODYEARNEWLINEAR")
+	usageKey := fs.String("usage-key", "", "access key usage pushes are signed with (default: $TENANTRY_ACCESS_KEY)")
+	usageGateway := fs.Bool("usage-require-gateway", false, "refuse usage pushes that are not also API-Gateway signed with the AK/SK")
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
@@ -324,13 +328,13 @@ func serveOrders(ctx context.Context, e *env, fs *flag.FlagSet, args []string) e
 		return usageError{"an AK and an SK are required (--ak/--sk or --ak-file/--sk-file)"}
 	}
 	orders := simulator.NewOrderServer(simulator.OrderServerConfig{AK: akValue, SK: skValue, DefaultSKU: *sku, DefaultProductID: *product,
-		MockChangeSKU: *changeSKU, MockLinearValue: *mockLinear})
+		MockChangeSKU: *changeSKU, MockLinearValue: *mockLinear, UsageKey: or(*usageKey, e.getenv("TENANTRY_ACCESS_KEY")), UsageRequiresGateway: *usageGateway})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listening on %q: %w", *listen, err)
 	}
 	srv := &http.Server{Handler: orders, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	fmt.Fprintf(e.stdout, "serving Order Query on http://%s (admin: %s, %s)\n", ln.Addr(), simulator.AdminOrdersPath, simulator.AdminFaultsPath)
+	fmt.Fprintf(e.stdout, "serving Order Query and the usage push on http://%s (admin: %s, %s, %s)\n", ln.Addr(), simulator.AdminOrdersPath, simulator.AdminFaultsPath, simulator.AdminUsagePath)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -844,4 +848,46 @@ func or(v, def string) string {
 		return def
 	}
 	return v
+}
+
+func usageCommand(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	ordersURL := fs.String("orders-url", or(e.getenv("TENANTRY_ORDERS_URL"), defaultOrds), "base URL of a running serve-orders; $TENANTRY_ORDERS_URL")
+	asJSON := fs.Bool("json", false, "print the whole ledger as JSON")
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	admin := &simulator.OrdersAdmin{URL: *ordersURL, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	ledger, err := admin.Usage(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, _ := json.Marshal(ledger)
+		fmt.Fprintln(e.stdout, string(b))
+		return nil
+	}
+	for _, line := range ledger.BilledLines() {
+		fmt.Fprintln(e.stdout, line)
+	}
+	fmt.Fprintf(e.stdout, "%d records in %d pushes; %d resent records dropped; %d pushes refused\n",
+		len(ledger.Records), ledger.Pushes, ledger.Duplicates, ledger.Refused)
+	return nil
+}
+
+func setUsageFaults(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	ordersURL := fs.String("orders-url", or(e.getenv("TENANTRY_ORDERS_URL"), defaultOrds), "base URL of a running serve-orders; $TENANTRY_ORDERS_URL")
+	code := fs.String("code", "", "answer usage pushes with this result code, e.g. MKT.9002")
+	status := fs.Int("http-status", 0, "HTTP status of the failure (alone: a bare HTTP error, e.g. 503 for an outage)")
+	times := fs.Int("times", 0, "fail only this many pushes (0: until cleared)")
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	admin := &simulator.OrdersAdmin{URL: *ordersURL, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	got, err := admin.SetUsageFaults(ctx, simulator.Failure{Code: *code, HTTPStatus: *status, Times: *times})
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(got)
+	fmt.Fprintln(e.stdout, string(b))
+	return nil
 }

@@ -331,3 +331,20 @@ func TestOrderLines(t *testing.T) {
 		t.Errorf("--linear -1: exit %d, want %d", code, exitUsage)
 	}
 }
+
+func TestUsagePrintsWhatEachInstanceWasBilled(t *testing.T) {
+	s := simulator.NewOrderServer(simulator.OrderServerConfig{AK: "ak", SK: "sk", UsageKey: "k"})
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	code, out, _ := runCLI(t, nil, "usage-faults", "--orders-url", srv.URL, "--http-status", "503", "--times", "2")
+	if code != exitOK || !strings.Contains(out, `"httpStatus":503`) {
+		t.Fatalf("usage-faults: exit %d, %q", code, out)
+	}
+	code, out, _ = runCLI(t, nil, "usage", "--orders-url", srv.URL)
+	if code != exitOK || !strings.Contains(out, "0 records in 0 pushes; 0 resent records dropped") {
+		t.Errorf("usage: exit %d, %q", code, out)
+	}
+	if code, _, _ := runCLI(t, nil, "usage", "--orders-url", "http://127.0.0.1:1"); code != exitFailed {
+		t.Errorf("unreachable ledger: exit %d", code)
+	}
+}

@@ -249,6 +249,21 @@ func PrintStory(out io.Writer, s InstanceStory, now time.Time, color bool) error
 	if len(s.Hosts) > 0 {
 		p.row("Hosts held:", strings.Join(s.Hosts, ", "))
 	}
+	if m := s.Status.Metering; m != nil {
+		usage := fmt.Sprintf("%s reported", orDash(m.Cumulative))
+		if m.ReportedThrough != nil {
+			usage += " through " + m.ReportedThrough.UTC().Format(time.RFC3339)
+		}
+		if n := len(m.Pending); n > 0 {
+			usage += p.paint(yellow, fmt.Sprintf("; %d period(s) waiting, the oldest from %s", n, m.Pending[0].Start.UTC().Format(time.RFC3339)))
+		}
+		if m.Closed {
+			usage += "; closed at release"
+		} else if m.PeriodStart != nil {
+			usage += "; open period from " + m.PeriodStart.UTC().Format(time.RFC3339)
+		}
+		p.row("Usage:", usage)
+	}
 
 	p.heading("Conditions")
 	p.row("TYPE", "STATUS", "REASON", "SINCE", "MESSAGE")

@@ -29,14 +29,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
+
+	"github.com/tenantry/tenantry/internal/apig"
 )
 
 const (
@@ -321,7 +320,6 @@ func (c *Client) newRequest(ctx context.Context, endpoint, orderID, orderLineID 
 		return nil, err
 	}
 	path := strings.TrimSuffix(base.Path, "/") + QueryPath
-	origin := base.Scheme + "://" + base.Host
 
 	now := time.Now
 	if c.Now != nil {
@@ -329,35 +327,16 @@ func (c *Client) newRequest(ctx context.Context, endpoint, orderID, orderLineID 
 	}
 
 	query := url.Values{"orderId": {orderID}}
-	b := request.NewHttpRequestBuilder().
-		WithMethod(http.MethodGet).
-		WithEndpoint(origin).
-		WithPath(path).
-		// The signer only canonicalises query values wrapped in reflect.Value,
-		// as the SDK's generated clients pass them.
-		AddQueryParam("orderId", reflect.ValueOf(orderID)).
-		// Signing Host binds the signature to the marketplace host, as the
-		// published request example shows it among the signed headers.
-		AddHeaderParam("Host", base.Host).
-		AddHeaderParam(signer.HeaderXDate, now().UTC().Format(signer.BasicDateFormat))
 	if orderLineID != "" {
 		query.Set("orderLineId", orderLineID)
-		b.AddQueryParam("orderLineId", reflect.ValueOf(orderLineID))
 	}
-	sdkReq := b.Build()
-	signed, err := signer.Sign(sdkReq, c.AK, c.SK)
-	if err != nil {
-		return nil, fmt.Errorf("signing request: %w", err)
-	}
-
 	u := &url.URL{Scheme: base.Scheme, Host: base.Host, Path: path, RawQuery: query.Encode()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Host = base.Host
-	for k, v := range signed {
-		req.Header.Set(k, v)
+	if err := apig.Sign(req, nil, c.AK, c.SK, now()); err != nil {
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "tenantry-orderquery")
