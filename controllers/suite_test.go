@@ -34,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -60,6 +61,8 @@ var (
 )
 
 const (
+	// rolloutNamespace holds the plans' revisions, as the operator's namespace does.
+	rolloutNamespace = "tenantry-system"
 	suspendedHost = "tenantry-webhookbridge.tenantry-system.svc.cluster.local"
 	suspendedPort = 8082
 )
@@ -88,7 +91,7 @@ func run(m *testing.M) int {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:     testenv.Scheme(),
-		Cache:      controllers.CacheOptions(),
+		Cache:      controllers.RolloutCacheOptions(controllers.CacheOptions(), rolloutNamespace),
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
@@ -113,6 +116,17 @@ func run(m *testing.M) int {
 		SuspendedPort:           suspendedPort,
 		MerchantKey:             merchantKey,
 		MaxConcurrentReconciles: 4,
+		RolloutNamespace:        rolloutNamespace,
+	}).SetupWithManager(ctx, mgr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := (&controllers.TenantPlanRolloutReconciler{
+		Client:    mgr.GetClient(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("tenantry-operator"),
+		Clock:     fakeClock,
+		Namespace: rolloutNamespace,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -122,6 +136,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	cached = mgr.GetClient()
+	if err := createNamespace(ctx, cfg, rolloutNamespace); err != nil {
+		fmt.Fprintln(os.Stderr, "creating the rollout namespace:", err)
+		return 1
+	}
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager:", err)
@@ -136,6 +154,14 @@ func run(m *testing.M) int {
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(50 * time.Millisecond)
 	return m.Run()
+}
+
+func createNamespace(ctx context.Context, cfg *rest.Config, name string) error {
+	direct, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		return err
+	}
+	return direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
 }
 
 func zapLevel() zapcore.Level {

@@ -77,6 +77,9 @@ type TenantInstanceReconciler struct {
 	// Children is the cache the operator reads what it made for tenants from. SetupWithManager
 	// builds one when it is nil and adds it to the manager.
 	Children *ChildCache
+	// RolloutNamespace holds the plans' revisions (rollout.go); empty builds every tenant from its
+	// plan's spec.app as it is.
+	RolloutNamespace string
 
 	applied  appliedVersions
 	statuses writtenStatuses
@@ -110,6 +113,10 @@ type scope struct {
 	statusPending bool
 	// listener is the ELB listener the tenant is put on (listeners.go).
 	listener listenerState
+	// revision is the plan revision the Deployment is built from, and revisionObserved says the
+	// Deployment as observed carries it (revision.go).
+	revision         string
+	revisionObserved bool
 }
 
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances,verbs=get;list;watch;update;patch
@@ -316,7 +323,7 @@ func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*
 	if s.instance.Spec.Domain.Type != tenantryv1alpha1.DomainDedicated && plan.Spec.Domain.BaseDomain == "" {
 		return nil, outcome.Stallf(tenantryv1alpha1.ReasonInvalidPlan, "TenantPlan %q has no spec.domain.baseDomain, which a Shared tenant needs", plan.Name)
 	}
-	return plan, nil
+	return r.planAtRevision(ctx, s, plan)
 }
 
 // effectiveFrozen is the spec's lifecycle, or Frozen when the plan freezes tenants whose paid
@@ -425,9 +432,11 @@ func (r *TenantInstanceReconciler) reconcileTenantInfo(ctx context.Context, s *s
 }
 
 func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *scope) error {
+	changesBefore := changeCount(ctx)
 	if err := r.apply(ctx, s.desired.Deployment()); err != nil {
 		return fmt.Errorf("applying app deployment: %w", err)
 	}
+	unchanged := changeCount(ctx) == changesBefore
 	if err := r.apply(ctx, s.desired.Service()); err != nil {
 		return fmt.Errorf("applying app service: %w", err)
 	}
@@ -440,6 +449,7 @@ func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *sco
 		return fmt.Errorf("reading app deployment: %w", err)
 	}
 	s.deployment = observe(deploy)
+	s.revisionObserved = unchanged
 	return nil
 }
 
@@ -569,7 +579,8 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 	}
 	b = b.WatchesRawSource(r.Children.source())
 	b = b.
-		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
+		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		// A directory shard names its instance in spec.instanceName.
 		Watches(&tenantryv1alpha1.TenantDirectory{}, handler.EnqueueRequestsFromMapFunc(instanceOfDirectory)).
 		Watches(&tenantryv1alpha1.TenantHost{}, handler.EnqueueRequestsFromMapFunc(r.instancesForHost)).

@@ -47,6 +47,7 @@ func main() {
 	var (
 		metricsAddr, probeAddr, merchantKeyFile, suspendedHost string
 		leaderElectNamespace, pprofAddr, sharedTLSNamespaces   string
+		rolloutNamespace                                       string
 		suspendedPort, concurrency, qps, burst                 int
 		leaderElect                                            bool
 		leaseDuration, renewDeadline, retryPeriod, drain       time.Duration
@@ -67,6 +68,7 @@ func main() {
 	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of requests to the API server.")
 	flag.StringVar(&sharedTLSNamespaces, "shared-tls-namespaces", "", "Comma-separated namespaces the operator may read Secrets in: the only ones a plan's shared TLS source may be in (its RBAC must grant get, list and watch on Secrets there, and nowhere else). Empty means none: plans naming a shared TLS source wait. Keep the bridge's namespace, which holds its keys, out of the list.")
 	flag.DurationVar(&drain, "release-drain-timeout", controllers.DefaultReleaseDrainTimeout, "How long a release waits for the app's pods to stop before it deletes the tenant namespace regardless.")
+	flag.StringVar(&rolloutNamespace, "rollout-namespace", "", "Namespace of the plans' revisions (ControllerRevisions), which plan rollouts move tenants between; empty means the Pod's own namespace. Outside a cluster with none given, rollouts are off: every tenant follows its plan's spec.app at once.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -79,7 +81,7 @@ func main() {
 		leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod,
 		suspendedHost: suspendedHost, suspendedPort: int32(suspendedPort), merchantKeyFile: merchantKeyFile,
 		concurrency: concurrency, qps: float32(qps), burst: burst, drainTimeout: drain,
-		sharedTLSNamespaces: sharedTLSNamespaces,
+		sharedTLSNamespaces: sharedTLSNamespaces, rolloutNamespace: rolloutNamespace,
 	}); err != nil {
 		log.Error(err, "Operator failed")
 		os.Exit(1)
@@ -89,6 +91,7 @@ func main() {
 type config struct {
 	metricsAddr, probeAddr, suspendedHost, merchantKeyFile  string
 	leaderElectNamespace, pprofAddr, sharedTLSNamespaces    string
+	rolloutNamespace                                        string
 	leaderElect                                             bool
 	leaseDuration, renewDeadline, retryPeriod, drainTimeout time.Duration
 	suspendedPort                                           int32
@@ -117,12 +120,23 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		return err
 	}
 
+	rolloutNamespace := c.rolloutNamespace
+	if rolloutNamespace == "" {
+		rolloutNamespace = podNamespace()
+	}
+	cacheOptions := controllers.CacheOptions(tlsNamespaces...)
+	if rolloutNamespace != "" {
+		cacheOptions = controllers.RolloutCacheOptions(cacheOptions, rolloutNamespace)
+	} else {
+		log.Info("No namespace for plan revisions (--rollout-namespace): plan rollouts are off, tenants follow spec.app at once")
+	}
+
 	restConfig := ctrl.GetConfigOrDie()
 	ratelimit.Share(restConfig, c.qps, c.burst)
 	restConfig.UserAgent = "tenantry-operator"
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                        scheme,
-		Cache:                         controllers.CacheOptions(tlsNamespaces...),
+		Cache:                         cacheOptions,
 		Metrics:                       metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:        c.probeAddr,
 		PprofBindAddress:              c.pprofAddr,
@@ -149,8 +163,19 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		MaxConcurrentReconciles: c.concurrency,
 		ReleaseDrainTimeout:     c.drainTimeout,
 		SharedTLSNamespaces:     tlsNamespaces,
+		RolloutNamespace:        rolloutNamespace,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the TenantInstance controller: %w", err)
+	}
+	if rolloutNamespace != "" {
+		if err := (&controllers.TenantPlanRolloutReconciler{
+			Client:    mgr.GetClient(),
+			Scheme:    mgr.GetScheme(),
+			Recorder:  mgr.GetEventRecorder("tenantry-operator"),
+			Namespace: rolloutNamespace,
+		}).SetupWithManager(ctx, mgr); err != nil {
+			return fmt.Errorf("setting up the plan rollout controller: %w", err)
+		}
 	}
 	if err := (&controllers.LoadBalancerPoolReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the LoadBalancerPool controller: %w", err)
@@ -182,4 +207,14 @@ func parseNamespaces(list string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// podNamespace is the namespace the operator's Pod runs in, from its service account; empty
+// outside a cluster.
+func podNamespace() string {
+	data, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
 }
