@@ -63,8 +63,8 @@ var (
 const (
 	// rolloutNamespace holds the plans' revisions, as the operator's namespace does.
 	rolloutNamespace = "tenantry-system"
-	suspendedHost = "tenantry-webhookbridge.tenantry-system.svc.cluster.local"
-	suspendedPort = 8082
+	suspendedHost    = "tenantry-webhookbridge.tenantry-system.svc.cluster.local"
+	suspendedPort    = 8082
 )
 
 func TestMain(m *testing.M) {
