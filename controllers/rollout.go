@@ -456,7 +456,9 @@ func (r *TenantPlanRolloutReconciler) SetupWithManager(ctx context.Context, mgr 
 		return fmt.Errorf("indexing %s: %w", instanceRevisionIndex, err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&tenantryv1alpha1.TenantPlan{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// An annotation change of the plan makes it reconcile now (kubectl annotate, to look at
+		// the clock again); its own status writes do not.
+		For(&tenantryv1alpha1.TenantPlan{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&appsv1.ControllerRevision{}, handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(),
 			&tenantryv1alpha1.TenantPlan{}, handler.OnlyControllerOwner())).
 		Watches(&tenantryv1alpha1.TenantInstance{}, handler.EnqueueRequestsFromMapFunc(r.plansOfTenant),
