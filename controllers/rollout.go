@@ -251,8 +251,9 @@ func plannerTenant(ti *tenantryv1alpha1.TenantInstance, known map[string]bool) r
 }
 
 // assign records a tenant's revision, and when it was assigned, in its annotations.
-func (r *TenantPlanRolloutReconciler) assign(ctx context.Context, ti *tenantryv1alpha1.TenantInstance, revision string, now time.Time) error {
-	patch := client.MergeFrom(ti.DeepCopy())
+func (r *TenantPlanRolloutReconciler) assign(ctx context.Context, cached *tenantryv1alpha1.TenantInstance, revision string, now time.Time) error {
+	ti := cached.DeepCopy() // cached is the cache's own object (tenantsOf)
+	patch := client.MergeFrom(cached)
 	if ti.Annotations == nil {
 		ti.Annotations = map[string]string{}
 	}
@@ -265,11 +266,13 @@ func (r *TenantPlanRolloutReconciler) assign(ctx context.Context, ti *tenantryv1
 }
 
 // tenantsOf lists, from the cache, the plan's tenants: those whose SKU it lists, not being deleted.
+// They are the cache's own objects, not copies (a plan of thousands of tenants is looked at on
+// every change of one): they are read, never changed.
 func (r *TenantPlanRolloutReconciler) tenantsOf(ctx context.Context, plan *tenantryv1alpha1.TenantPlan) ([]tenantryv1alpha1.TenantInstance, error) {
 	var out []tenantryv1alpha1.TenantInstance
 	for _, sku := range plan.Spec.SKUs {
 		list := &tenantryv1alpha1.TenantInstanceList{}
-		if err := r.List(ctx, list, client.MatchingFields{instanceSKUIndex: sku}); err != nil {
+		if err := r.List(ctx, list, client.MatchingFields{instanceSKUIndex: sku}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("listing tenants of SKU %q: %w", sku, err)
 		}
 		for _, ti := range list.Items {

@@ -178,7 +178,9 @@ func TestRolloutHaltsAtTheThresholdAndRollsBack(t *testing.T) {
 	g.Expect(stalled).NotTo(BeNil())
 	g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
 	g.Expect(stalled.Message).To(ContainSubstring("ro-halt-a"))
-	g.Eventually(func(g Gomega) { g.Expect(eventReasons(g, "ro-halt")).To(ContainElement(tenantryv1alpha1.ReasonRolloutHalted)) }).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(eventReasons(g, "ro-halt")).To(ContainElement(tenantryv1alpha1.ReasonRolloutHalted))
+	}).Should(Succeed())
 	expectImages(g, map[string]string{"ro-halt-a": imageV1, "ro-halt-b": imageV1, "ro-halt-c": imageV1})
 
 	create(t, newInstance("ro-halt-new", "SKU-ro-halt"))
