@@ -358,7 +358,11 @@ func (r *TenantPlanRolloutReconciler) prune(ctx context.Context, plan *tenantryv
 	if plan.Spec.Rollout != nil && plan.Spec.Rollout.RevisionHistoryLimit != nil {
 		limit = *plan.Spec.Rollout.RevisionHistoryLimit
 	}
-	excess := len(revisions) + 1 - int(limit) // the target may be new, not in revisions
+	total := len(revisions)
+	if !slices.ContainsFunc(revisions, func(rev appsv1.ControllerRevision) bool { return rev.Name == target }) {
+		total++ // just created: not in the list read before
+	}
+	excess := total - int(limit)
 	for _, rev := range revisions {
 		if excess <= 0 {
 			return nil

@@ -287,3 +287,42 @@ func TestRevisionNameFollowsTheApp(t *testing.T) {
 		t.Fatalf("revision names %q %q %q", a, b, c)
 	}
 }
+
+// Old revisions beyond spec.rollout.revisionHistoryLimit are deleted, oldest first, but never the
+// one a tenant runs; an app put back reuses its revision.
+func TestRevisionHistoryIsBounded(t *testing.T) {
+	g := NewWithT(t)
+	fleetOf(t, "ro-hist", &tenantryv1alpha1.RolloutStrategy{RevisionHistoryLimit: ptr.To[int32](2)}, "ro-hist-a", "ro-hist-held")
+	first := getPlan(g, "ro-hist").Status.UpdateRevision
+	updateInstance(t, "ro-hist-held", func(ti *tenantryv1alpha1.TenantInstance) {
+		ti.Annotations[tenantryv1alpha1.AnnotationHoldRevision] = "true"
+	})
+	revisions := func(g Gomega) []string {
+		list := &appsv1.ControllerRevisionList{}
+		g.Expect(k8s.List(context.Background(), list, client.InNamespace(rolloutNamespace), client.MatchingLabels{tenantryv1alpha1.LabelPlan: "ro-hist"})).To(Succeed())
+		var names []string
+		for _, r := range list.Items {
+			names = append(names, r.Name)
+		}
+		return names
+	}
+	var latest string
+	for i, img := range []string{imageV2, "registry.example.com/app:3.0", "registry.example.com/app:4.0"} {
+		updatePlan(t, "ro-hist", func(p *tenantryv1alpha1.TenantPlan) { p.Spec.App.Image = img })
+		expectImages(g, map[string]string{"ro-hist-a": img, "ro-hist-held": imageV1})
+		g.Eventually(func(g Gomega) { rollOut(g, "ro-hist-a") }).Should(Succeed())
+		g.Eventually(func(g Gomega) {
+			p := getPlan(g, "ro-hist")
+			g.Expect(p.Status.Rollout.Phase).To(Equal(tenantryv1alpha1.RolloutComplete))
+			g.Expect(p.Status.StableRevision).To(Equal(p.Status.UpdateRevision), "change %d", i)
+			latest = p.Status.UpdateRevision
+		}).Should(Succeed())
+	}
+	// The held tenant's first revision and the current one; the two in between went.
+	g.Eventually(func(g Gomega) { g.Expect(revisions(g)).To(ConsistOf(first, latest)) }).Should(Succeed())
+
+	// Back to the held tenant's app: its revision is reused.
+	updatePlan(t, "ro-hist", func(p *tenantryv1alpha1.TenantPlan) { p.Spec.App.Image = imageV1 })
+	g.Eventually(func(g Gomega) { g.Expect(getPlan(g, "ro-hist").Status.UpdateRevision).To(Equal(first)) }).Should(Succeed())
+	expectImages(g, map[string]string{"ro-hist-a": imageV1})
+}
