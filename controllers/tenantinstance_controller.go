@@ -302,7 +302,7 @@ func onlyConflicts(err error) bool {
 }
 
 // resolvePlan finds the one TenantPlan listing spec.sku; none or several stall the tenant (an
-// outcome.Stalling).
+// outcome.Stalling). The plan returned carries the app of the tenant's revision (revision.go).
 func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*tenantryv1alpha1.TenantPlan, error) {
 	plans := &tenantryv1alpha1.TenantPlanList{}
 	if err := r.List(ctx, plans, client.MatchingFields{planSKUIndex: s.instance.Spec.SKU}); err != nil {
