@@ -69,17 +69,24 @@ test: ## Run every test: unit, fuzz (FUZZTIME each), chart, integration against 
 test-unit: ## Unit tests only (no API server).
 	go test $(GOTEST_FLAGS) -short ./...
 
+# The end-to-end and fault suites are Ginkgo suites run by go test. FOCUS runs only the specs whose
+# text matches this regular expression (-ginkgo.focus), e.g. make chaos FOCUS="API server outage";
+# LABELS narrows the specs further by label (-ginkgo.label-filter, combined with the target's own).
+FOCUS ?=
+LABELS ?=
+ginkgo_select = $(if $(FOCUS),-ginkgo.focus="$(FOCUS)") -ginkgo.label-filter="$(1)$(if $(LABELS), && ($(LABELS)))"
+
 .PHONY: test-e2e
-test-e2e: ## End-to-end tests only: a kwok cluster, the Helm chart, tenants driven by signed marketplace calls.
-	go test -count=1 -timeout 20m $(GOTEST_FLAGS) ./test/e2e/...
+test-e2e: ## End-to-end suite only (test/e2e, label e2e): a kwok cluster, the Helm chart, tenants driven by signed marketplace calls.
+	go test -count=1 -v -timeout 20m $(GOTEST_FLAGS) ./test/e2e/ $(call ginkgo_select,e2e)
 
 # CHAOS_FUZZTIME is how long each fuzz target runs after the full fault-injection suite.
 CHAOS_FUZZTIME ?= 5m
 
 .PHONY: chaos
-chaos: ## Full fault-injection suite (test/chaos: kills, leader election, API server/etcd outages, storm, upgrade), then fuzz CHAOS_FUZZTIME each.
-	@status=0; CHAOS_FULL=1 go test -count=1 -v -timeout 4h $(GOTEST_FLAGS) ./test/chaos/ || status=1; \
-		hack/fuzz.sh $(CHAOS_FUZZTIME) || status=1; exit $$status
+chaos: ## Full fault scenarios (test/chaos, label full: kills, leader election, API server/etcd outages, storm, upgrade, replay), then, without FOCUS, fuzz CHAOS_FUZZTIME each.
+	@status=0; go test -count=1 -v -timeout 4h $(GOTEST_FLAGS) ./test/chaos/ $(call ginkgo_select,full) -ginkgo.v || status=1; \
+		$(if $(FOCUS),,hack/fuzz.sh $(CHAOS_FUZZTIME) || status=1;) exit $$status
 
 .PHONY: envtest
 envtest: ## Provide kube-apiserver, etcd and kubectl in bin/ (built from source the first time).

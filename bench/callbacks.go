@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -64,6 +65,25 @@ type RateResult struct {
 	// RetryableReasons are the reasons the bridge's audit lines give for 000005 answers; its
 	// log is sampled under load, so they are proportions, not counts of every call.
 	RetryableReasons map[string]int `json:"retryableReasonsSampled"`
+	// Own is the bridge's own time per acknowledged-or-not newInstance call
+	// (tenantry_bridge_call_own_duration_seconds over the step, estimated from its buckets): the
+	// call's time less the time its API server and Order Query requests were in flight.
+	OwnP50Ms float64 `json:"ownP50Ms"`
+	OwnP99Ms float64 `json:"ownP99Ms"`
+	OwnCalls float64 `json:"ownCalls"`
+	// QueuedP99Ms is how long newInstance calls waited for a read permit and a call slot
+	// (tenantry_bridge_call_queued_duration_seconds), which own time leaves out.
+	QueuedP99Ms float64 `json:"queuedP99Ms"`
+	// RateLimitedP99Ms is the p99 of the bridge's client-side rate limiter waits over the step
+	// (rest_client_rate_limiter_duration_seconds, every request), which own time includes.
+	RateLimitedP99Ms float64 `json:"rateLimitedP99Ms"`
+	// ProbeCreate is the latency of bare TenantInstance creates a probe sends meanwhile at
+	// ProbeRate, with the bridge's identity, from when each was due; AckVsProbe is the
+	// acknowledgements' p99 over the probe's p99.
+	ProbeRate   float64 `json:"probeCreatesPerSec"`
+	ProbeCreate Latency `json:"probeCreate"`
+	ProbeErrors int     `json:"probeErrors"`
+	AckVsProbe  float64 `json:"ackP99OverProbeP99"`
 	// Breakdown is where a newInstance call's time goes, as mean milliseconds: the bridge's own
 	// measure of the whole call and of Order Query, and the API server's of each request the
 	// bridge sends.
@@ -146,6 +166,10 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	cpu0 := e.markCPU()
 	smp := e.startSampler(time.Now(), time.Second, nil)
 	start := time.Now()
+	probe, err := h.startCreateProbe(ctx, e, fmt.Sprintf("probe-%d", int(r)), h.cfg.CreateProbeRate)
+	if err != nil {
+		return nil, err
+	}
 	var wg sync.WaitGroup
 	for i := range total {
 		due := start.Add(time.Duration(i) * interval)
@@ -172,6 +196,7 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 		})
 	}
 	wg.Wait()
+	probeLat, probeErrs := probe.stop()
 	cpu1 := e.markCPU()
 	samples := smp.stop()
 	b1, err := scrape(ctx, h.hc, e.bridgeMetrics)
@@ -183,6 +208,21 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	step.Breakdown = callBreakdown(b0, b1, api0, api1)
 	step.RetryableReasons = bridgeReasons(e.bridge.logPath, log0, fileSize(e.bridge.logPath), simulator.ResultInternal)
 	step.Shed = b1.sum("tenantry_bridge_shed_calls_total", nil) - b0.sum("tenantry_bridge_shed_calls_total", nil)
+	own := map[string]string{"activity": "newInstance"}
+	step.OwnCalls = b1.sum(ownMetric+"_count", own) - b0.sum(ownMetric+"_count", own)
+	if step.OwnCalls > 0 {
+		step.OwnP50Ms = 1000 * histogramDeltaQuantile(b0, b1, ownMetric, own, 0.5)
+		step.OwnP99Ms = 1000 * histogramDeltaQuantile(b0, b1, ownMetric, own, 0.99)
+		step.QueuedP99Ms = 1000 * histogramDeltaQuantile(b0, b1, queuedMetric, own, 0.99)
+		step.RateLimitedP99Ms = math.NaN()
+		if b1.has(rateLimiterMetric + "_count") {
+			step.RateLimitedP99Ms = 1000 * histogramDeltaQuantile(b0, b1, rateLimiterMetric, nil, 0.99)
+		}
+	} else if !b1.has(ownMetric + "_count") {
+		// a bridge without the metrics
+		step.OwnP50Ms, step.OwnP99Ms, step.QueuedP99Ms, step.RateLimitedP99Ms = math.NaN(), math.NaN(), math.NaN(), math.NaN()
+	}
+	step.ProbeRate, step.ProbeCreate, step.ProbeErrors = h.cfg.CreateProbeRate, summarize(probeLat), probeErrs
 	for _, s := range samples {
 		step.OperatorBacklogMax = max(step.OperatorBacklogMax, s.QueueDepth)
 	}
@@ -220,8 +260,10 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 		}
 	}
 	step.AckLatency, step.RetryableLatency, step.AllLatency, step.SendLag = summarize(ack), summarize(retry), summarize(all), summarize(lag)
-	h.logf("callbacks: %.0f/s: %d acked (p50 %.0f ms, p99 %.0f ms), %d answered 000005 (%.0f shed, p99 %.0f ms), %d transport errors, %d acked but not persisted",
-		r, step.Acked, step.AckLatency.P50, step.AckLatency.P99, step.Retryable, step.Shed, step.RetryableLatency.P99, step.Transport, step.AckedNotPersisted)
+	step.AckVsProbe = ratio(step.AckLatency.P99, step.ProbeCreate.P99)
+	h.logf("callbacks: %.0f/s: %d acked (p50 %.0f ms, p99 %.0f ms), %d answered 000005 (%.0f shed, p99 %.0f ms), %d transport errors, %d acked but not persisted; bridge's own time p50 %.1f ms, p99 %.1f ms; bare creates p99 %.0f ms",
+		r, step.Acked, step.AckLatency.P50, step.AckLatency.P99, step.Retryable, step.Shed, step.RetryableLatency.P99, step.Transport, step.AckedNotPersisted,
+		step.OwnP50Ms, step.OwnP99Ms, step.ProbeCreate.P99)
 	return step, nil
 }
 
@@ -294,4 +336,84 @@ func callBreakdown(b0, b1, api0, api1 metrics) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// The bridge's histograms of its own time per call and of the time calls queued.
+const (
+	ownMetric    = "tenantry_bridge_call_own_duration_seconds"
+	queuedMetric = "tenantry_bridge_call_queued_duration_seconds"
+	// rateLimiterMetric is client-go's histogram of waits for the client-side rate limit.
+	rateLimiterMetric = "rest_client_rate_limiter_duration_seconds"
+)
+
+// createProbe creates bare TenantInstances open-loop at a fixed rate, with the bridge's identity
+// and no client-side limit: what the acknowledgement's one persisted write costs at that moment,
+// without the bridge around it.
+type createProbe struct {
+	stopc chan struct{}
+	done  chan struct{}
+	mu    sync.Mutex
+	lat   []time.Duration
+	errs  int
+}
+
+func (h *harness) startCreateProbe(ctx context.Context, e *env, prefix string, perSec float64) (*createProbe, error) {
+	cfg, err := e.saConfig(bridgeSA)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme()})
+	if err != nil {
+		return nil, err
+	}
+	p := &createProbe{stopc: make(chan struct{}), done: make(chan struct{})}
+	if perSec <= 0 {
+		close(p.done)
+		return p, nil
+	}
+	interval := time.Duration(float64(time.Second) / perSec)
+	go func() {
+		defer close(p.done)
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		start := time.Now()
+		for i := 0; ; i++ {
+			due := start.Add(time.Duration(i) * interval)
+			t := time.NewTimer(time.Until(due)) // pacing of the open-loop schedule
+			select {
+			case <-p.stopc:
+				t.Stop()
+				return
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			wg.Go(func() {
+				err := c.Create(ctx, benchInstance(fmt.Sprintf("%s-%05d", prefix, i+1)))
+				d := time.Since(due)
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				if err != nil {
+					p.errs++
+					return
+				}
+				p.lat = append(p.lat, d)
+			})
+		}
+	}()
+	return p, nil
+}
+
+// stop ends the probe, waits for its creates in flight and returns their latencies.
+func (p *createProbe) stop() ([]time.Duration, int) {
+	select {
+	case <-p.stopc:
+	default:
+		close(p.stopc)
+	}
+	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Duration(nil), p.lat...), p.errs
 }

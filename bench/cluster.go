@@ -25,13 +25,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -43,12 +41,12 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
 // Names the installation uses: what config/ (and the chart) create, and the identities the
@@ -92,11 +90,13 @@ type env struct {
 	dir             string
 	clusterDir      string
 	adminKubeconfig string
-	admin           *rest.Config
-	adminClient     client.Client
-	cs              kubernetes.Interface
-	kubeconfigs     map[string]string // by ServiceAccount
-	auditPath       string
+	// cluster is the cluster as the test framework knows it: its kubectl and control-plane pids.
+	cluster     *framework.Cluster
+	admin       *rest.Config
+	adminClient client.Client
+	cs          kubernetes.Interface
+	kubeconfigs map[string]string // by ServiceAccount
+	auditPath   string
 
 	orders    *simulator.OrderServer
 	ordersURL string
@@ -113,30 +113,18 @@ type env struct {
 
 // kwokctl runs kwokctl with the harness' KWOK_WORKDIR; its chatty JSON log goes to a file.
 func (h *harness) kwokctl(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(h.k8sBin, "kwokctl"), args...)
-	cmd.Env = envWith("", "KWOK_WORKDIR="+h.kwokWorkdir)
-	logPath := filepath.Join(h.work, "kwokctl.log")
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = f.Close() }()
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("kwokctl %s: %w; %s ends with:\n%s", strings.Join(args, " "), err, logPath, logTail(logPath, 15))
-	}
-	return nil
+	return framework.Kwokctl(ctx, h.k8sBin, h.kwokWorkdir, filepath.Join(h.work, "kwokctl.log"), args...)
 }
 
-func (h *harness) kubectl(ctx context.Context, kubeconfig string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(h.k8sBin, "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	cmd.Env = envWith(kubeconfig)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+// kubectl runs kubectl as the cluster's administrator; its error says what kubectl said.
+func (e *env) kubectl(ctx context.Context, args ...string) error {
+	cmd := e.cluster.Kubectl(ctx, args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
 	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+		return fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
 	}
-	return out.String(), nil
+	return nil
 }
 
 // auditPolicy records, at Metadata level, every write of the identities under test, so writes
@@ -181,7 +169,8 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 		return nil, err
 	}
 	e.adminKubeconfig = filepath.Join(e.dir, "admin.kubeconfig")
-	e.clusterDir = filepath.Join(h.kwokWorkdir, "clusters", name)
+	e.cluster = &framework.Cluster{Name: name, Kubeconfig: e.adminKubeconfig, BinDir: h.k8sBin, KwokWorkdir: h.kwokWorkdir}
+	e.clusterDir = e.cluster.Workdir()
 	e.auditPath = filepath.Join(e.clusterDir, "logs", "audit.log")
 	policy := filepath.Join(e.dir, "audit-policy.yaml")
 	if err := os.WriteFile(policy, []byte(auditPolicy()), 0o600); err != nil {
@@ -219,7 +208,7 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 	if e.cs, err = kubernetes.NewForConfig(e.admin); err != nil {
 		return e, err
 	}
-	if _, err := h.kubectl(ctx, e.adminKubeconfig, "wait", "--for=condition=Ready", "node", "--all", "--timeout=3m"); err != nil {
+	if err := e.kubectl(ctx, "wait", "--for=condition=Ready", "node", "--all", "--timeout=3m"); err != nil {
 		return e, err
 	}
 	if err := e.install(ctx); err != nil {
@@ -236,10 +225,10 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 // markers), the harness' own identities, the plan, and kubeconfigs with ServiceAccount tokens.
 func (e *env) install(ctx context.Context) error {
 	h := e.h
-	if _, err := h.kubectl(ctx, e.adminKubeconfig, "apply", "--server-side", "-k", filepath.Join(h.root, "config", "crd")); err != nil {
+	if err := e.kubectl(ctx, "apply", "--server-side", "-k", filepath.Join(h.root, "config", "crd")); err != nil {
 		return err
 	}
-	if _, err := h.kubectl(ctx, e.adminKubeconfig, "wait", "--for=condition=Established", "crd", "--all", "--timeout=2m"); err != nil {
+	if err := e.kubectl(ctx, "wait", "--for=condition=Established", "crd", "--all", "--timeout=2m"); err != nil {
 		return err
 	}
 	for _, ns := range []string{systemNamespace, helmNamespace} {
@@ -247,7 +236,7 @@ func (e *env) install(ctx context.Context) error {
 			return fmt.Errorf("creating namespace %q: %w", ns, err)
 		}
 	}
-	if _, err := h.kubectl(ctx, e.adminKubeconfig, "apply", "--server-side", "-k", filepath.Join(h.root, "config", "rbac")); err != nil {
+	if err := e.kubectl(ctx, "apply", "--server-side", "-k", filepath.Join(h.root, "config", "rbac")); err != nil {
 		return err
 	}
 	if err := e.benchIdentities(ctx); err != nil {
@@ -330,28 +319,12 @@ func benchPlan(replicas int) *tenantryv1alpha1.TenantPlan {
 // tokenKubeconfig writes a kubeconfig that authenticates as a ServiceAccount with a 24-hour
 // token (what `kubectl create token --duration=24h` makes).
 func (e *env) tokenKubeconfig(ctx context.Context, sa string) (string, error) {
-	secs := int64((24 * time.Hour).Seconds())
-	tr, err := e.cs.CoreV1().ServiceAccounts(systemNamespace).CreateToken(ctx, sa,
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})
+	token, err := framework.ServiceAccountToken(ctx, e.cs, systemNamespace, sa, 24*time.Hour)
 	if err != nil {
-		return "", fmt.Errorf("requesting a token for ServiceAccount %q: %w", sa, err)
-	}
-	ca := e.admin.CAData
-	if len(ca) == 0 && e.admin.CAFile != "" {
-		if ca, err = os.ReadFile(e.admin.CAFile); err != nil {
-			return "", err
-		}
-	}
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["bench"] = &clientcmdapi.Cluster{Server: e.admin.Host, CertificateAuthorityData: ca}
-	kc.AuthInfos[sa] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-	kc.Contexts[sa] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: sa}
-	kc.CurrentContext = sa
-	path := filepath.Join(e.dir, sa+".kubeconfig")
-	if err := clientcmd.WriteToFile(*kc, path); err != nil {
 		return "", err
 	}
-	return path, os.Chmod(path, 0o600)
+	path := filepath.Join(e.dir, sa+".kubeconfig")
+	return path, framework.WriteKubeconfig(framework.TokenConfig(e.admin, token), sa, path)
 }
 
 // saConfig is a client configuration for a ServiceAccount with client-side limits off: the
@@ -411,23 +384,19 @@ func (e *env) close() {
 // stalled phase says why.
 func (e *env) deadControlPlane() []string {
 	var dead []string
-	for name, pid := range e.clusterPids() {
-		if _, ok := cpuSeconds(pid); !ok {
-			dead = append(dead, name)
+	for _, c := range framework.ControlPlaneComponents {
+		if _, err := e.cluster.ComponentPid(c); err != nil {
+			dead = append(dead, c)
 		}
 	}
 	return dead
 }
 
-// clusterPids are the control plane's processes, from kwokctl's pid files.
+// clusterPids are the control plane's running processes, from kwokctl's pid files.
 func (e *env) clusterPids() map[string]int {
 	out := map[string]int{}
-	for _, c := range []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok-controller"} {
-		b, err := os.ReadFile(filepath.Join(e.clusterDir, "pids", c+".pid"))
-		if err != nil {
-			continue
-		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+	for _, c := range framework.ControlPlaneComponents {
+		if pid, err := e.cluster.ComponentPid(c); err == nil {
 			out[c] = pid
 		}
 	}
@@ -447,7 +416,7 @@ func (e *env) startOrders() error {
 	}
 	e.keys.access, e.keys.ak, e.keys.sk = randomKey(), randomKey(), randomKey()
 	e.orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: e.keys.ak, SK: e.keys.sk, DefaultSKU: planSKU})
-	addr, err := freeAddr()
+	addr, err := framework.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -461,13 +430,9 @@ func (e *env) startOrders() error {
 // tenantry-system as the chart configures it, and waits until it leads.
 func (e *env) startManager(ctx context.Context) error {
 	h := e.h
-	addrs := make([]string, 3)
-	for i := range addrs {
-		a, err := freeAddr()
-		if err != nil {
-			return err
-		}
-		addrs[i] = a
+	addrs, err := framework.FreeAddrs(3)
+	if err != nil {
+		return err
 	}
 	args := []string{
 		"--leader-elect", "--leader-election-namespace=" + systemNamespace,
@@ -509,7 +474,11 @@ func (e *env) waitLeader(ctx context.Context, timeout time.Duration) error {
 	defer cancel()
 	return poll(ctx, 50*time.Millisecond, func() (bool, error) {
 		if e.manager.exited() {
-			return false, fmt.Errorf("the operator exited: %v\n%s", e.manager.err, logTail(e.manager.logPath, 20))
+			exit := e.manager.Err()
+			if exit == nil {
+				exit = errors.New("exit status 0")
+			}
+			return false, fmt.Errorf("the operator exited: %w\n%s", exit, framework.LogTail(e.manager.logPath, 20))
 		}
 		m, err := scrape(ctx, e.h.hc, e.managerMetrics)
 		if err != nil {
@@ -535,13 +504,9 @@ func (e *env) startBridge(ctx context.Context, extra ...string) error {
 			return err
 		}
 	}
-	addrs := make([]string, 3)
-	for i := range addrs {
-		a, err := freeAddr()
-		if err != nil {
-			return err
-		}
-		addrs[i] = a
+	addrs, err := framework.FreeAddrs(3)
+	if err != nil {
+		return err
 	}
 	args := []string{
 		"--bind-address=" + addrs[0], "--suspended-page-bind-address=" + addrs[1], "--metrics-bind-address=" + addrs[2],

@@ -54,21 +54,25 @@ type Config struct {
 	Tenants []int `json:"tenants"`
 	// Workers is how many requests the harness' own writers (ceiling, instance creation) keep
 	// in flight.
-	Workers       int           `json:"workers"`
-	HelmTenants   int           `json:"helmTenants"`
-	HelmParallel  []int         `json:"helmParallel"`
-	Rates         []int         `json:"ratesPerSec"`
-	RateDuration  time.Duration `json:"rateDuration"`
-	Lifecycle     int           `json:"lifecycleTenants"`
-	LifecyclePace float64       `json:"lifecyclePacePerSec"`
-	ScaleTenants  int           `json:"scaleTenants"`
-	IdleWindow    time.Duration `json:"idleWindow"`
-	ScaleSteps    int           `json:"scaleSteps"`
-	Replicas      int           `json:"replicas"`
-	Nodes         int           `json:"nodes"`
-	PodsPerNode   int           `json:"podsPerNode"`
-	FreshClusters bool          `json:"freshClusterPerPhase"`
-	ReadyTimeout  time.Duration `json:"readyTimeout"`
+	Workers int `json:"workers"`
+	// Minimal runs the minimal-path ceiling beside the bare one in scenario 1.
+	Minimal      bool  `json:"minimalPath"`
+	HelmTenants  int   `json:"helmTenants"`
+	HelmParallel []int `json:"helmParallel"`
+	Rates        []int `json:"ratesPerSec"`
+	// CreateProbeRate is scenario 3's bare TenantInstance creates per second during each step.
+	CreateProbeRate float64       `json:"createProbeRatePerSec"`
+	RateDuration    time.Duration `json:"rateDuration"`
+	Lifecycle       int           `json:"lifecycleTenants"`
+	LifecyclePace   float64       `json:"lifecyclePacePerSec"`
+	ScaleTenants    int           `json:"scaleTenants"`
+	IdleWindow      time.Duration `json:"idleWindow"`
+	ScaleSteps      int           `json:"scaleSteps"`
+	Replicas        int           `json:"replicas"`
+	Nodes           int           `json:"nodes"`
+	PodsPerNode     int           `json:"podsPerNode"`
+	FreshClusters   bool          `json:"freshClusterPerPhase"`
+	ReadyTimeout    time.Duration `json:"readyTimeout"`
 
 	// UnauthClients, UnauthDuration and UnauthBodyBytes size scenario 6; ProbeRate is its
 	// signed calls per second.
@@ -151,11 +155,13 @@ func parseFlags(args []string) (Config, error) {
 	fs.BoolVar(&c.Quick, "quick", false, "Small N and short phases (a few minutes); flags given explicitly still win.")
 	fs.StringVar(&scenarios, "scenarios", "ceiling,helm,callbacks,unauth,scale,lifecycle", "Scenarios to run: ceiling (1), helm (2), callbacks (3), lifecycle (4), scale (5), unauth (6).")
 	fs.StringVar(&tenants, "tenants", "1000,5000", "Scenario 1: N for the ceiling and the operator, comma-separated.")
+	fs.BoolVar(&c.Minimal, "minimal-path", true, "Scenario 1: also run the minimal-path ceiling (TenantInstance, its objects, one status write per tenant) before the operator.")
 	fs.IntVar(&c.Workers, "workers", 32, "Requests the ceiling program (and the harness creating TenantInstances) keeps in flight.")
 	fs.IntVar(&c.HelmTenants, "helm-tenants", 100, "Scenario 2: releases installed.")
 	var helmParallel string
 	fs.StringVar(&helmParallel, "helm-parallel", "1,4", "Scenario 2: helm install processes at a time, one run per value.")
 	fs.StringVar(&rates, "rates", "10,50,200,500", "Scenario 3: newInstance calls per second, one step each.")
+	fs.Float64Var(&c.CreateProbeRate, "create-probe-rate", 5, "Scenario 3: bare TenantInstance creates per second (with the bridge's identity) during each step, the acknowledgement's reference (0: none).")
 	fs.DurationVar(&c.RateDuration, "rate-duration", 20*time.Second, "Scenario 3: how long each rate is sent.")
 	fs.IntVar(&c.Lifecycle, "lifecycle-tenants", 200, "Scenario 4: tenants frozen, unfrozen and released.")
 	fs.Float64Var(&c.LifecyclePace, "lifecycle-pace", 5, "Scenario 4: calls per second of each transition (what the bridge absorbs at its default --kube-api-qps).")
@@ -464,6 +470,13 @@ func (h *harness) run(ctx context.Context) (err error) {
 			}
 			pr.Ceiling, err = h.runCeiling(ctx, e, n, profile)
 			record("ceiling", err)
+			if h.cfg.Minimal {
+				if e, err = cluster(fmt.Sprintf("minimal%d", n)); err != nil {
+					return err
+				}
+				pr.Minimal, err = h.runMinimal(ctx, e, n)
+				record("minimal path", err)
+			}
 			e, err = cluster(fmt.Sprintf("operator%d", n))
 			if err != nil {
 				return err
@@ -473,6 +486,11 @@ func (h *harness) run(ctx context.Context) (err error) {
 			if pr.Ceiling != nil && pr.Operator != nil {
 				pr.Ratio = ratio(pr.Operator.TenantsPerSec, pr.Ceiling.TenantsPerSec)
 				pr.RatioAvailable = ratio(pr.Operator.TenantsPerSec, pr.Ceiling.AvailablePerSec)
+			}
+			if pr.Minimal != nil && pr.Operator != nil {
+				pr.MinimalRatio = ratio(pr.Operator.TenantsPerSec, pr.Minimal.TenantsPerSec)
+				pr.MinimalCPURatio = ratio(pr.Operator.ControlPlaneCPUPerTenant, pr.Minimal.ControlPlaneCPUPerTenant)
+				pr.Writes = writeDiffs(pr.Minimal.Writes, pr.Minimal.Tenants, pr.Operator.PathWrites, pr.Operator.Tenants)
 			}
 			res.Provisioning = append(res.Provisioning, pr)
 			if ctx.Err() != nil {

@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,9 +238,9 @@ type WriteCounts struct {
 	Events []string `json:"events,omitempty"`
 }
 
-// auditWrites counts the writes user sent between two offsets of the audit log, lease writes
+// auditWrites counts the writes users sent between two offsets of the audit log, lease writes
 // (leader election) apart.
-func (e *env) auditWrites(from, to int64, user string) (WriteCounts, error) {
+func (e *env) auditWrites(from, to int64, users ...string) (WriteCounts, error) {
 	wc := WriteCounts{Kinds: map[string]int{}}
 	f, err := os.Open(e.auditPath)
 	if err != nil {
@@ -254,7 +255,7 @@ func (e *env) auditWrites(from, to int64, user string) (WriteCounts, error) {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 {
 			var ev auditEvent
-			if json.Unmarshal(line, &ev) == nil && ev.User.Username == user {
+			if json.Unmarshal(line, &ev) == nil && slices.Contains(users, ev.User.Username) {
 				key := ev.Verb + " " + ev.ObjectRef.Resource
 				if ev.ObjectRef.Subresource != "" {
 					key += "/" + ev.ObjectRef.Subresource

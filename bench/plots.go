@@ -170,6 +170,11 @@ func plotReady(path string, r *Results) (bool, error) {
 				return false, err
 			}
 		}
+		if mp := pr.Minimal; mp != nil {
+			if err := addLine(p, fmt.Sprintf("minimal path: Ready (%.1f/s)", mp.TenantsPerSec), steps(mp.Ready), colAvail, false, vg.Points(2)); err != nil {
+				return false, err
+			}
+		}
 		if o := pr.Operator; o != nil {
 			if err := addLine(p, fmt.Sprintf("operator: Ready (%.1f/s)", o.TenantsPerSec), steps(o.Ready), colOperator, false, vg.Points(2)); err != nil {
 				return false, err

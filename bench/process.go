@@ -19,161 +19,67 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
-// process is a binary the harness started; the kernel kills it if the harness dies.
+// process is a binary the harness started (the test framework's Process, its log appended to),
+// with the names the harness uses; the kernel kills it if the harness dies.
 type process struct {
-	name, logPath string
-	cmd           *exec.Cmd
-	started       time.Time
-	done          chan struct{}
-	err           error
+	*framework.Process
+	// logPath is where its output goes.
+	logPath string
 }
 
 func startProcess(name, path string, args, env []string, logPath string) (*process, error) {
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+	p, err := framework.StartProcess(framework.ProcessOptions{Name: name, Path: path, Args: args, Env: env,
+		LogPath: logPath, AppendLog: true})
+	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("creating the log of %s: %w", name, err)
-	}
-	defer func() { _ = f.Close() }()
-	cmd := exec.Command(path, args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, started: time.Now(), done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
+	return &process{Process: p, logPath: logPath}, nil
 }
 
-func (p *process) pid() int { return p.cmd.Process.Pid }
+func (p *process) pid() int { return p.Pid() }
 
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *process) exited() bool { return !p.Running() }
 
 // stop sends SIGTERM (the graceful path: the operator releases its Lease) and SIGKILL after
 // timeout.
 func (p *process) stop(timeout time.Duration) error {
-	if p == nil || p.exited() {
+	if p == nil {
 		return nil
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(timeout):
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
-	return fmt.Errorf("%s did not stop within %s and was killed", p.name, timeout)
-}
-
-// freeAddr is a loopback address nothing listens on.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
+	return p.Stop(timeout)
 }
 
 // waitHTTP polls url until it answers 200, failing early if p exits.
 func waitHTTP(ctx context.Context, url string, p *process, timeout time.Duration) error {
-	hc := &http.Client{Timeout: time.Second}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return poll(ctx, 100*time.Millisecond, func() (bool, error) {
-		if p != nil && p.exited() {
-			return false, fmt.Errorf("%s exited (%v); its log ends with:\n%s", p.name, p.err, logTail(p.logPath, 20))
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return false, nil
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	})
+	var fp *framework.Process
+	if p != nil {
+		fp = p.Process
+	}
+	return framework.WaitHTTP(ctx, url, fp, timeout)
 }
 
-// poll calls cond every interval until it reports done, fails, or ctx ends.
+// poll calls cond every interval, the first time at once, until it reports done, fails, or ctx
+// ends.
 func poll(ctx context.Context, interval time.Duration, cond func() (bool, error)) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		done, err := cond()
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+	return wait.PollUntilContextCancel(ctx, interval, true, func(context.Context) (bool, error) { return cond() })
 }
 
-func logTail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", path, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// envWith is this program's environment with KUBECONFIG (and extra variables) replaced.
-func envWith(kubeconfig string, extra ...string) []string {
-	var env []string
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "KUBECONFIG=") {
-			env = append(env, e)
-		}
-	}
-	if kubeconfig != "" {
-		env = append(env, "KUBECONFIG="+kubeconfig)
-	}
-	return append(env, extra...)
-}
+// envWith is this program's environment with KUBECONFIG (removed when empty) and extra
+// variables replaced.
+var envWith = framework.Env
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat; 100 on Linux.
 const clockTicks = 100
-
-// cpuSeconds is the CPU time (user + system) a process has used, from /proc/<pid>/stat.
-func cpuSeconds(pid int) (float64, bool) { return cpuSecondsOf(pid, false) }
 
 // cpuSecondsOf adds, with children, the CPU time of the children it has waited for (helm and
 // kubectl for the harness).

@@ -72,7 +72,16 @@ func benchInstance(name string) *tenantryv1alpha1.TenantInstance {
 // delete objects whose owner does not exist. Each carries the applied-hash annotation the
 // operator adds, so the bytes stored are the same.
 func tenantObjects(name string, plan *tenantryv1alpha1.TenantPlan) ([]client.Object, error) {
-	ti := benchInstance(name)
+	return objectsOf(benchInstance(name), plan, false)
+}
+
+// ownedTenantObjects are the objects the operator creates for ti, owned by ti as the operator's
+// are (ti must carry the UID the API server gave it).
+func ownedTenantObjects(ti *tenantryv1alpha1.TenantInstance, plan *tenantryv1alpha1.TenantPlan) ([]client.Object, error) {
+	return objectsOf(ti, plan, true)
+}
+
+func objectsOf(ti *tenantryv1alpha1.TenantInstance, plan *tenantryv1alpha1.TenantPlan, owned bool) ([]client.Object, error) {
 	d := controllers.Desired{Instance: ti, Plan: plan, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort}
 	var objs []client.Object
 	add := func(ac runtime.ApplyConfiguration) error {
@@ -86,7 +95,9 @@ func tenantObjects(name string, plan *tenantryv1alpha1.TenantPlan) ([]client.Obj
 			return fmt.Errorf("decoding %T: %w", ac, err)
 		}
 		o := obj.(client.Object)
-		o.SetOwnerReferences(nil)
+		if !owned {
+			o.SetOwnerReferences(nil)
+		}
 		a := o.GetAnnotations()
 		if a == nil {
 			a = map[string]string{}
@@ -144,6 +155,8 @@ func createTyped(ctx context.Context, cs kubernetes.Interface, o client.Object) 
 		_, err = cs.NetworkingV1().NetworkPolicies(v.Namespace).Create(ctx, v, opts)
 	case *corev1.Secret:
 		_, err = cs.CoreV1().Secrets(v.Namespace).Create(ctx, v, opts)
+	case *corev1.ConfigMap:
+		_, err = cs.CoreV1().ConfigMaps(v.Namespace).Create(ctx, v, opts)
 	case *appsv1.Deployment:
 		_, err = cs.AppsV1().Deployments(v.Namespace).Create(ctx, v, opts)
 	case *corev1.Service:
@@ -349,10 +362,14 @@ type OperatorResult struct {
 	RestWrites      map[string]float64 `json:"restRequestsByMethod"`
 	WritesPerTenant float64            `json:"auditWritesPerTenant"`
 	AuditWrites     WriteCounts        `json:"auditWrites"`
-	Ready           []Point            `json:"readySeries"`
-	Samples         []OperatorSample   `json:"samples"`
-	PeakRSSMiB      float64            `json:"peakRssMiB"`
-	CPU             map[string]float64 `json:"cpuCores"`
+	// PathWrites are the writes of the whole path: the TenantInstances' creates (with the
+	// bridge's identity) and the operator's writes, for comparison with the minimal path.
+	PathWrites          WriteCounts        `json:"pathAuditWrites"`
+	PathWritesPerTenant float64            `json:"pathAuditWritesPerTenant"`
+	Ready               []Point            `json:"readySeries"`
+	Samples             []OperatorSample   `json:"samples"`
+	PeakRSSMiB          float64            `json:"peakRssMiB"`
+	CPU                 map[string]float64 `json:"cpuCores"`
 	// ControlPlaneCPUPerTenant is kube-apiserver + etcd CPU-seconds per tenant until all Ready.
 	ControlPlaneCPUPerTenant float64        `json:"controlPlaneCpuSecPerTenant"`
 	APIServer                APIServerStats `json:"apiserver"`
@@ -510,6 +527,10 @@ func (h *harness) runOperator(ctx context.Context, e *env, prefix string, n int,
 		h.logf("reading the audit log: %v", err)
 	}
 	res.WritesPerTenant = ratio(float64(res.AuditWrites.Total), float64(n))
+	if res.PathWrites, err = e.auditWrites(audit0, e.auditOffset(), saUser(bridgeSA), saUser(managerSA)); err != nil {
+		h.logf("reading the audit log: %v", err)
+	}
+	res.PathWritesPerTenant = ratio(float64(res.PathWrites.Total), float64(n))
 	h.logf("operator: %d of %d tenants Ready after %.1fs (%.1f tenants/s, %.1f writes per tenant)", res.ReadyCount, n, res.ElapsedSec, res.TenantsPerSec, res.WritesPerTenant)
 	return res, nil
 }

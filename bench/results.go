@@ -53,6 +53,13 @@ type ProvisioningResult struct {
 	Ratio float64 `json:"ratio"`
 	// RatioAvailable compares with the ceiling's objects all available (pods running) instead.
 	RatioAvailable float64 `json:"ratioToAvailable"`
+	// Minimal is the minimal-path ceiling on the same N; MinimalRatio is operator tenants/s over
+	// its tenants/s, MinimalCPURatio the operator's control-plane CPU per tenant over its.
+	Minimal         *MinimalResult `json:"minimal,omitempty"`
+	MinimalRatio    float64        `json:"minimalRatio,omitempty"`
+	MinimalCPURatio float64        `json:"minimalCpuRatio,omitempty"`
+	// Writes compares the writes per tenant of the minimal path and the operator's path.
+	Writes []WriteDiff `json:"writesVsMinimal,omitempty"`
 }
 
 // Goal is one figure the issue asks for, and whether this run reached it.

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -117,32 +116,6 @@ func TestPodTemplateIsStable(t *testing.T) {
 	b := Desired{Instance: instance(v1.TenantDomain{}), Plan: plan()}.Deployment()
 	if diff := cmp.Diff(a, b); diff != "" {
 		t.Errorf("two builds differ:\n%s", diff)
-	}
-}
-
-func TestWorkloadReady(t *testing.T) {
-	dep := func(gen, observed int64, replicas, updated, available int32) *appsv1.Deployment {
-		d := &appsv1.Deployment{}
-		d.Generation = gen
-		d.Status = appsv1.DeploymentStatus{ObservedGeneration: observed, Replicas: replicas, UpdatedReplicas: updated, AvailableReplicas: available}
-		return d
-	}
-	for _, tc := range []struct {
-		name string
-		d    *appsv1.Deployment
-		want int32
-		ok   bool
-	}{
-		{"missing", nil, 1, false},
-		{"not observed", dep(2, 1, 1, 1, 1), 1, false},
-		{"available", dep(2, 2, 2, 2, 2), 2, true},
-		{"rolling", dep(2, 2, 3, 1, 2), 2, false},
-		{"scaled to zero", dep(3, 3, 0, 0, 0), 0, true},
-		{"still scaling down", dep(3, 3, 1, 0, 1), 0, false},
-	} {
-		if ok, _ := workloadReady(observe(tc.d), tc.want); ok != tc.ok {
-			t.Errorf("%s: ready = %v, want %v", tc.name, ok, tc.ok)
-		}
 	}
 }
 

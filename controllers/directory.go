@@ -127,7 +127,7 @@ func (r *TenantInstanceReconciler) deleteChild(ctx context.Context, obj client.O
 		if err != nil {
 			return fmt.Errorf("resolving kind: %w", err)
 		}
-		if _, ok := r.Children.lookup(gvk.GroupKind(), key); !ok {
+		if _, ok := r.Children.Lookup(gvk.GroupKind(), key); !ok {
 			return nil
 		}
 	}

@@ -21,8 +21,27 @@ import (
 	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/tenantry/tenantry/internal/childcache"
 )
+
+// ChildVersion is the resourceVersion the child cache holds of the object of obj's kind (a
+// built-in kind) under key; "" when it holds none. Tests wait with it for the cache to catch up
+// with the API server.
+func ChildVersion(c *childcache.Cache, key client.ObjectKey, obj client.Object) string {
+	gvk, err := apiutil.GVKForObject(obj, clientgoscheme.Scheme)
+	if err != nil {
+		return ""
+	}
+	rec, ok := c.Lookup(gvk.GroupKind(), key)
+	if !ok {
+		return ""
+	}
+	return rec.ResourceVersion()
+}
 
 // WriteCounter is the operator's client with every write it sends counted, for the tests of
 // both this package and controllers_test (a test-only export: it is compiled into tests only).

@@ -74,8 +74,8 @@ func (r *TenantInstanceReconciler) checkHost(ctx context.Context, s *scope) erro
 	other := claim.Spec.InstanceName
 	stall := outcome.Stallf(tenantryv1alpha1.ReasonHostConflict, "host %s is held by TenantInstance %q (TenantHost %s); this tenant is not served there "+
 		"until that claim is released, or until spec.domain names a host of its own", host, other, host)
-	ing := &networkingv1.Ingress{}
-	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, ing); err == nil {
+	if _, ok := r.Children.Lookup(ingressKind, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}); ok {
+		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: s.desired.namespace(), Name: AppName}}
 		if err := r.Delete(ctx, ing); err != nil && !apierrors.IsNotFound(err) {
 			// Stalled all the same, and the failure retried.
 			return errors.Join(stall, fmt.Errorf("deleting the Ingress of a host held by another instance: %w", err))

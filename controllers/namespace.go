@@ -28,49 +28,29 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/childcache"
 	"github.com/tenantry/tenantry/internal/outcome"
 )
 
 // namespaceRecheck is how often a tenant stalled on a namespace it does not own looks at it again.
 const namespaceRecheck = time.Minute
 
-// namespaceOwner is the UID of the TenantInstance that made ns, or "" when ns carries no mark of
-// one. The marks are the managed-by label together with the annotation tenantry.io/instance-uid
-// or, on namespaces made by earlier versions of the operator, a controller owner reference to a
-// TenantInstance. Anything else — a namespace someone created by hand, say — is not the
-// operator's: it never writes into it nor deletes it.
-func namespaceOwner(ns *corev1.Namespace) types.UID {
-	if ns.Labels[tenantryv1alpha1.LabelManagedBy] != tenantryv1alpha1.ManagedByValue {
-		return ""
-	}
-	if uid := ns.Annotations[tenantryv1alpha1.AnnotationInstanceUID]; uid != "" {
-		return types.UID(uid)
-	}
-	if ref := metav1.GetControllerOfNoCopy(ns); ref != nil && ref.Kind == "TenantInstance" &&
-		ref.APIVersion == tenantryv1alpha1.GroupVersion.String() {
-		return ref.UID
-	}
-	return ""
-}
-
 // observeNamespace reports whether the tenant namespace name exists, whether it is being
-// deleted and which instance made it. The child cache holds the namespaces the operator labels;
-// one it does not hold is read from the API server once, as it may be someone else's.
+// deleted and which instance made it (childcache.NamespaceOwner). The child cache holds the
+// namespaces the operator labels; one it does not hold is read from the API server once, as it
+// may be someone else's.
 func (r *TenantInstanceReconciler) observeNamespace(ctx context.Context, name string) (exists, deleting bool, owner types.UID, err error) {
-	cached := &corev1.Namespace{}
-	if err := r.Children.Get(ctx, client.ObjectKey{Name: name}, cached); err == nil {
-		return true, !cached.DeletionTimestamp.IsZero(), types.UID(cached.Annotations[tenantryv1alpha1.AnnotationInstanceUID]), nil
-	} else if !apierrors.IsNotFound(err) {
-		return false, false, "", fmt.Errorf("reading namespace %q: %w", name, err)
+	if rec, ok := r.Children.Lookup(namespaceKind, client.ObjectKey{Name: name}); ok {
+		return true, rec.Deleting(), rec.Owner(), nil
 	}
-	live, err := r.Children.liveNamespace(ctx, name)
+	live, err := r.Children.LiveNamespace(ctx, name)
 	if apierrors.IsNotFound(err) {
 		return false, false, "", nil
 	}
 	if err != nil {
 		return false, false, "", fmt.Errorf("reading namespace %q: %w", name, err)
 	}
-	return true, !live.DeletionTimestamp.IsZero(), namespaceOwner(live), nil
+	return true, !live.DeletionTimestamp.IsZero(), childcache.NamespaceOwner(live), nil
 }
 
 // reconcileNamespace creates the tenant namespace, marked as this instance's, and keeps it as

@@ -24,7 +24,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/childcache"
 	"github.com/tenantry/tenantry/internal/outcome"
 )
 
@@ -46,15 +46,11 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 		return ctrl.Result{}, nil
 	}
 	name := tenantryv1alpha1.NamespaceName(s.instance.Name)
-	ns := &corev1.Namespace{}
-	err := r.Children.Get(ctx, client.ObjectKey{Name: name}, ns)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("reading tenant namespace: %w", err)
-	}
-	ours := err == nil && types.UID(ns.Annotations[tenantryv1alpha1.AnnotationInstanceUID]) == s.instance.UID
+	rec, exists := r.Children.Lookup(namespaceKind, client.ObjectKey{Name: name})
+	ours := exists && rec.Owner() == s.instance.UID
 	if ours {
 		s.namespaceObserved = true
-		if ns.DeletionTimestamp.IsZero() {
+		if !rec.Deleting() {
 			drainFrom, keep, wait, err := r.retain(ctx, s)
 			if err != nil || keep {
 				return ctrl.Result{RequeueAfter: wait}, err
@@ -62,6 +58,7 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 			if wait, err := r.drain(ctx, s, drainFrom); err != nil || wait > 0 {
 				return ctrl.Result{RequeueAfter: wait}, err
 			}
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 			if err := r.Delete(ctx, ns, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
 				return ctrl.Result{}, fmt.Errorf("deleting tenant namespace: %w", err)
 			}
@@ -71,7 +68,7 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 		// The namespace's deletion event requeues us; the timer only guards against a missed event.
 		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
 	}
-	if err == nil {
+	if exists {
 		r.event(s.instance, corev1.EventTypeNormal, "NamespaceKept", "Delete",
 			"Namespace %s was not created for this instance; left in place", name)
 	}
@@ -80,8 +77,8 @@ func (r *TenantInstanceReconciler) release(ctx context.Context, s *scope) (ctrl.
 	if err := r.releaseAllSlots(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	r.applied.forget(name)
-	r.statuses.forget(s.instance.Name)
+	r.applied.Forget(name)
+	r.statuses.Forget(s.instance.Name)
 	patch := client.MergeFromWithOptions(s.instance.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(s.instance, tenantryv1alpha1.Finalizer)
 	if err := r.Patch(ctx, s.instance, patch); err != nil && !apierrors.IsNotFound(err) {
@@ -166,12 +163,8 @@ func (r *TenantInstanceReconciler) keepFrozen(ctx context.Context, s *scope, pla
 	if ing == nil {
 		return nil
 	}
-	err := r.Children.Get(ctx, client.ObjectKey{Namespace: d.namespace(), Name: AppName}, &networkingv1.Ingress{})
-	if apierrors.IsNotFound(err) {
+	if _, ok := r.Children.Lookup(ingressKind, client.ObjectKey{Namespace: d.namespace(), Name: AppName}); !ok {
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading the app Ingress: %w", err)
 	}
 	if svc := d.SuspendedService(); svc != nil {
 		if err := r.apply(ctx, svc); err != nil {
@@ -209,33 +202,33 @@ func (r *TenantInstanceReconciler) drain(ctx context.Context, s *scope, from tim
 	if err != nil || d == nil {
 		return 0, err
 	}
-	if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+	if d.Replicas == nil || *d.Replicas != 0 {
 		return left, nil
 	}
-	st := d.Status
-	if st.ObservedGeneration < d.Generation || st.Replicas > 0 || (st.TerminatingReplicas != nil && *st.TerminatingReplicas > 0) {
+	if d.ObservedGeneration < d.Generation || d.StatusReplicas > 0 || (d.TerminatingReplicas != nil && *d.TerminatingReplicas > 0) {
 		return left, nil
 	}
 	return 0, nil
 }
 
 // scaleToZero sets the app Deployment's replicas to zero unless they are, and returns the
-// Deployment as cached (nil when there is none or it is being deleted). It patches the one field
-// with a merge patch: it needs no plan, and the cached record holds no template to apply from.
-func (r *TenantInstanceReconciler) scaleToZero(ctx context.Context, s *scope) (*appsv1.Deployment, error) {
-	d := &appsv1.Deployment{}
-	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(s.instance.Name), Name: AppName}, d); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("reading the app Deployment: %w", err)
-	}
-	if !d.DeletionTimestamp.IsZero() {
+// Deployment's counts as cached, or as the patch returned them (nil when there is none or it is
+// being deleted). It patches the one field with a merge patch: it needs no plan, and the cached
+// record holds no template to apply from.
+func (r *TenantInstanceReconciler) scaleToZero(ctx context.Context, s *scope) (*childcache.DeploymentCounts, error) {
+	key := client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(s.instance.Name), Name: AppName}
+	rec, ok := r.Children.Lookup(deploymentKind, key)
+	if !ok || rec.Deleting() {
 		return nil, nil
 	}
-	if d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
-		return d, nil
+	counts, ok := rec.Deployment()
+	if !ok {
+		return nil, nil
 	}
+	if counts.Replicas != nil && *counts.Replicas == 0 {
+		return &counts, nil
+	}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
 	if err := r.Patch(ctx, d, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":0}}`)), client.FieldOwner(FieldOwner)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
@@ -243,5 +236,6 @@ func (r *TenantInstanceReconciler) scaleToZero(ctx context.Context, s *scope) (*
 		return nil, fmt.Errorf("scaling the app to zero: %w", err)
 	}
 	noteChange(ctx, "Deployment/"+d.Name+" scaled to zero")
-	return d, nil
+	counts = childcache.DeploymentCountsOf(d)
+	return &counts, nil
 }

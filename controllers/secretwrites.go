@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/ssa"
 )
 
 // The operator writes Secrets in tenant namespaces but may not read them: its RBAC grants no get,
@@ -58,8 +59,8 @@ import (
 //     the tenant could have one: a 联营 tenant is bound, or its directory is still projected
 //     (both go in the same reconcile).
 
-// secretGVK is the kind the entries of r.applied about Secrets are kept under.
-var secretGVK = corev1.SchemeGroupVersion.WithKind("Secret")
+// secretKind is the kind the entries of r.applied about Secrets are kept under.
+var secretKind = schema.GroupKind{Kind: "Secret"}
 
 // What a stamp says of a Secret.
 const (
@@ -87,11 +88,11 @@ func (r *TenantInstanceReconciler) namespaceUID(namespace string) (types.UID, bo
 	if r.Children == nil {
 		return "", false
 	}
-	rec, ok := r.Children.lookup(schema.GroupKind{Kind: "Namespace"}, client.ObjectKey{Name: namespace})
-	if !ok || rec.uid == "" || rec.deletionTimestamp != nil {
+	rec, ok := r.Children.Lookup(namespaceKind, client.ObjectKey{Name: namespace})
+	if !ok || rec.UID() == "" || rec.Deleting() {
 		return "", false
 	}
-	return rec.uid, true
+	return rec.UID(), true
 }
 
 // childExists reports whether the child cache holds the object; true when there is no child
@@ -100,7 +101,7 @@ func (r *TenantInstanceReconciler) childExists(gk schema.GroupKind, key client.O
 	if r.Children == nil {
 		return true
 	}
-	_, ok := r.Children.lookup(gk, key)
+	_, ok := r.Children.Lookup(gk, key)
 	return ok
 }
 
@@ -112,17 +113,16 @@ func (r *TenantInstanceReconciler) applySecret(ctx context.Context, ac *corev1ac
 		return fmt.Errorf("encoding apply configuration: %w", err)
 	}
 	namespace, name := deref(ac.Namespace), deref(ac.Name)
-	tenant, key := appliedKeyOf(secretGVK, namespace, name)
 	uid, known := r.namespaceUID(namespace)
 	stamp := secretStamp(uid, stampApplied, data)
-	if last, ok := r.applied.get(tenant, key); known && ok && last.fingerprint == stamp {
+	if last, ok := r.applied.Recall(secretKind, namespace, name); known && ok && last.Stamp == stamp {
 		return nil
 	}
 	if err := r.apply(ctx, ac); err != nil {
 		return err
 	}
 	if known {
-		r.applied.set(tenant, key, appliedState{fingerprint: stamp})
+		r.applied.Remember(secretKind, namespace, name, ssa.State{Stamp: stamp})
 	}
 	return nil
 }
@@ -131,7 +131,7 @@ func (r *TenantInstanceReconciler) applySecret(ctx context.Context, ac *corev1ac
 // returns whether it created one.
 func (r *TenantInstanceReconciler) ensureAdminSecret(ctx context.Context, s *scope) (bool, error) {
 	namespace := s.desired.namespace()
-	tenant, key := appliedKeyOf(secretGVK, namespace, tenantryv1alpha1.AdminSecretName)
+	name := tenantryv1alpha1.AdminSecretName
 	uid, known := r.namespaceUID(namespace)
 	// The version of the instance a probe answers for: its generation and annotations, whose
 	// changes are what reconciles it (not its status, which the operator itself writes).
@@ -140,19 +140,19 @@ func (r *TenantInstanceReconciler) ensureAdminSecret(ctx context.Context, s *sco
 		return false, fmt.Errorf("encoding annotations: %w", err)
 	}
 	version := uint64(max(s.before.Generation, 0))
-	seen := appliedState{resourceVersion: version, fingerprint: secretStamp(uid, stampAdmin, annotations)}
+	seen := ssa.State{Version: version, Stamp: secretStamp(uid, stampAdmin, annotations)}
 	if known && version != 0 {
-		last, ok := r.applied.get(tenant, key)
+		last, ok := r.applied.Recall(secretKind, namespace, name)
 		switch {
 		case ok && last == seen:
 			return false, nil
 		case !ok && s.before.Status.AdminAccountSecretRef != nil:
-			r.applied.set(tenant, key, seen)
+			r.applied.Remember(secretKind, namespace, name, seen)
 			return false, nil
 		}
 	}
 	// Until a probe succeeds, the next reconcile probes again, even at what looks like first sight.
-	r.applied.set(tenant, key, appliedState{})
+	r.applied.Remember(secretKind, namespace, name, ssa.State{})
 	password, err := generatePassword()
 	if err != nil {
 		return false, err
@@ -167,7 +167,7 @@ func (r *TenantInstanceReconciler) ensureAdminSecret(ctx context.Context, s *sco
 		noteChange(ctx, "Secret/"+tenantryv1alpha1.AdminSecretName+" created")
 	}
 	if known {
-		r.applied.set(tenant, key, seen)
+		r.applied.Remember(secretKind, namespace, name, seen)
 	}
 	return err == nil, nil
 }
@@ -175,16 +175,15 @@ func (r *TenantInstanceReconciler) ensureAdminSecret(ctx context.Context, s *sco
 // deleteSecret deletes a Secret the operator may have written, unless it is known to be absent;
 // couldExist says, at first sight, whether it might exist at all. Absence is success.
 func (r *TenantInstanceReconciler) deleteSecret(ctx context.Context, namespace, name string, couldExist bool) error {
-	tenant, key := appliedKeyOf(secretGVK, namespace, name)
 	uid, known := r.namespaceUID(namespace)
-	absent := appliedState{fingerprint: secretStamp(uid, stampAbsent, nil)}
-	last, ok := r.applied.get(tenant, key)
+	absent := ssa.State{Stamp: secretStamp(uid, stampAbsent, nil)}
+	last, ok := r.applied.Recall(secretKind, namespace, name)
 	switch {
 	case known && ok && last == absent:
 		return nil
 	case !ok && !couldExist:
 		if known {
-			r.applied.set(tenant, key, absent)
+			r.applied.Remember(secretKind, namespace, name, absent)
 		}
 		return nil
 	}
@@ -196,7 +195,7 @@ func (r *TenantInstanceReconciler) deleteSecret(ctx context.Context, namespace, 
 		noteChange(ctx, "Secret/"+name+" deleted")
 	}
 	if known {
-		r.applied.set(tenant, key, absent)
+		r.applied.Remember(secretKind, namespace, name, absent)
 	}
 	return nil
 }

@@ -17,21 +17,16 @@ limitations under the License.
 package controllers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/childcache"
 	"github.com/tenantry/tenantry/internal/outcome"
 )
 
@@ -316,22 +311,19 @@ type observedDeployment struct {
 	replicas, ready, available, updated, terminating int32
 }
 
-// observe takes from the Deployment what the status needs; nil for nil.
-func observe(d *appsv1.Deployment) *observedDeployment {
-	if d == nil {
-		return nil
-	}
+// observe takes from the Deployment's cached counts what the status needs.
+func observe(d childcache.DeploymentCounts) *observedDeployment {
 	o := &observedDeployment{
-		generation: d.Generation, observedGeneration: d.Status.ObservedGeneration,
-		replicas: d.Status.Replicas, ready: d.Status.ReadyReplicas, available: d.Status.AvailableReplicas,
-		updated: d.Status.UpdatedReplicas,
+		generation: d.Generation, observedGeneration: d.ObservedGeneration,
+		replicas: d.StatusReplicas, ready: d.ReadyReplicas, available: d.AvailableReplicas,
+		updated: d.UpdatedReplicas,
 	}
-	if d.Spec.Replicas != nil {
-		n := *d.Spec.Replicas
+	if d.Replicas != nil {
+		n := *d.Replicas
 		o.specReplicas = &n
 	}
-	if d.Status.TerminatingReplicas != nil {
-		o.terminating = *d.Status.TerminatingReplicas
+	if d.TerminatingReplicas != nil {
+		o.terminating = *d.TerminatingReplicas
 	}
 	return o
 }
@@ -376,55 +368,3 @@ func equalStatus(a, b tenantryv1alpha1.TenantInstanceStatus) bool {
 // not yet seen the previous status write, comes back. Watch events usually arrive within
 // milliseconds; the operator's own status writes do not trigger reconciles (see SetupWithManager).
 const statusRetryAfter = 200 * time.Millisecond
-
-// writtenStatus is what the operator remembers of its last status write to a TenantInstance: the
-// resourceVersion the write returned and the hash of the status it wrote.
-type writtenStatus struct {
-	resourceVersion string
-	hash            string
-}
-
-// writtenStatuses remembers the last status write per TenantInstance, so that a reconcile working
-// from a cache that has not seen that write yet neither skips nor clobbers it.
-type writtenStatuses struct {
-	mu     sync.Mutex
-	byName map[string]writtenStatus
-}
-
-func (w *writtenStatuses) get(name string) (writtenStatus, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	st, ok := w.byName[name]
-	return st, ok
-}
-
-func (w *writtenStatuses) set(name string, st writtenStatus) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.byName == nil {
-		w.byName = map[string]writtenStatus{}
-	}
-	w.byName[name] = st
-}
-
-func (w *writtenStatuses) forget(name string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.byName, name)
-}
-
-// statusHash identifies a status; equal statuses have equal hashes.
-func statusHash(st tenantryv1alpha1.TenantInstanceStatus) string {
-	data, err := json.Marshal(st)
-	if err != nil {
-		return "" // cannot happen for an API type
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:12])
-}
-
-// olderThan reports whether resourceVersion a is older than b; unknown orders are not older.
-func olderThan(a, b string) bool {
-	cmp, err := resourceversion.CompareResourceVersion(a, b)
-	return err == nil && cmp < 0
-}

@@ -27,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/childcache"
 	"github.com/tenantry/tenantry/internal/outcome"
 )
 
@@ -48,6 +49,14 @@ func observedDeploy(spec int32, observed int64, replicas, updated, available, re
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: observed, Replicas: replicas, UpdatedReplicas: updated,
 		AvailableReplicas: available, ReadyReplicas: ready, TerminatingReplicas: terminating}
 	return d
+}
+
+// observeDeployment is what the status sees of d once the child cache has recorded it; nil for nil.
+func observeDeployment(d *appsv1.Deployment) *observedDeployment {
+	if d == nil {
+		return nil
+	}
+	return observe(childcache.DeploymentCountsOf(d))
 }
 
 // statusIn is what a reconcile observed and how it ended, in the terms the status is derived from.
@@ -85,7 +94,7 @@ func composeStatus(in statusIn) v1.TenantInstanceStatus {
 	if in.waiting != "" {
 		s.waiting = &outcome.Waiting{Reason: v1.ReasonProgressing, Message: in.waiting, Proceed: true}
 	}
-	s.deployment = observe(in.deployment)
+	s.deployment = observeDeployment(in.deployment)
 	computeStatus(s, in.err)
 	return ti.Status
 }

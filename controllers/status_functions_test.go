@@ -27,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/childcache"
 	"github.com/tenantry/tenantry/internal/outcome"
 )
 
@@ -140,23 +141,23 @@ func TestSetPlanFields(t *testing.T) {
 
 // Deployments as observed, for the tables below.
 var (
-	depServing     = observe(observedDeploy(3, 7, 3, 3, 3, 3, nil))
-	depRolling     = observe(observedDeploy(3, 7, 3, 2, 1, 1, nil))
-	depUnobserved  = observe(observedDeploy(3, 6, 3, 3, 3, 3, nil))
-	depAtZero      = observe(observedDeploy(0, 7, 0, 0, 0, 0, nil))
-	depScalingDown = observe(observedDeploy(0, 7, 2, 0, 2, 2, nil))
-	depTerminating = observe(observedDeploy(0, 7, 0, 0, 0, 0, ptr.To[int32](1)))
-	depAskedForSix = observe(observedDeploy(6, 7, 0, 0, 0, 0, nil))
+	depServing     = observeDeployment(observedDeploy(3, 7, 3, 3, 3, 3, nil))
+	depRolling     = observeDeployment(observedDeploy(3, 7, 3, 2, 1, 1, nil))
+	depUnobserved  = observeDeployment(observedDeploy(3, 6, 3, 3, 3, 3, nil))
+	depAtZero      = observeDeployment(observedDeploy(0, 7, 0, 0, 0, 0, nil))
+	depScalingDown = observeDeployment(observedDeploy(0, 7, 2, 0, 2, 2, nil))
+	depTerminating = observeDeployment(observedDeploy(0, 7, 0, 0, 0, 0, ptr.To[int32](1)))
+	depAskedForSix = observeDeployment(observedDeploy(6, 7, 0, 0, 0, 0, nil))
 )
 
 func TestObserve(t *testing.T) {
-	if observe(nil) != nil {
-		t.Error("observe(nil) is not nil")
+	if observeDeployment(nil) != nil {
+		t.Error("observeDeployment(nil) is not nil")
 	}
 	d := observedDeploy(2, 6, 3, 2, 1, 4, ptr.To[int32](5))
 	want := &observedDeployment{generation: 7, observedGeneration: 6, specReplicas: ptr.To[int32](2),
 		replicas: 3, updated: 2, available: 1, ready: 4, terminating: 5}
-	got := observe(d)
+	got := observeDeployment(d)
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(observedDeployment{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -165,7 +166,7 @@ func TestObserve(t *testing.T) {
 		t.Error("the observation shares the Deployment's replicas field")
 	}
 	unset := &appsv1.Deployment{}
-	if o := observe(unset); o.specReplicas != nil || o.terminating != 0 {
+	if o := observeDeployment(unset); o.specReplicas != nil || o.terminating != 0 {
 		t.Errorf("observe of a Deployment without replicas = %+v", *o)
 	}
 }
@@ -177,12 +178,12 @@ func TestDeploymentAtZero(t *testing.T) {
 		want bool
 	}{
 		{"not observed", nil, false},
-		{"replicas unset", observe(&appsv1.Deployment{}), false},
+		{"replicas unset", observeDeployment(&appsv1.Deployment{}), false},
 		{"at zero", depAtZero, true},
 		{"asked for replicas", depAskedForSix, false},
 		{"scaling down", depScalingDown, false},
 		{"a replica terminating", depTerminating, false},
-		{"new spec not observed", observe(observedDeploy(0, 6, 0, 0, 0, 0, nil)), false},
+		{"new spec not observed", observeDeployment(observedDeploy(0, 6, 0, 0, 0, 0, nil)), false},
 	} {
 		if got := deploymentAtZero(tc.d); got != tc.want {
 			t.Errorf("%s: deploymentAtZero = %v, want %v", tc.name, got, tc.want)
@@ -347,7 +348,7 @@ func TestWorkloadReadiness(t *testing.T) {
 		{"not observed", running, nil, nil, nil, progressing("Waiting for the app Deployment to be created")},
 		{"new spec not observed", running, depUnobserved, nil, nil, progressing("Waiting for the Deployment controller to observe the new spec")},
 		{"rolling", running, depRolling, nil, nil, progressing("Waiting for 3 available replicas (1 available, 2 updated)")},
-		{"too many replicas", running, observe(observedDeploy(3, 7, 4, 3, 3, 3, nil)), nil, nil, progressing("Waiting for 3 available replicas (3 available, 3 updated)")},
+		{"too many replicas", running, observeDeployment(observedDeploy(3, 7, 4, 3, 3, 3, nil)), nil, nil, progressing("Waiting for 3 available replicas (3 available, 3 updated)")},
 		{"frozen at zero", frozen, depAtZero, nil, nil, readiness{ready: true, reason: v1.ConditionFrozen, message: "Scaled to zero on purpose; all data kept"}},
 		{"frozen, scaling down", frozen, depScalingDown, nil, nil, progressing("Scaling down: 2 replicas still running")},
 		{"an apply failed", running, depServing, boom, nil, readiness{reason: v1.ReasonApplyFailed, message: "applying app service: boom"}},
@@ -491,5 +492,36 @@ func TestSettle(t *testing.T) {
 				t.Errorf("recorded %v, %v; want %v, %v", s.stalled, s.waiting, tc.stalled, tc.waiting)
 			}
 		})
+	}
+}
+
+// observeCounts is observe of counts that may be missing.
+func observeCounts(c *childcache.DeploymentCounts) *observedDeployment {
+	if c == nil {
+		return nil
+	}
+	return observe(*c)
+}
+
+func TestWorkloadReady(t *testing.T) {
+	dep := func(gen, observed int64, replicas, updated, available int32) *childcache.DeploymentCounts {
+		return &childcache.DeploymentCounts{Generation: gen, ObservedGeneration: observed, StatusReplicas: replicas, UpdatedReplicas: updated, AvailableReplicas: available}
+	}
+	for _, tc := range []struct {
+		name string
+		d    *childcache.DeploymentCounts
+		want int32
+		ok   bool
+	}{
+		{"missing", nil, 1, false},
+		{"not observed", dep(2, 1, 1, 1, 1), 1, false},
+		{"available", dep(2, 2, 2, 2, 2), 2, true},
+		{"rolling", dep(2, 2, 3, 1, 2), 2, false},
+		{"scaled to zero", dep(3, 3, 0, 0, 0), 0, true},
+		{"still scaling down", dep(3, 3, 1, 0, 1), 0, false},
+	} {
+		if ok, _ := workloadReady(observeCounts(tc.d), tc.want); ok != tc.ok {
+			t.Errorf("%s: ready = %v, want %v", tc.name, ok, tc.ok)
+		}
 	}
 }

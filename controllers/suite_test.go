@@ -45,6 +45,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/internal/childcache"
 	"github.com/tenantry/tenantry/internal/testenv"
 )
 
@@ -54,7 +55,7 @@ var (
 	// cached is the operator manager's own client, reading from its cache.
 	cached client.Client
 	// children is the operator's child cache.
-	children    *controllers.ChildCache
+	children    *childcache.Cache
 	clientset   *kubernetes.Clientset
 	fakeClock   *clocktesting.FakeClock
 	merchantKey *rsa.PrivateKey
@@ -102,7 +103,7 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fakeClock = clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	if children, err = controllers.NewChildCache(cfg, nil); err != nil {
+	if children, err = childcache.New(cfg, nil, controllers.FieldOwner); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -26,7 +26,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -47,7 +46,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/childcache"
 	"github.com/tenantry/tenantry/internal/outcome"
+	"github.com/tenantry/tenantry/internal/ssa"
+	"github.com/tenantry/tenantry/internal/statusmemory"
 )
 
 // FieldOwner is the server-side apply field manager of everything the operator writes.
@@ -76,13 +78,13 @@ type TenantInstanceReconciler struct {
 	SharedTLSNamespaces []string
 	// Children is the cache the operator reads what it made for tenants from. SetupWithManager
 	// builds one when it is nil and adds it to the manager.
-	Children *ChildCache
+	Children *childcache.Cache
 	// RolloutNamespace holds the plans' revisions (rollout.go); empty builds every tenant from its
 	// plan's spec.app as it is.
 	RolloutNamespace string
 
-	applied  appliedVersions
-	statuses writtenStatuses
+	applied  ssa.Cache
+	statuses statusmemory.Memory
 }
 
 // scope is everything one reconcile of one TenantInstance learns; status is derived from it alone.
@@ -137,8 +139,8 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if apierrors.IsNotFound(err) {
 			// Gone, whether released or not (its finalizer removed by hand, or deleted while no
 			// operator ran): nothing this process remembers of it is needed any more.
-			r.applied.forget(tenantryv1alpha1.NamespaceName(req.Name))
-			r.statuses.forget(req.Name)
+			r.applied.Forget(tenantryv1alpha1.NamespaceName(req.Name))
+			r.statuses.Forget(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -440,16 +442,15 @@ func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *sco
 	if err := r.apply(ctx, s.desired.Service()); err != nil {
 		return fmt.Errorf("applying app service: %w", err)
 	}
-	deploy := &appsv1.Deployment{}
-	if err := r.Children.Get(ctx, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName}, deploy); err != nil {
-		if apierrors.IsNotFound(err) {
-			// The cache has not seen the Deployment we just applied yet; its event will requeue us.
-			return nil
-		}
-		return fmt.Errorf("reading app deployment: %w", err)
+	rec, ok := r.Children.Lookup(deploymentKind, client.ObjectKey{Namespace: s.desired.namespace(), Name: AppName})
+	if !ok {
+		// The cache has not seen the Deployment we just applied yet; its event will requeue us.
+		return nil
 	}
-	s.deployment = observe(deploy)
-	s.revisionObserved = unchanged
+	if counts, ok := rec.Deployment(); ok {
+		s.deployment = observe(counts)
+		s.revisionObserved = unchanged
+	}
 	return nil
 }
 
@@ -481,14 +482,14 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 		return nil
 	}
 	computeStatus(s, reconcileErr)
-	sum := statusHash(s.instance.Status)
-	if last, ok := r.statuses.get(s.instance.Name); ok && olderThan(s.before.ResourceVersion, last.resourceVersion) {
+	sum := statusmemory.Hash(s.instance.Status)
+	if last, behind := r.statuses.Behind(s.instance.Name, s.before.ResourceVersion); behind {
 		// The cache has not caught up with this operator's last status write. Comparing with the
 		// cached status would be comparing with the past: a status equal to it would not be
 		// written, and the newer one, written from a staler view, would stay. A merge patch from
 		// the cached status would miss fields. So: nothing to do if the last write said the same,
 		// else come back once the cache has it.
-		if sum != last.hash {
+		if sum != last {
 			s.statusPending = true
 		}
 		return nil
@@ -505,7 +506,7 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 		return fmt.Errorf("patching status: %w", err)
 	}
 	noteChange(ctx, "status")
-	r.statuses.set(s.instance.Name, writtenStatus{resourceVersion: s.instance.ResourceVersion, hash: sum})
+	r.statuses.Remember(s.instance.Name, s.instance.ResourceVersion, sum)
 	return nil
 }
 
@@ -566,9 +567,9 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 			deletionPredicate{})))
 	// What the operator makes for a tenant is watched as Owns would, but from the child cache,
-	// and mapped to its tenant by namespace rather than by owner reference (see tenantOfName).
+	// and mapped to its tenant by namespace rather than by owner reference (childcache's Source).
 	if r.Children == nil {
-		children, err := NewChildCache(mgr.GetConfig(), mgr.GetHTTPClient())
+		children, err := childcache.New(mgr.GetConfig(), mgr.GetHTTPClient(), FieldOwner)
 		if err != nil {
 			return err
 		}
@@ -577,7 +578,7 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 	if err := mgr.Add(r.Children); err != nil {
 		return err
 	}
-	b = b.WatchesRawSource(r.Children.source())
+	b = b.WatchesRawSource(r.Children.Source())
 	b = b.
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).

@@ -25,6 +25,7 @@ import (
 	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/tenantry/tenantry/webhookbridge/calltime"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
 
@@ -117,6 +118,10 @@ func logSafe(err error) string {
 func (s *Server) audit(ctx context.Context, c *call, code string, latency time.Duration, err error) {
 	callsTotal.WithLabelValues(c.activity, code).Inc()
 	callDurationSeconds.WithLabelValues(c.activity).Observe(latency.Seconds())
+	if t := calltime.From(ctx); t != nil {
+		callOwnDurationSeconds.WithLabelValues(c.activity).Observe(t.Own(latency).Seconds())
+		callQueuedDurationSeconds.WithLabelValues(c.activity).Observe(t.Of(calltime.Queue).Seconds())
+	}
 	if c.ignored != "" {
 		ignoredCallsTotal.WithLabelValues(c.activity, c.ignored).Inc()
 	}

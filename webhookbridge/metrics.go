@@ -44,6 +44,18 @@ var (
 		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5},
 	}, []string{"activity"})
 
+	callOwnDurationSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "tenantry_bridge_call_own_duration_seconds",
+		Help:    "The bridge's own part of answering a marketplace call, by activity: tenantry_bridge_call_duration_seconds less the time during which a request to the API server or to Order Query was in flight (from sending it to its response read) or the call queued for a read permit or call slot. It is verifying, deciding, encoding and signing, and waiting for CPU, the client-side API rate limit (--kube-api-qps) and conflict backoffs.",
+		Buckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 3},
+	}, []string{"activity"})
+
+	callQueuedDurationSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "tenantry_bridge_call_queued_duration_seconds",
+		Help:    "Time a marketplace call waited for a read permit and a call slot (--max-concurrent-reads, --max-in-flight), by activity (\"unverified\" for calls shed unread).",
+		Buckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 3},
+	}, []string{"activity"})
+
 	orderQueryDurationSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tenantry_bridge_order_query_duration_seconds",
 		Help:    "Time of Order Query requests to the marketplace, by result (success, not_found, rate_limited, server_error, transport_error, rejected, malformed; fallback_<result> for the retry at the fallback host).",
@@ -83,7 +95,7 @@ var (
 func registerMetrics() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(shedCallsTotal, callsTotal, verificationFailuresTotal, callDurationSeconds,
-			orderQueryDurationSeconds, previousKeyTotal, planLookupFailuresTotal, ignoredCallsTotal, preflightFindingsTotal)
+			callOwnDurationSeconds, callQueuedDurationSeconds, orderQueryDurationSeconds, previousKeyTotal, planLookupFailuresTotal, ignoredCallsTotal, preflightFindingsTotal)
 	})
 }
 

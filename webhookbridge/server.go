@@ -41,6 +41,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tenantry/tenantry/internal/logcap"
+	"github.com/tenantry/tenantry/webhookbridge/calltime"
 	"github.com/tenantry/tenantry/webhookbridge/orderquery"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
@@ -340,6 +341,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), s.budget)
 	defer cancel()
+	// The time the call spends in requests to the API server and Order Query is charged to this
+	// tracker by the clients' transports (cmd/webhookbridge), its queueing here; audit records
+	// the rest as the bridge's own time.
+	ctx, tracker := calltime.Start(ctx, nil)
 	c := &call{family: family, activity: activityUnverified}
 	log := s.log.WithValues("family", family)
 	ctx = logr.NewContext(ctx, log)
@@ -348,7 +353,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	// at most MaxConcurrentReads bodies are in memory at once however many clients upload
 	// (docs/protocol.md §1); a client trickling its body in is cut off by the server's
 	// ReadTimeout. The call slot is taken once the body is in, so slow senders hold no slot.
+	queued := tracker.Begin(calltime.Queue)
 	releaseRead, ok := acquire(ctx, s.reads, s.queueWait)
+	queued()
 	if !ok {
 		s.shed(ctx, w, c, start, errTooManyReads)
 		return
@@ -361,7 +368,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 		panic(http.ErrAbortHandler)
 	}
 
+	queued = tracker.Begin(calltime.Queue)
 	release, ok := acquire(ctx, s.slots, s.queueWait)
+	queued()
 	if !ok {
 		s.shed(ctx, w, c, start, errOverCapacity)
 		return

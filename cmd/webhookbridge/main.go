@@ -49,6 +49,7 @@ import (
 	"github.com/tenantry/tenantry/internal/merchantkey"
 	"github.com/tenantry/tenantry/internal/ratelimit"
 	"github.com/tenantry/tenantry/webhookbridge"
+	"github.com/tenantry/tenantry/webhookbridge/calltime"
 	"github.com/tenantry/tenantry/webhookbridge/orderquery"
 	"github.com/tenantry/tenantry/webhookbridge/protocol"
 )
@@ -189,7 +190,14 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	ratelimit.Share(restConfig, float32(c.qps), c.burst)
+	// The waits for that limit, which a call's own time includes
+	// (rest_client_rate_limiter_duration_seconds, by verb).
+	ctrlmetrics.RegisterRESTClientMetricsWithOptions(ctrlmetrics.RESTClientMetricsOptions{
+		DurationBuckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 3},
+	}, ctrlmetrics.MetricRateLimiterLatency)
 	restConfig.UserAgent = "tenantry-webhookbridge"
+	// A call's API requests are charged to the call (tenantry_bridge_call_own_duration_seconds).
+	restConfig.Wrap(calltime.Wrapper(calltime.API))
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(tenantryv1alpha1.AddToScheme(scheme))
@@ -254,10 +262,10 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		Client: k8s, Plans: watch, Instances: watch, Verifier: verifier, AccessKey: keys[0], MerchantKey: merchantKey,
 		Orders: &orderquery.Client{
 			Endpoint: c.orderAPIURL, FallbackEndpoint: c.orderAPIFallbackURL, AK: ak, SK: sk, Observe: webhookbridge.ObserveOrderQuery,
-			HTTP: &http.Client{Timeout: c.orderQueryTimeout, Transport: &http.Transport{
+			HTTP: &http.Client{Timeout: c.orderQueryTimeout, Transport: calltime.Transport(calltime.OrderQuery, &http.Transport{
 				Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12},
 				ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,
-			}},
+			})},
 		},
 		Recorder: broadcaster.NewRecorder(scheme, "tenantry-webhookbridge"), Clock: clock.RealClock{},
 		Path: c.path, MaxBodyBytes: c.maxBody, MaxBasicBodyBytes: c.maxBasicBody, Replays: replays, CallBudget: c.callBudget,

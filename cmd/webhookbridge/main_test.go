@@ -24,6 +24,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,11 +128,15 @@ func TestRunServesAndDrains(t *testing.T) {
 		return m
 	}
 	o := orders.CreateOrder(simulator.OrderSpec{})
+	// A slow Order Query: the call's own time leaves it out.
+	const orderLatency = 400 * time.Millisecond
+	orders.SetLatency(orderLatency)
 	a, err := market(current).Buy(context.Background(), o.OrderID, o.OrderLine[0].OrderLineID, false)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(a.ResultCode).To(Equal(protocol.CodeSuccess))
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: a.InstanceID}, &tenantryv1alpha1.TenantInstance{})).To(Succeed())
 	<-arrived
+	orders.SetLatency(0)
 
 	// The previous key still verifies, and its answers are signed with it (docs/protocol.md
 	// §6.12): the simulator checks Body-Sign with the key it signed with.
@@ -147,6 +152,12 @@ func TestRunServesAndDrains(t *testing.T) {
 	g.Expect(body).To(ContainSubstring(`tenantry_bridge_calls_total{activity="newInstance",code="000000"} 1`))
 	g.Expect(body).To(ContainSubstring(`tenantry_bridge_key_rotation_previous_key_total{family="basic"} 1`))
 	g.Expect(body).To(ContainSubstring(`tenantry_bridge_order_query_duration_seconds_count{result="success"} 1`))
+	g.Expect(body).To(ContainSubstring(`tenantry_bridge_call_own_duration_seconds_count{activity="newInstance"} 1`))
+	g.Expect(body).To(ContainSubstring(`tenantry_bridge_call_queued_duration_seconds_count{activity="newInstance"} 1`))
+	g.Expect(body).To(ContainSubstring(`rest_client_rate_limiter_duration_seconds_count{`))
+	whole := sampleValue(t, body, `tenantry_bridge_call_duration_seconds_sum{activity="newInstance"}`)
+	own := sampleValue(t, body, `tenantry_bridge_call_own_duration_seconds_sum{activity="newInstance"}`)
+	g.Expect(whole-own).To(BeNumerically(">=", orderLatency.Seconds()), "call %.3fs, own %.3fs", whole, own)
 
 	// A call in flight when SIGTERM arrives is finished and answered.
 	orders.SetLatency(time.Second)
@@ -246,4 +257,20 @@ func TestReplayNamespace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sampleValue is the value of the sample named (with its labels) series in a Prometheus text page.
+func sampleValue(t *testing.T, page, series string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(page, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", series, err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("no sample %s", series)
+	return 0
 }

@@ -28,12 +28,13 @@ import (
 )
 
 var (
-	fullFlag = flag.Bool("full", false, "run the suite at full size, as `make chaos` does (CHAOS_FULL=1 does the same)")
+	fullFlag = flag.Bool("full", false, "run the full scenarios rather than the shortened ones when no -ginkgo.label-filter is given, as `make chaos` does (CHAOS_FULL=1 does the same)")
 	seedFlag = flag.Uint64("seed", 0, "seed of every random choice (kill moments, calls, delays); 0 picks one (CHAOS_SEED)")
 )
 
-// config is the size of every scenario. The shortened suite (`go test ./test/chaos/`, part of
-// `make test`) and the full one (`make chaos`) differ only in these numbers.
+// config is the size of every scenario. The shortened scenarios (label "short": `go test
+// ./test/chaos/`, part of `make test`) and the full ones (label "full": `make chaos`) differ
+// only in these numbers.
 type config struct {
 	full bool
 	seed uint64
@@ -66,11 +67,9 @@ type config struct {
 	bridgeMaxInFlight, bridgeQPS int
 }
 
-func loadConfig() config {
-	c := config{
-		full: *fullFlag || truthy(os.Getenv("CHAOS_FULL")),
-		seed: *seedFlag,
-	}
+// loadConfig is the configuration of the full scenarios or of the shortened ones.
+func loadConfig(full bool) config {
+	c := config{full: full, seed: *seedFlag}
 	if c.seed == 0 {
 		c.seed, _ = strconv.ParseUint(os.Getenv("CHAOS_SEED"), 10, 64)
 	}

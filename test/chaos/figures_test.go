@@ -21,9 +21,10 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"testing"
 	"text/tabwriter"
 	"time"
+
+	. "github.com/onsi/ginkgo/v2"
 )
 
 // figure is one number a scenario measured. Figures are reported, never asserted as limits
@@ -37,11 +38,13 @@ var (
 	figures   []figure
 )
 
-// report logs a figure of the test's scenario and keeps it for the summary table.
-func report(t *testing.T, name, format string, args ...any) {
+// report logs a figure of the scenario, adds it to the spec's report (Ginkgo's JSON report has
+// it) and keeps it for the summary table.
+func report(t *scenarioT, name, format string, args ...any) {
 	t.Helper()
 	v := fmt.Sprintf(format, args...)
 	t.Logf("figure: %s: %s", name, v)
+	AddReportEntry("figure: "+name, v, ReportEntryVisibilityFailureOrVerbose)
 	figuresMu.Lock()
 	defer figuresMu.Unlock()
 	figures = append(figures, figure{scenario: t.Name(), name: name, value: v})

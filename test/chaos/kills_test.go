@@ -20,19 +20,17 @@ import (
 	"context"
 	"sort"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
-// TestKillsDuringBurst buys burstTenants tenants over burstWindow, sends each a few renewals,
+// killsDuringBurst buys burstTenants tenants over burstWindow, sends each a few renewals,
 // freezes, unfreezes and upgrades (some at once), releases some of them, and meanwhile SIGKILLs
 // the operator operatorKills times and the bridge bridgeKills times at random moments, restarting
 // each after a random delay. At the end every acknowledged call must be reflected in the
 // cluster, no tenant or child object may exist twice, and nothing of a released tenant may remain.
-func TestKillsDuringBurst(t *testing.T) {
-	chaos(t)
+func killsDuringBurst(t *scenarioT) {
 	ctx := context.Background()
 	rnd := newRNG(cfg.seed ^ 0x6b696c6c)
 	restartDelay := func(int) time.Duration { return rnd.between(100*time.Millisecond, cfg.maxRestartDelay) }

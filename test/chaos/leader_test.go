@@ -22,7 +22,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -90,13 +89,12 @@ func (r *replica) leaderships() []leadership {
 	return out
 }
 
-// TestLeaderElection runs two operator replicas with leader election and hands leadership over
+// leaderElection runs two operator replicas with leader election and hands leadership over
 // leaderRounds times each way: gracefully (SIGTERM: the leader releases the Lease) and
 // ungracefully (SIGKILL: the standby waits for the Lease to expire). Two replicas must never lead
 // at once — judged from each process's own log and from sampling both processes'
 // leader_election_master_status — and the tenants changed meanwhile must converge.
-func TestLeaderElection(t *testing.T) {
-	chaos(t)
+func leaderElection(t *scenarioT) {
 	ctx := context.Background()
 	rnd := newRNG(cfg.seed ^ 0x6c656164)
 	a := &replica{name: "a", c: operator(t, "leader", "a", ""), killed: map[*framework.Process]time.Time{}}
@@ -255,7 +253,7 @@ func TestLeaderElection(t *testing.T) {
 }
 
 // restart starts a new process of the replica after its last one exited, and waits until ready.
-func restart(t *testing.T, r *replica) {
+func restart(t *scenarioT, r *replica) {
 	t.Helper()
 	p, err := r.current().Restart()
 	if err != nil {

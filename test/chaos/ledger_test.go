@@ -22,11 +22,11 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"strings"
-	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,11 +34,12 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/test/e2e/framework/suite"
 	"github.com/tenantry/tenantry/webhookbridge/policy"
 )
 
-// The ledger's judgement is what makes every scenario able to fail; these tests pin it down
-// without a cluster (they run in -short mode too).
+// The ledger's judgement is what makes every scenario able to fail; these specs pin it down
+// without a cluster (label "unit": they run in -short mode too).
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -80,15 +81,69 @@ func with(c *call, attempts ...attempt) *call {
 	return c
 }
 
-func TestExpect(t *testing.T) {
+var _ = Describe("The ledger", Label(suite.Unit), func() {
+	DescribeTable("expects of a tenant what its calls allow",
+		func(tn *tenant, want func(e expectation) expectation) {
+			base := expectation{exists: mustExist, lifecycle: []string{"Active"}, sku: []string{skuSmall},
+				expiry: []string{ledgerTenant().expire.Format(time.RFC3339)}, acknowledged: 1}
+			got := expect(tn)
+			Expect(cmp.Diff(want(base), got, cmp.AllowUnexported(expectation{}))).To(BeEmpty(), "expect() (-want +got)")
+		},
+		ledgerCases(),
+	)
+
+	It("lets a tenant whose purchase was never acknowledged exist or not", func() {
+		notBought := &tenant{id: "ti-1", sku: skuSmall, expire: t0}
+		notBought.add(with(buyCall(notBought), retry(0), reset(10)))
+		Expect(expect(notBought).exists).To(Equal(mayExist), "a purchase never acknowledged")
+	})
+
+	DescribeTable("checks the cluster against what it expects",
+		func(tn *tenant, change func(w *world), want []string) {
+			w := converged(ledgerTenant())
+			change(w)
+			got := w.check(tn, expect(tn))
+			Expect(got).To(HaveLen(len(want)), "check() = %q, want problems like %q", got, want)
+			for i := range got {
+				Expect(got[i]).To(ContainSubstring(want[i]), "problem %d", i)
+			}
+		},
+		worldCases(),
+	)
+
+	DescribeTable("parses Prometheus samples",
+		func(line string, want sample, ok bool) {
+			got, parsed := parseSample(line)
+			Expect(parsed).To(Equal(ok), "parseSample(%q) ok", line)
+			if ok {
+				Expect(cmp.Diff(want, got, cmp.AllowUnexported(sample{}))).To(BeEmpty(), "parseSample(%q) (-want +got)", line)
+			}
+		},
+		Entry("a gauge with a label", `leader_election_master_status{name="tenantry-operator.tenantry.io"} 1`,
+			sample{"leader_election_master_status", map[string]string{"name": "tenantry-operator.tenantry.io"}, 1}, true),
+		Entry("a counter with several labels", `rest_client_requests_total{code="409",host="127.0.0.1:6443",method="PUT"} 17`,
+			sample{"rest_client_requests_total", map[string]string{"code": "409", "host": "127.0.0.1:6443", "method": "PUT"}, 17}, true),
+		Entry("a counter without labels", `tenantry_bridge_shed_calls_total 3`, sample{"tenantry_bridge_shed_calls_total", map[string]string{}, 3}, true),
+		Entry("a label value with quotes and a comma, a float in exponent form", `x{msg="a \"quoted\", comma"} 2.5e+00`, sample{"x", map[string]string{"msg": `a "quoted", comma`}, 2.5}, true),
+		Entry("a comment", `# HELP x something`, sample{}, false),
+		Entry("a broken label set", `x{broken 1`, sample{}, false),
+	)
+
+	DescribeTable("allows exactly the outcomes the bridge's own decisions can reach", orderedOutcomesAgainstTheBridge,
+		Entry("renewals", ledgerAspects[0]),
+		Entry("upgrades", ledgerAspects[1]),
+	)
+})
+
+// ledgerCases are the histories whose expectation the ledger spec checks.
+func ledgerCases() []TableEntry {
 	bought := ledgerTenant()
-	base := expectation{exists: mustExist, lifecycle: []string{"Active"}, sku: []string{skuSmall},
-		expiry: []string{bought.expire.Format(time.RFC3339)}, acknowledged: 1}
-	for _, tc := range []struct {
+	type ledgerCase struct {
 		name   string
 		tenant *tenant
 		want   func(e expectation) expectation
-	}{
+	}
+	cases := []ledgerCase{
 		{name: "only bought", tenant: bought, want: func(e expectation) expectation { return e }},
 		{
 			name: "the newest acknowledged send time wins, not the order of acknowledgement",
@@ -252,20 +307,12 @@ func TestExpect(t *testing.T) {
 				return e
 			},
 		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := expect(tc.tenant)
-			if diff := cmp.Diff(tc.want(base), got, cmp.AllowUnexported(expectation{})); diff != "" {
-				t.Errorf("expect() (-want +got):\n%s", diff)
-			}
-		})
 	}
-
-	notBought := &tenant{id: "ti-1", sku: skuSmall, expire: t0}
-	notBought.add(with(buyCall(notBought), retry(0), reset(10)))
-	if e := expect(notBought); e.exists != mayExist {
-		t.Errorf("a purchase never acknowledged: exists = %v, want mayExist", e.exists)
+	entries := make([]TableEntry, len(cases))
+	for i, c := range cases {
+		entries[i] = Entry(c.name, c.tenant, c.want)
 	}
+	return entries
 }
 
 // converged is the world of one Running tenant exactly as the ledger of ledgerTenant() wants it.
@@ -296,15 +343,18 @@ func converged(tn *tenant) *world {
 	}
 }
 
-func TestWorldCheck(t *testing.T) {
+// worldCases are the clusters the world spec checks against the ledger: converged(ledgerTenant())
+// changed by change, judged for tenant.
+func worldCases() []TableEntry {
 	tn := ledgerTenant()
 	ns := tenantryv1alpha1.NamespaceName(tn.id)
-	for _, tc := range []struct {
+	type worldCase struct {
 		name   string
 		tenant *tenant
 		change func(w *world)
 		want   []string // substrings of the problems, in order; none for a converged tenant
-	}{
+	}
+	cases := []worldCase{
 		{name: "converged", tenant: tn, change: func(*world) {}},
 		{name: "lost", tenant: tn, change: func(w *world) { delete(w.instances, tn.id) }, want: []string{"lost"}},
 		{
@@ -342,164 +392,126 @@ func TestWorldCheck(t *testing.T) {
 			name: "still there after an acknowledged release", tenant: ledgerTenant(with(releaseCall(), ack(10))),
 			change: func(*world) {}, want: []string{"released (acknowledged) but the TenantInstance still exists"},
 		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			w := converged(tn)
-			tc.change(w)
-			got := w.check(tc.tenant, expect(tc.tenant))
-			if len(got) != len(tc.want) {
-				t.Fatalf("check() = %q, want %d problems like %q", got, len(tc.want), tc.want)
-			}
-			for i := range got {
-				if !strings.Contains(got[i], tc.want[i]) {
-					t.Errorf("problem %d = %q, want it to contain %q", i, got[i], tc.want[i])
-				}
-			}
-		})
 	}
+	entries := make([]TableEntry, len(cases))
+	for i, c := range cases {
+		entries[i] = Entry(c.name, c.tenant, c.change, c.want)
+	}
+	return entries
 }
 
-func TestParseSample(t *testing.T) {
-	for _, tc := range []struct {
-		line string
-		want sample
-		ok   bool
-	}{
-		{`leader_election_master_status{name="tenantry-operator.tenantry.io"} 1`,
-			sample{"leader_election_master_status", map[string]string{"name": "tenantry-operator.tenantry.io"}, 1}, true},
-		{`rest_client_requests_total{code="409",host="127.0.0.1:6443",method="PUT"} 17`,
-			sample{"rest_client_requests_total", map[string]string{"code": "409", "host": "127.0.0.1:6443", "method": "PUT"}, 17}, true},
-		{`tenantry_bridge_shed_calls_total 3`, sample{"tenantry_bridge_shed_calls_total", map[string]string{}, 3}, true},
-		{`x{msg="a \"quoted\", comma"} 2.5e+00`, sample{"x", map[string]string{"msg": `a "quoted", comma`}, 2.5}, true},
-		{`# HELP x something`, sample{}, false},
-		{`x{broken 1`, sample{}, false},
-	} {
-		got, ok := parseSample(tc.line)
-		if ok != tc.ok {
-			t.Errorf("parseSample(%q) ok = %t, want %t", tc.line, ok, tc.ok)
-			continue
-		}
-		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(sample{})); ok && diff != "" {
-			t.Errorf("parseSample(%q) (-want +got):\n%s", tc.line, diff)
-		}
-	}
+// ledgerAspect is one aspect of an instance that calls keep their order for: how a call sets it
+// in the bridge's own decisions, and how to read it.
+type ledgerAspect struct {
+	base  string
+	value func(call int) string
+	// apply processes one attempt of call, sent at sent, and returns the spec it leaves.
+	apply func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error)
+	read  func(spec *tenantryv1alpha1.TenantInstanceSpec) string
 }
 
-// TestLedgerOrderedOutcomesAgainstTheBridge checks orderedOutcomes against the bridge's own decisions
+var ledgerBought = t0.AddDate(0, 1, 0)
+
+// ledgerAspects are the renewals' expiry and the upgrades' SKU.
+var ledgerAspects = []ledgerAspect{
+	{
+		base:  ledgerBought.Format(time.RFC3339),
+		value: func(call int) string { return expiresIn(100 * (call + 1)) },
+		apply: func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error) {
+			expires, err := time.Parse(time.RFC3339, value)
+			if err != nil {
+				return nil, err
+			}
+			return policy.DecideRefresh(spec, policy.Refresh{OrderID: fmt.Sprintf("R%d", call), Scene: tenantryv1alpha1.SceneRenewal,
+				ExpiresAt: expires, SentAt: sent}, t0, time.Millisecond).Spec, nil
+		},
+		read: func(spec *tenantryv1alpha1.TenantInstanceSpec) string {
+			return spec.ExpiresAt.UTC().Format(time.RFC3339)
+		},
+	},
+	{
+		base:  skuSmall,
+		value: func(call int) string { return fmt.Sprintf("chaos.sku%d", call) },
+		apply: func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error) {
+			return policy.DecideUpgrade(spec, policy.Upgrade{OrderID: fmt.Sprintf("U%d", call), Target: policy.Target{SKU: value, Quantity: 1},
+				SentAt: sent}).Spec, nil
+		},
+		read: func(spec *tenantryv1alpha1.TenantInstanceSpec) string { return spec.SKU },
+	},
+}
+
+// orderedOutcomesAgainstTheBridge checks orderedOutcomes against the bridge's own decisions
 // (policy.DecideRefresh, policy.DecideUpgrade) on many small histories of renewals and of
 // upgrades: every final value that some processing of the attempts reaches must be allowed, and
 // every allowed one must be reachable. An acknowledged attempt was processed; one lost in
 // transport may or may not have been, at any moment (the bridge may finish it after the
 // marketplace stopped waiting); so may one answered 000005 (see mayHavePersisted). The
 // processing order is any order at all.
-func TestLedgerOrderedOutcomesAgainstTheBridge(t *testing.T) {
-	bought := t0.AddDate(0, 1, 0)
-	for _, aspect := range []struct {
-		name  string
-		base  string
-		value func(call int) string
-		// apply processes one attempt of call, sent at sent, and returns the spec it leaves.
-		apply func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error)
-		read  func(spec *tenantryv1alpha1.TenantInstanceSpec) string
-	}{
-		{
-			name: "renewals", base: bought.Format(time.RFC3339),
-			value: func(call int) string { return expiresIn(100 * (call + 1)) },
-			apply: func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error) {
-				expires, err := time.Parse(time.RFC3339, value)
-				if err != nil {
-					return nil, err
+func orderedOutcomesAgainstTheBridge(aspect ledgerAspect) {
+	rnd := rand.New(rand.NewPCG(6, 6))
+	open := 0
+	for trial := range 400 {
+		type delivery struct {
+			call int
+			a    attempt
+		}
+		var records []callRecord
+		var deliveries []delivery
+		nCalls := 1 + rnd.IntN(3)
+		// Distinct send times, each call's in increasing order.
+		sends := rnd.Perm(6)
+		for i := range nCalls {
+			n := 1 + rnd.IntN(6/nCalls)
+			times := slices.Sorted(slices.Values(sends[:n]))
+			sends = sends[n:]
+			r := callRecord{value: aspect.value(i)}
+			for k, ms := range times {
+				a := reset(10 * (ms + 1))
+				switch {
+				case k == len(times)-1 && rnd.IntN(3) > 0:
+					a = ack(10 * (ms + 1))
+					r.acked = &a
+				case rnd.IntN(2) == 0:
+					a = retry(10 * (ms + 1))
 				}
-				return policy.DecideRefresh(spec, policy.Refresh{OrderID: fmt.Sprintf("R%d", call), Scene: tenantryv1alpha1.SceneRenewal,
-					ExpiresAt: expires, SentAt: sent}, t0, time.Millisecond).Spec, nil
-			},
-			read: func(spec *tenantryv1alpha1.TenantInstanceSpec) string {
-				return spec.ExpiresAt.UTC().Format(time.RFC3339)
-			},
-		},
-		{
-			name: "upgrades", base: skuSmall,
-			value: func(call int) string { return fmt.Sprintf("chaos.sku%d", call) },
-			apply: func(spec *tenantryv1alpha1.TenantInstanceSpec, call int, value string, sent time.Time) (*tenantryv1alpha1.TenantInstanceSpec, error) {
-				return policy.DecideUpgrade(spec, policy.Upgrade{OrderID: fmt.Sprintf("U%d", call), Target: policy.Target{SKU: value, Quantity: 1},
-					SentAt: sent}).Spec, nil
-			},
-			read: func(spec *tenantryv1alpha1.TenantInstanceSpec) string { return spec.SKU },
-		},
-	} {
-		t.Run(aspect.name, func(t *testing.T) {
-			rnd := rand.New(rand.NewPCG(6, 6))
-			open := 0
-			for trial := range 400 {
-				type delivery struct {
-					call int
-					a    attempt
-				}
-				var records []callRecord
-				var deliveries []delivery
-				nCalls := 1 + rnd.IntN(3)
-				// Distinct send times, each call's in increasing order.
-				sends := rnd.Perm(6)
-				for i := range nCalls {
-					n := 1 + rnd.IntN(6/nCalls)
-					times := slices.Sorted(slices.Values(sends[:n]))
-					sends = sends[n:]
-					r := callRecord{value: aspect.value(i)}
-					for k, ms := range times {
-						a := reset(10 * (ms + 1))
-						switch {
-						case k == len(times)-1 && rnd.IntN(3) > 0:
-							a = ack(10 * (ms + 1))
-							r.acked = &a
-						case rnd.IntN(2) == 0:
-							a = retry(10 * (ms + 1))
-						}
-						r.attempts = append(r.attempts, a)
-						deliveries = append(deliveries, delivery{call: i, a: a})
-					}
-					records = append(records, r)
-				}
-
-				reached := map[string]bool{}
-				var try func(processed []delivery, rest []delivery)
-				try = func(processed, rest []delivery) {
-					if len(rest) == 0 {
-						spec := &tenantryv1alpha1.TenantInstanceSpec{SKU: skuSmall, ExpiresAt: ptr.To(metav1.NewTime(bought))}
-						for _, d := range processed {
-							next, err := aspect.apply(spec, d.call, records[d.call].value, d.a.sent)
-							if err != nil {
-								t.Fatal(err)
-							}
-							if next != nil {
-								spec = next
-							}
-						}
-						reached[aspect.read(spec)] = true
-						return
-					}
-					for i, d := range rest {
-						others := append(slices.Clone(rest[:i]), rest[i+1:]...)
-						if d.a.err != nil || d.a.code == simulator.ResultInternal {
-							try(processed, others) // lost, or refused, before the bridge applied it
-						}
-						try(append(slices.Clone(processed), d), others)
-					}
-				}
-				try(nil, deliveries)
-				if len(reached) > 1 {
-					open++
-				}
-
-				got := orderedOutcomes(aspect.base, records)
-				slices.Sort(got)
-				want := slices.Sorted(maps.Keys(reached))
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Fatalf("trial %d: orderedOutcomes(%+v) (-reachable +allowed):\n%s", trial, records, diff)
-				}
+				r.attempts = append(r.attempts, a)
+				deliveries = append(deliveries, delivery{call: i, a: a})
 			}
-			if open < 100 {
-				t.Errorf("only %d of 400 histories could end in more than one way; the test explores too little", open)
+			records = append(records, r)
+		}
+
+		reached := map[string]bool{}
+		var try func(processed []delivery, rest []delivery)
+		try = func(processed, rest []delivery) {
+			if len(rest) == 0 {
+				spec := &tenantryv1alpha1.TenantInstanceSpec{SKU: skuSmall, ExpiresAt: ptr.To(metav1.NewTime(ledgerBought))}
+				for _, d := range processed {
+					next, err := aspect.apply(spec, d.call, records[d.call].value, d.a.sent)
+					Expect(err).NotTo(HaveOccurred())
+					if next != nil {
+						spec = next
+					}
+				}
+				reached[aspect.read(spec)] = true
+				return
 			}
-		})
+			for i, d := range rest {
+				others := append(slices.Clone(rest[:i]), rest[i+1:]...)
+				if d.a.err != nil || d.a.code == simulator.ResultInternal {
+					try(processed, others) // lost, or refused, before the bridge applied it
+				}
+				try(append(slices.Clone(processed), d), others)
+			}
+		}
+		try(nil, deliveries)
+		if len(reached) > 1 {
+			open++
+		}
+
+		got := orderedOutcomes(aspect.base, records)
+		slices.Sort(got)
+		want := slices.Sorted(maps.Keys(reached))
+		Expect(cmp.Diff(want, got)).To(BeEmpty(), "trial %d: orderedOutcomes(%+v) (-reachable +allowed)", trial, records)
 	}
+	Expect(open).To(BeNumerically(">=", 100), "only %d of 400 histories could end in more than one way; the spec explores too little", open)
 }

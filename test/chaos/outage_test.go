@@ -23,7 +23,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -111,7 +110,7 @@ type traffic struct {
 	sends sync.WaitGroup
 }
 
-func startTraffic(ctx context.Context, t *testing.T, m *market, tenants []*tenant, rate int, giveUp time.Time) *traffic {
+func startTraffic(ctx context.Context, t *scenarioT, m *market, tenants []*tenant, rate int, giveUp time.Time) *traffic {
 	tr := &traffic{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(tr.done)
@@ -143,7 +142,7 @@ func (tr *traffic) end() {
 }
 
 // buyAll buys n tenants at once and waits until each purchase is answered.
-func buyAll(ctx context.Context, t *testing.T, m *market, n int, giveUp time.Time) []*tenant {
+func buyAll(ctx context.Context, t *scenarioT, m *market, n int, giveUp time.Time) []*tenant {
 	t.Helper()
 	tenants := make([]*tenant, n)
 	var wg sync.WaitGroup
@@ -190,7 +189,7 @@ func codes(obs []observed) map[string]int {
 }
 
 // progress is where kwokctl's output goes: the scenario's log directory.
-func progress(t *testing.T, scenario string) *os.File {
+func progress(t *scenarioT, scenario string) *os.File {
 	t.Helper()
 	dir := filepath.Join(logDir, scenario)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -204,13 +203,12 @@ func progress(t *testing.T, scenario string) *os.File {
 	return f
 }
 
-// TestAPIServerOutage stops the API server for `outage` while the marketplace keeps calling.
+// apiServerOutage stops the API server for `outage` while the marketplace keeps calling.
 // The bridge must answer every call 000005 (resend) while nothing can be persisted and
 // acknowledge nothing; the operator's leader must exit once its renew deadline has passed
 // (docs/operations.md: restart on a lost lease), and be restarted the way a kubelet would; after
 // the API server is back, every acknowledged call must be reflected.
-func TestAPIServerOutage(t *testing.T) {
-	chaos(t)
+func apiServerOutage(t *scenarioT) {
 	ctx := context.Background()
 	rnd := newRNG(cfg.seed ^ 0x61706973)
 	opc := operator(t, "apiserver", "a", "")
@@ -316,12 +314,11 @@ func TestAPIServerOutage(t *testing.T) {
 	}
 }
 
-// TestEtcdRestart kills etcd (SIGKILL) etcdRestarts times while the marketplace keeps calling and
+// etcdRestart kills etcd (SIGKILL) etcdRestarts times while the marketplace keeps calling and
 // starts it again after a short random delay. Calls the bridge could not persist must be answered
 // 000005; whatever it acknowledged, even while etcd was down (reads the API server could serve
 // from its cache), must be reflected once everything has converged.
-func TestEtcdRestart(t *testing.T) {
-	chaos(t)
+func etcdRestart(t *scenarioT) {
 	ctx := context.Background()
 	rnd := newRNG(cfg.seed ^ 0x65746364)
 	opc := operator(t, "etcd", "a", "")

@@ -24,7 +24,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -83,14 +82,13 @@ func replay(ctx context.Context, url string, c captured) (*simulator.Answer, err
 	return cl.Raw(ctx, c.body, c.query)
 }
 
-// TestReplayAcrossBridgeReplicas runs two bridge replicas, A and B, sharing the cluster as the
+// replayAcrossBridgeReplicas runs two bridge replicas, A and B, sharing the cluster as the
 // chart's replicas do, and replays to B, within the timestamp window, requests captured on
 // their way to A: a queryInstance whose answer carried the tenant's admin password, a purchase,
 // and a FREEZE replayed after the UNFREEZE that followed it. B must disclose no secret and
 // change nothing: the query is refused, there is still one TenantInstance, and the tenant stays
 // Active with its spec untouched (docs/threat-model.md, the marketplace boundary).
-func TestReplayAcrossBridgeReplicas(t *testing.T) {
-	chaos(t)
+func replayAcrossBridgeReplicas(t *scenarioT) {
 	ctx := context.Background()
 	operator(t, "replay", "a", "").start(t)
 	a, b := bridge(t, "replay", "a"), bridge(t, "replay", "b")

@@ -22,7 +22,6 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
-	"testing"
 	"time"
 
 	"github.com/tenantry/tenantry/test/e2e/framework"
@@ -37,7 +36,7 @@ type component struct {
 	url string
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t *scenarioT) string {
 	t.Helper()
 	a, err := framework.FreeAddr()
 	if err != nil {
@@ -48,7 +47,7 @@ func freeAddr(t *testing.T) string {
 
 // operator describes an operator process named name of scenario, built into binDir (the
 // current build when empty), logging to <scenario>/manager-<name>.log.
-func operator(t *testing.T, scenario, name, binDir string) component {
+func operator(t *scenarioT, scenario, name, binDir string) component {
 	t.Helper()
 	o := components
 	o.LogDir = filepath.Join(logDir, scenario)
@@ -63,7 +62,7 @@ func operator(t *testing.T, scenario, name, binDir string) component {
 }
 
 // bridge describes a bridge process named name of scenario.
-func bridge(t *testing.T, scenario, name string) component {
+func bridge(t *scenarioT, scenario, name string) component {
 	t.Helper()
 	o := components
 	o.LogDir = filepath.Join(logDir, scenario)
@@ -76,7 +75,7 @@ func bridge(t *testing.T, scenario, name string) component {
 }
 
 // start starts the process and waits until it is ready; the test stops it when it ends.
-func (c component) start(t *testing.T) *framework.Process {
+func (c component) start(t *scenarioT) *framework.Process {
 	t.Helper()
 	p, err := framework.StartProcess(c.opts)
 	if err != nil {
@@ -91,7 +90,7 @@ func (c component) start(t *testing.T) *framework.Process {
 
 // supervise starts the process, waits until it is ready, and keeps it running: whenever it exits
 // it is started again after delay(n). The test stops it when it ends.
-func (c component) supervise(t *testing.T, delay func(n int) time.Duration) *framework.Supervisor {
+func (c component) supervise(t *scenarioT, delay func(n int) time.Duration) *framework.Supervisor {
 	t.Helper()
 	p, err := framework.StartProcess(c.opts)
 	if err != nil {

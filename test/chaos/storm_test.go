@@ -19,17 +19,15 @@ package chaos
 import (
 	"context"
 	"sync"
-	"testing"
 	"time"
 )
 
-// TestConflictStorm changes the specs of stormTenants tenants through the bridge at stormRate
+// conflictStorm changes the specs of stormTenants tenants through the bridge at stormRate
 // calls per second for stormDuration while the operator writes their status: the bridge's
 // optimistic-concurrency updates and the operator's status writes collide on the same objects.
 // Every tenant must end at the state of the newest acknowledged call about it, and the operator's
 // reconcile errors must stop once the storm is over.
-func TestConflictStorm(t *testing.T) {
-	chaos(t)
+func conflictStorm(t *scenarioT) {
 	ctx := context.Background()
 	rnd := newRNG(cfg.seed ^ 0x73746f72)
 	opc := operator(t, "storm", "a", "")

@@ -31,7 +31,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -47,12 +46,11 @@ import (
 	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
-// TestOperatorUpgrade runs the operator built from an older commit (CHAOS_OLD_REF, by default
+// operatorUpgrade runs the operator built from an older commit (CHAOS_OLD_REF, by default
 // the last one before the operator annotated what it applies) until upgradeTenants tenants are
 // Ready, replaces it with the current build, and waits until the new build has reconciled every
 // tenant: no Deployment's pod template may change, so no tenant's app is rolled.
-func TestOperatorUpgrade(t *testing.T) {
-	chaos(t)
+func operatorUpgrade(t *scenarioT) {
 	ctx := context.Background()
 	rnd := newRNG(cfg.seed ^ 0x75706772)
 	built := time.Now()
@@ -172,7 +170,7 @@ func TestOperatorUpgrade(t *testing.T) {
 // buildRef builds cmd/manager as it was at ref into a temporary directory and returns the
 // directory. The tree is exported with `git archive`, so the repository's own state (worktrees,
 // index) is never touched.
-func buildRef(ctx context.Context, t *testing.T, ref string) (string, error) {
+func buildRef(ctx context.Context, t *scenarioT, ref string) (string, error) {
 	t.Helper()
 	git, err := exec.LookPath("git")
 	if err != nil {
@@ -432,7 +430,7 @@ func snapshotWorkloads(ctx context.Context) (map[string]workload, error) {
 // chart of the old build's day granted: that build watches Secrets in every namespace, and
 // today's chart grants it none. The returned func takes the grant away, as the `helm upgrade`
 // that brings the new build does; it also runs at cleanup.
-func grantOldSecretReads(ctx context.Context, t *testing.T) (revoke func()) {
+func grantOldSecretReads(ctx context.Context, t *scenarioT) (revoke func()) {
 	t.Helper()
 	const name = "chaos-upgrade-old-operator-secret-reads"
 	role := &rbacv1.ClusterRole{

@@ -22,7 +22,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -432,7 +431,7 @@ func (w *world) check(t *tenant, e expectation) []string {
 
 // converge polls the cluster until every tenant is what the ledger allows, and returns how long
 // that took; on timeout it fails the test with what is still wrong.
-func converge(ctx context.Context, t *testing.T, tenants []*tenant, timeout time.Duration) (time.Duration, bool) {
+func converge(ctx context.Context, t *scenarioT, tenants []*tenant, timeout time.Duration) (time.Duration, bool) {
 	t.Helper()
 	start := time.Now()
 	expectations := make([]expectation, len(tenants))

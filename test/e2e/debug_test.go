@@ -24,9 +24,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -36,18 +36,20 @@ import (
 	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
-// TestDebugFlow replays, through the installed bridge, what the seller console's interface debug
+// The debug flow replays, through the installed bridge, what the seller console's interface debug
 // tool sends before a product may go live and what the marketplace's daily dial tests replay
 // afterwards (docs/protocol.md §6.5): every call with testFlag=1, chained on the instanceId the
 // debug newInstance answered for an order the Order Query API does not know. Every answer must
 // be 000000 — queryInstance with its mandatory fields filled — and nothing may be created: no
 // TenantInstance and no TenantDirectory shard for any instanceId the debug newInstance calls answered.
 // A replay, as the dial tests do, must answer the same instanceId.
-func TestDebugFlow(t *testing.T) {
-	e2e(t)
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+var _ = Describe("The seller console's interface debug tool", Label("debug"), func() {
+	It("is answered 000000 for every call, with nothing created, and the same on a replay", func(ctx SpecContext) {
+		debugFlow(ctx, Default)
+	})
+})
+
+func debugFlow(ctx context.Context, g Gomega) {
 
 	// An order id of the marketplace's shape that no order service knows, fixed for the run so
 	// that the replay below is a replay.
@@ -97,7 +99,7 @@ func TestDebugFlow(t *testing.T) {
 		}
 	}).WithTimeout(5 * time.Second).WithPolling(time.Second).Should(Succeed())
 
-	t.Log("replay: the dial tests send the same saved cases again")
+	By("replay: the dial tests send the same saved cases again")
 	replay, err := simulator.DebugFlow(ctx, cfg)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(replay.Failed()).To(BeEmpty(), "replayed debug calls not answered as the console expects:\n%s", describeCalls(replay.Failed()))

@@ -19,8 +19,8 @@ package e2e
 import (
 	"context"
 	"errors"
-	"testing"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -37,7 +37,7 @@ import (
 type failure string
 
 // try runs f with a Gomega that turns the first failed assertion into an error instead of
-// failing the test, so that f can run on a goroutine of its own (t.FailNow must not).
+// failing the spec, so that f can run on a goroutine of its own.
 func try(f func(g Gomega)) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -126,10 +126,10 @@ func pods(g Gomega, id string) []corev1.Pod {
 
 // expectRunning waits until the tenant is Ready and Running with replicas app Pods Running on
 // kwok nodes, and returns the instance.
-func expectRunning(t *testing.T, id string, replicas int) *tenantryv1alpha1.TenantInstance {
-	t.Helper()
+func expectRunning(id string, replicas int) *tenantryv1alpha1.TenantInstance {
+	GinkgoHelper()
 	var ti *tenantryv1alpha1.TenantInstance
-	NewWithT(t).Eventually(func(g Gomega) {
+	Eventually(func(g Gomega) {
 		ti = instance(g, id)
 		readyFor(g, ti)
 		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateRunning))
@@ -145,9 +145,9 @@ func expectRunning(t *testing.T, id string, replicas int) *tenantryv1alpha1.Tena
 }
 
 // expectFrozen waits until the tenant is Frozen, scaled to zero and without Pods.
-func expectFrozen(t *testing.T, id string) {
-	t.Helper()
-	NewWithT(t).Eventually(func(g Gomega) {
+func expectFrozen(id string) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
 		ti := instance(g, id)
 		readyFor(g, ti)
 		g.Expect(ti.Status.State).To(Equal(tenantryv1alpha1.StateFrozen))
@@ -177,14 +177,14 @@ func release(g Gomega, id string) {
 	expectReleased(g, id)
 }
 
-// releaseOnCleanup releases the tenant at the end of the test unless the test did already.
-func releaseOnCleanup(t *testing.T, id string) {
-	t.Cleanup(func() {
+// releaseOnCleanup releases the tenant at the end of the spec unless the spec did already.
+func releaseOnCleanup(id string) {
+	DeferCleanup(func() {
 		err := admin.Get(context.Background(), client.ObjectKey{Name: id}, &tenantryv1alpha1.TenantInstance{})
 		if apierrors.IsNotFound(err) {
 			return
 		}
-		release(NewWithT(t), id)
+		release(Default, id)
 	})
 }
 

@@ -19,8 +19,8 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"testing"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -41,13 +41,16 @@ import (
 	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
-// TestChartPodsAdmittedUnderRestricted installs nothing itself: TestMain labelled the release
-// namespace to enforce the restricted Pod Security Standard before installing the chart, so the
-// chart's Pods exist only if admission accepted them. kwok then reports them Running.
-func TestChartPodsAdmittedUnderRestricted(t *testing.T) {
-	e2e(t)
-	g := NewWithT(t)
-	ctx := context.Background()
+var _ = Describe("The installed chart", Label("install"), func() {
+	// The spec installs nothing itself: the suite's setup labelled the release namespace to
+	// enforce the restricted Pod Security Standard before installing the chart, so the chart's
+	// Pods exist only if admission accepted them. kwok then reports them Running.
+	It("runs Pods admitted under the restricted Pod Security Standard", func(ctx SpecContext) {
+		chartPodsAdmittedUnderRestricted(ctx, Default)
+	})
+})
+
+func chartPodsAdmittedUnderRestricted(ctx context.Context, g Gomega) {
 
 	ns := &corev1.Namespace{}
 	g.Expect(admin.Get(ctx, client.ObjectKey{Name: framework.Namespace}, ns)).To(Succeed())
@@ -139,92 +142,98 @@ func allowed(g Gomega, cfg *rest.Config, a access) bool {
 
 const tenantNS = "tenant-ti-0123456789abcdef0123" // any tenant namespace: the roles are cluster-wide
 
-// TestIdentities checks that the ServiceAccounts the chart creates let the binaries do their work
-// and nothing else, by asking the authorizer and by making real requests with their tokens.
-func TestIdentities(t *testing.T) {
-	e2e(t)
-	ctx := context.Background()
-	const ti, tp = "tenantinstances", "tenantplans"
-	grp := tenantryv1alpha1.GroupVersion.Group
+// identity is what one binary's ServiceAccount may and may not do.
+type identity struct {
+	name    string
+	cfg     func() *rest.Config
+	user    string
+	allow   []access
+	refused []access
+}
 
-	for _, tc := range []struct {
-		name    string
-		cfg     func() *rest.Config
-		user    string
-		allow   []access
-		refused []access
-	}{{
-		name: "webhookbridge",
-		cfg:  func() *rest.Config { return bridgeCfg },
-		user: "system:serviceaccount:" + framework.Namespace + ":" + framework.BridgeServiceAccount,
-		allow: []access{
-			{verb: "create", group: grp, resource: ti}, {verb: "get", group: grp, resource: ti},
-			{verb: "update", group: grp, resource: ti}, {verb: "patch", group: grp, resource: ti},
-			{verb: "delete", group: grp, resource: ti},
-			{verb: "create", group: grp, resource: "tenantdirectories"}, {verb: "update", group: grp, resource: "tenantdirectories"},
-			{verb: "list", group: grp, resource: tp}, {verb: "get", group: grp, resource: tp},
-			{verb: "create", group: "events.k8s.io", resource: "events", namespace: tenantNS},
-			{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenant-admin"},
-			{verb: "get", resource: "resourcequotas", namespace: tenantNS, name: "tenant-quota"},
-			{verb: "create", group: grp, resource: "tenanthosts"},
-			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
-		},
-		refused: []access{
-			{verb: "update", group: grp, resource: ti, subresource: "status"},
-			{verb: "patch", group: grp, resource: ti, subresource: "status"},
-			{verb: "create", group: grp, resource: tp}, {verb: "update", group: grp, resource: tp}, {verb: "delete", group: grp, resource: tp},
-			{verb: "get", group: "apps", resource: "deployments", namespace: tenantNS, name: "app"},
-			{verb: "list", group: "apps", resource: "deployments"},
-			{verb: "list", resource: "secrets"}, {verb: "list", resource: "secrets", namespace: tenantNS},
-			{verb: "get", resource: "secrets", namespace: framework.Namespace, name: framework.KeysSecret},
-			{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenantry-shared-tls"},
-			{verb: "get", resource: "resourcequotas", namespace: tenantNS, name: "other"},
-			{verb: "create", resource: "namespaces"}, {verb: "delete", resource: "namespaces"},
-			{verb: "create", resource: "pods", namespace: tenantNS}, {verb: "create", resource: "pods", subresource: "exec", namespace: tenantNS},
-			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: tenantNS},
-			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
-			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
-			{verb: "impersonate", resource: "serviceaccounts"},
-		},
-	}, {
-		name: "manager",
-		cfg:  func() *rest.Config { return managerCfg },
-		user: "system:serviceaccount:" + framework.Namespace + ":" + framework.ManagerServiceAccount,
-		allow: []access{
-			{verb: "watch", group: grp, resource: ti}, {verb: "patch", group: grp, resource: ti},
-			{verb: "patch", group: grp, resource: ti, subresource: "status"},
-			{verb: "update", group: grp, resource: ti, subresource: "finalizers"},
-			{verb: "watch", group: grp, resource: tp}, {verb: "watch", group: grp, resource: "tenantdirectories"},
-			{verb: "create", resource: "namespaces"}, {verb: "delete", resource: "namespaces"},
-			{verb: "patch", group: "apps", resource: "deployments", namespace: tenantNS},
-			{verb: "patch", resource: "services", namespace: tenantNS}, {verb: "patch", resource: "secrets", namespace: tenantNS},
-			{verb: "patch", resource: "configmaps", namespace: tenantNS}, {verb: "patch", resource: "resourcequotas", namespace: tenantNS},
-			{verb: "patch", resource: "limitranges", namespace: tenantNS},
-			{verb: "patch", group: "networking.k8s.io", resource: "networkpolicies", namespace: tenantNS},
-			{verb: "patch", group: "networking.k8s.io", resource: "ingresses", namespace: tenantNS},
-			{verb: "create", group: "events.k8s.io", resource: "events", namespace: tenantNS},
-			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
-		},
-		refused: []access{
-			{verb: "create", group: grp, resource: ti}, {verb: "delete", group: grp, resource: ti},
-			{verb: "create", group: grp, resource: tp}, {verb: "update", group: grp, resource: tp}, {verb: "delete", group: grp, resource: tp},
-			{verb: "update", group: grp, resource: "tenantdirectories"},
-			{verb: "create", resource: "pods", namespace: tenantNS}, {verb: "create", resource: "pods", subresource: "exec", namespace: tenantNS},
-			{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system"},
-			{verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: tenantNS},
-			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
-			{verb: "update", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
-			{verb: "list", resource: "nodes"},
-			{verb: "impersonate", resource: "serviceaccounts"},
-			// It writes Secrets but reads none outside sharedTLS.namespaces (empty here).
-			{verb: "get", resource: "secrets", namespace: framework.Namespace, name: framework.KeysSecret},
-			{verb: "list", resource: "secrets", namespace: framework.Namespace},
-			{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenant-admin"},
-			{verb: "list", resource: "secrets"}, {verb: "watch", resource: "secrets"},
-		},
-	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			g := NewWithT(t)
+const ti, tp = "tenantinstances", "tenantplans"
+
+var grp = tenantryv1alpha1.GroupVersion.Group
+
+var bridgeIdentity = identity{
+	name: "webhookbridge",
+	cfg:  func() *rest.Config { return bridgeCfg },
+	user: "system:serviceaccount:" + framework.Namespace + ":" + framework.BridgeServiceAccount,
+	allow: []access{
+		{verb: "create", group: grp, resource: ti}, {verb: "get", group: grp, resource: ti},
+		{verb: "update", group: grp, resource: ti}, {verb: "patch", group: grp, resource: ti},
+		{verb: "delete", group: grp, resource: ti},
+		{verb: "create", group: grp, resource: "tenantdirectories"}, {verb: "update", group: grp, resource: "tenantdirectories"},
+		{verb: "list", group: grp, resource: tp}, {verb: "get", group: grp, resource: tp},
+		{verb: "create", group: "events.k8s.io", resource: "events", namespace: tenantNS},
+		{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenant-admin"},
+		{verb: "get", resource: "resourcequotas", namespace: tenantNS, name: "tenant-quota"},
+		{verb: "create", group: grp, resource: "tenanthosts"},
+		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
+	},
+	refused: []access{
+		{verb: "update", group: grp, resource: ti, subresource: "status"},
+		{verb: "patch", group: grp, resource: ti, subresource: "status"},
+		{verb: "create", group: grp, resource: tp}, {verb: "update", group: grp, resource: tp}, {verb: "delete", group: grp, resource: tp},
+		{verb: "get", group: "apps", resource: "deployments", namespace: tenantNS, name: "app"},
+		{verb: "list", group: "apps", resource: "deployments"},
+		{verb: "list", resource: "secrets"}, {verb: "list", resource: "secrets", namespace: tenantNS},
+		{verb: "get", resource: "secrets", namespace: framework.Namespace, name: framework.KeysSecret},
+		{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenantry-shared-tls"},
+		{verb: "get", resource: "resourcequotas", namespace: tenantNS, name: "other"},
+		{verb: "create", resource: "namespaces"}, {verb: "delete", resource: "namespaces"},
+		{verb: "create", resource: "pods", namespace: tenantNS}, {verb: "create", resource: "pods", subresource: "exec", namespace: tenantNS},
+		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: tenantNS},
+		{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
+		{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
+		{verb: "impersonate", resource: "serviceaccounts"},
+	},
+}
+
+var managerIdentity = identity{
+	name: "manager",
+	cfg:  func() *rest.Config { return managerCfg },
+	user: "system:serviceaccount:" + framework.Namespace + ":" + framework.ManagerServiceAccount,
+	allow: []access{
+		{verb: "watch", group: grp, resource: ti}, {verb: "patch", group: grp, resource: ti},
+		{verb: "patch", group: grp, resource: ti, subresource: "status"},
+		{verb: "update", group: grp, resource: ti, subresource: "finalizers"},
+		{verb: "watch", group: grp, resource: tp}, {verb: "watch", group: grp, resource: "tenantdirectories"},
+		{verb: "create", resource: "namespaces"}, {verb: "delete", resource: "namespaces"},
+		{verb: "patch", group: "apps", resource: "deployments", namespace: tenantNS},
+		{verb: "patch", resource: "services", namespace: tenantNS}, {verb: "patch", resource: "secrets", namespace: tenantNS},
+		{verb: "patch", resource: "configmaps", namespace: tenantNS}, {verb: "patch", resource: "resourcequotas", namespace: tenantNS},
+		{verb: "patch", resource: "limitranges", namespace: tenantNS},
+		{verb: "patch", group: "networking.k8s.io", resource: "networkpolicies", namespace: tenantNS},
+		{verb: "patch", group: "networking.k8s.io", resource: "ingresses", namespace: tenantNS},
+		{verb: "create", group: "events.k8s.io", resource: "events", namespace: tenantNS},
+		{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: framework.Namespace},
+	},
+	refused: []access{
+		{verb: "create", group: grp, resource: ti}, {verb: "delete", group: grp, resource: ti},
+		{verb: "create", group: grp, resource: tp}, {verb: "update", group: grp, resource: tp}, {verb: "delete", group: grp, resource: tp},
+		{verb: "update", group: grp, resource: "tenantdirectories"},
+		{verb: "create", resource: "pods", namespace: tenantNS}, {verb: "create", resource: "pods", subresource: "exec", namespace: tenantNS},
+		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system"},
+		{verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: tenantNS},
+		{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
+		{verb: "update", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
+		{verb: "list", resource: "nodes"},
+		{verb: "impersonate", resource: "serviceaccounts"},
+		// It writes Secrets but reads none outside sharedTLS.namespaces (empty here).
+		{verb: "get", resource: "secrets", namespace: framework.Namespace, name: framework.KeysSecret},
+		{verb: "list", resource: "secrets", namespace: framework.Namespace},
+		{verb: "get", resource: "secrets", namespace: tenantNS, name: "tenant-admin"},
+		{verb: "list", resource: "secrets"}, {verb: "watch", resource: "secrets"},
+	},
+}
+
+// The ServiceAccounts the chart creates let the binaries do their work and nothing else, judged
+// by asking the authorizer and by making real requests with their tokens.
+var _ = Describe("The chart's ServiceAccounts", Label("install", "rbac"), func() {
+	DescribeTable("allow their binary its work and nothing else, by the authorizer",
+		func(ctx SpecContext, tc identity) {
+			g := Default
 			cs, err := kubernetes.NewForConfig(tc.cfg())
 			g.Expect(err).NotTo(HaveOccurred())
 			who, err := cs.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
@@ -236,13 +245,15 @@ func TestIdentities(t *testing.T) {
 			for _, a := range tc.refused {
 				g.Expect(allowed(g, tc.cfg(), a)).To(BeFalse(), "%s may %s", tc.name, a)
 			}
-		})
-	}
+		},
+		Entry("webhookbridge", bridgeIdentity),
+		Entry("manager", managerIdentity),
+	)
 
 	// The same with real requests: authorization comes before the object is looked up, so a
 	// refusal is Forbidden whether or not the object exists.
-	t.Run("webhookbridge requests", func(t *testing.T) {
-		g := NewWithT(t)
+	It("refuse the webhookbridge's requests beyond its work", func(ctx SpecContext) {
+		g := Default
 		c := as(g, bridgeCfg)
 		g.Expect(c.List(ctx, &tenantryv1alpha1.TenantPlanList{})).To(Succeed())
 		forbidden(g, c.List(ctx, &appsv1.DeploymentList{}), "list Deployments")
@@ -256,8 +267,8 @@ func TestIdentities(t *testing.T) {
 			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: framework.BridgeServiceAccount, Namespace: framework.Namespace}},
 		}), "bind cluster-admin")
 	})
-	t.Run("manager requests", func(t *testing.T) {
-		g := NewWithT(t)
+	It("refuse the manager's requests beyond its work", func(ctx SpecContext) {
+		g := Default
 		c := as(g, managerCfg)
 		// The running operator holds its leader-election Lease in the release namespace.
 		lease := &coordinationv1.Lease{}
@@ -281,7 +292,7 @@ func TestIdentities(t *testing.T) {
 		forbidden(g, c.Get(ctx, client.ObjectKey{Namespace: framework.Namespace, Name: framework.KeysSecret}, &corev1.Secret{}), "read the keys Secret")
 		forbidden(g, c.List(ctx, &corev1.SecretList{}), "list Secrets")
 	})
-}
+})
 
 func as(g Gomega, cfg *rest.Config) client.Client {
 	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})

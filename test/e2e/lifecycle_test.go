@@ -18,9 +18,9 @@ package e2e
 
 import (
 	"context"
-	"testing"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,32 +29,22 @@ import (
 	"github.com/tenantry/tenantry/simulator"
 )
 
-// TestLifecycle walks a Shared and a Dedicated tenant through everything the marketplace does to
-// an instance — buy, query, freeze, unfreeze, renew, upgrade to a bigger SKU, release — with
-// signed calls only, and checks after each call what the cluster really runs.
-func TestLifecycle(t *testing.T) {
-	e2e(t)
-	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		// dedicatedHost, when set, is the buyer's own domain, entered at purchase as the product's
-		// custom parameter "domain": the order's extendParams make the tenant Dedicated.
-		dedicatedHost string
-	}{
-		{name: "Shared"},
-		{name: "Dedicated", dedicatedHost: "erp.customer.example.org"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			g := NewWithT(t)
-			ctx := context.Background()
+// A Shared and a Dedicated tenant walk through everything the marketplace does to an instance —
+// buy, query, freeze, unfreeze, renew, upgrade to a bigger SKU, release — with signed calls only;
+// after each call the specs check what the cluster really runs.
+var _ = Describe("A tenant's lifecycle", Label("lifecycle"), func() {
+	// dedicatedHost, when set, is the buyer's own domain, entered at purchase as the product's
+	// custom parameter "domain": the order's extendParams make the tenant Dedicated.
+	DescribeTable("follows signed marketplace calls from purchase to release",
+		func(ctx SpecContext, dedicatedHost string) {
+			g := Default
 
 			o, id := buy(g, skuSmall, func(s *simulator.OrderSpec) {
-				if tc.dedicatedHost != "" {
-					s.ExtendParams = []simulator.Param{{Name: "domain", Value: tc.dedicatedHost}}
+				if dedicatedHost != "" {
+					s.ExtendParams = []simulator.Param{{Name: "domain", Value: dedicatedHost}}
 				}
 			})
-			releaseOnCleanup(t, id)
+			releaseOnCleanup(id)
 			ti := instance(g, id)
 			g.Expect(ti.Spec.SKU).To(Equal(skuSmall))
 			g.Expect(ti.Spec.Order.OrderID).To(Equal(o.OrderID))
@@ -62,13 +52,13 @@ func TestLifecycle(t *testing.T) {
 			g.Expect(ti.Spec.Customer.CustomerID).To(Equal(o.Order.BuyerInfo.CustomerID))
 
 			wantURL := "http://" + id + "." + baseDomain
-			if tc.dedicatedHost != "" {
-				g.Expect(ti.Spec.Domain).To(Equal(tenantryv1alpha1.TenantDomain{Type: tenantryv1alpha1.DomainDedicated, Host: tc.dedicatedHost}))
-				wantURL = "https://" + tc.dedicatedHost
+			if dedicatedHost != "" {
+				g.Expect(ti.Spec.Domain).To(Equal(tenantryv1alpha1.TenantDomain{Type: tenantryv1alpha1.DomainDedicated, Host: dedicatedHost}))
+				wantURL = "https://" + dedicatedHost
 			}
 
-			t.Log("buy: the tenant runs its plan")
-			ti = expectRunning(t, id, 1)
+			By("buy: the tenant runs its plan")
+			ti = expectRunning(id, 1)
 			g.Expect(ti.Status.Plan).To(Equal(planSmall))
 			g.Expect(ti.Status.URL).To(Equal(wantURL))
 			g.Expect(ti.Status.Namespace).To(Equal("tenant-" + id))
@@ -77,27 +67,27 @@ func TestLifecycle(t *testing.T) {
 				g.Expect(admin.Get(ctx, client.ObjectKey{Namespace: "tenant-" + id, Name: "app"}, ing)).To(Succeed())
 				g.Expect(ing.Spec.Rules).To(HaveLen(1))
 				g.Expect(wantURL).To(HaveSuffix("://" + ing.Spec.Rules[0].Host))
-				if tc.dedicatedHost != "" {
+				if dedicatedHost != "" {
 					g.Expect(ing.Annotations).To(HaveKeyWithValue("cert-manager.io/cluster-issuer", "e2e-issuer"))
 				}
 			}).Should(Succeed())
 
-			t.Log("query: the marketplace learns where the tenant is")
+			By("query: the marketplace learns where the tenant is")
 			a := send(g, func() (*simulator.Answer, error) { return market.Query(ctx, id) })
 			g.Expect(a.Info).To(HaveLen(1))
 			g.Expect(a.Info[0].AppInfo).NotTo(BeNil())
 			g.Expect(a.Info[0].AppInfo.FrontEndURL).To(Equal(wantURL))
 
-			t.Log("freeze: scaled to zero, data kept")
+			By("freeze: scaled to zero, data kept")
 			send(g, func() (*simulator.Answer, error) { return market.Freeze(ctx, id) })
-			expectFrozen(t, id)
+			expectFrozen(id)
 			g.Expect(instance(g, id).Spec.Lifecycle).To(Equal(tenantryv1alpha1.LifecycleFrozen))
 
-			t.Log("unfreeze: running again")
+			By("unfreeze: running again")
 			send(g, func() (*simulator.Answer, error) { return market.Unfreeze(ctx, id) })
-			expectRunning(t, id, 1)
+			expectRunning(id, 1)
 
-			t.Log("renew: the paid period moves")
+			By("renew: the paid period moves")
 			expire := time.Now().UTC().AddDate(0, 3, 0).Truncate(time.Second)
 			renewal := order(g, simulator.OrderSpec{SKU: skuSmall, OrderType: simulator.OrderTypeRenew,
 				CustomerID: o.Order.BuyerInfo.CustomerID, ExpireTime: expire})
@@ -110,7 +100,7 @@ func TestLifecycle(t *testing.T) {
 				g.Expect(ti.Spec.ExpiresAt.Time.Equal(expire)).To(BeTrue(), "expiresAt is %s, want %s", ti.Spec.ExpiresAt, expire)
 			}).Should(Succeed())
 
-			t.Log("upgrade: the bigger plan, in place")
+			By("upgrade: the bigger plan, in place")
 			change := order(g, simulator.OrderSpec{SKU: skuLarge, OrderType: simulator.OrderTypeChange,
 				CustomerID: o.Order.BuyerInfo.CustomerID, ExpireTime: expire})
 			send(g, func() (*simulator.Answer, error) {
@@ -119,28 +109,29 @@ func TestLifecycle(t *testing.T) {
 			g.Eventually(func(g Gomega) {
 				g.Expect(instance(g, id).Spec.SKU).To(Equal(skuLarge))
 			}).Should(Succeed())
-			ti = expectRunning(t, id, 2)
+			ti = expectRunning(id, 2)
 			g.Expect(ti.Status.Plan).To(Equal(planLarge))
 			g.Expect(ti.Status.Namespace).To(Equal("tenant-"+id), "an upgrade keeps the namespace")
 			g.Expect(ti.Status.URL).To(Equal(wantURL))
 
-			t.Log("release: the tenant and its namespace are gone")
+			By("release: the tenant and its namespace are gone")
 			release(g, id)
-		})
-	}
-}
+		},
+		Entry("Shared", ""),
+		Entry("Dedicated", "erp.customer.example.org"),
+	)
 
-// TestQueryInstanceReportsURLAndAdminAccount checks what queryInstance tells the marketplace, and
-// so the customer: where the tenant is and the initial admin account the operator created.
-func TestQueryInstanceReportsURLAndAdminAccount(t *testing.T) {
-	e2e(t)
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	// What queryInstance tells the marketplace, and so the customer: where the tenant is and the
+	// initial admin account the operator created.
+	It("reports the URL and the admin account to queryInstance", func(ctx SpecContext) {
+		queryInstanceReportsURLAndAdminAccount(ctx, Default)
+	})
+})
 
+func queryInstanceReportsURLAndAdminAccount(ctx context.Context, g Gomega) {
 	_, id := buy(g, skuSmall)
-	releaseOnCleanup(t, id)
-	ti := expectRunning(t, id, 1)
+	releaseOnCleanup(id)
+	ti := expectRunning(id, 1)
 	user, password := adminAccount(g, id)
 	g.Expect(user).NotTo(BeEmpty())
 	g.Expect(password).NotTo(BeEmpty())

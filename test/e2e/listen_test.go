@@ -17,8 +17,7 @@ limitations under the License.
 package e2e
 
 import (
-	"testing"
-
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/tenantry/tenantry/test/e2e/framework"
@@ -27,9 +26,13 @@ import (
 // The local cluster's components — etcd above all, which answers anyone without authentication
 // and holds every Secret — listen on the loopback interface only (hack/kwokctl.yaml), never on
 // every interface of the developer's or CI's machine.
-func TestControlPlaneListensOnLoopbackOnly(t *testing.T) {
-	e2e(t)
-	g := NewWithT(t)
+var _ = Describe("The local cluster", Label("install"), func() {
+	It("has its control plane listen on loopback addresses only", func() {
+		controlPlaneListensOnLoopbackOnly(Default)
+	})
+})
+
+func controlPlaneListensOnLoopbackOnly(g Gomega) {
 	var beyond []string
 	for _, component := range framework.ControlPlaneComponents {
 		addrs, err := cluster.ListenAddresses(component)

@@ -24,8 +24,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"testing"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -53,25 +53,27 @@ func kubectlTenantry(g Gomega, bin string, args ...string) (int, []byte) {
 	return 0, out.Bytes()
 }
 
-// TestKubectlPlugin runs `kubectl tenantry status`, `describe` and `doctor` against the
-// installation with tenants Running, Frozen, Stalled and Releasing, and checks their JSON output.
-func TestKubectlPlugin(t *testing.T) {
-	e2e(t)
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+// The plugin's `status`, `describe` and `doctor` run against the installation with tenants
+// Running, Frozen, Stalled and Releasing; their JSON output is checked.
+var _ = Describe("The kubectl plugin", Label("plugin"), func() {
+	It("reports the fleet, a tenant's story and the installation's health", func(ctx SpecContext) {
+		kubectlPlugin(ctx, Default)
+	})
+})
+
+func kubectlPlugin(ctx context.Context, g Gomega) {
 	binDir := filepath.Join(workDir, "plugin")
 	g.Expect(framework.Build(ctx, binDir, os.Stderr, "kubectl-tenantry")).To(Succeed())
 	bin := filepath.Join(binDir, "kubectl-tenantry")
 
 	_, running := buy(g, skuSmall)
-	releaseOnCleanup(t, running)
+	releaseOnCleanup(running)
 	_, frozen := buy(g, skuSmall)
-	releaseOnCleanup(t, frozen)
-	expectRunning(t, running, 1)
-	expectRunning(t, frozen, 1)
+	releaseOnCleanup(frozen)
+	expectRunning(running, 1)
+	expectRunning(frozen, 1)
 	send(g, func() (*simulator.Answer, error) { return market.Freeze(ctx, frozen) })
-	expectFrozen(t, frozen)
+	expectFrozen(frozen)
 
 	// A tenant of a SKU no plan lists stalls; one held by a finalizer of the test stays
 	// Releasing after the operator let go of it.
@@ -87,7 +89,8 @@ func TestKubectlPlugin(t *testing.T) {
 			Order: tenantryv1alpha1.Order{OrderID: "CSPLUGIN2", OrderLineID: "CSPLUGIN2-1", ChargingMode: tenantryv1alpha1.ChargingPeriod}},
 	}
 	g.Expect(admin.Create(ctx, releasing)).To(Succeed())
-	t.Cleanup(func() {
+	// The cleanup has a context of its own: the spec's is done by then.
+	DeferCleanup(func(ctx SpecContext) {
 		for _, name := range []string{stalled.Name, releasing.Name} {
 			ti := &tenantryv1alpha1.TenantInstance{}
 			if admin.Get(ctx, client.ObjectKey{Name: name}, ti) == nil {
@@ -97,7 +100,7 @@ func TestKubectlPlugin(t *testing.T) {
 			}
 		}
 	})
-	expectRunning(t, releasing.Name, 1)
+	expectRunning(releasing.Name, 1)
 	g.Expect(admin.Delete(ctx, releasing)).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		ti := instance(g, releasing.Name)

@@ -18,10 +18,12 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
-	"testing"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -32,34 +34,37 @@ import (
 	"github.com/tenantry/tenantry/simulator"
 )
 
-// TestConcurrentTenants buys 50 tenants at once, waits until every one runs, and releases them
-// all at once: the bridge must answer every call and the operator must converge on all of them.
-// How long it takes is logged, not asserted (speed is measured by make bench, never asserted in tests).
-func TestConcurrentTenants(t *testing.T) {
-	e2e(t)
-	const tenants = 50
-	g := NewWithT(t)
-	ctx := context.Background()
+// 50 tenants are bought at once; every one must run, and all are released at once: the bridge
+// must answer every call and the operator must converge on all of them. How long it takes is
+// logged, not asserted (speed is measured by make bench, never asserted in tests).
+var _ = Describe("Concurrent tenants", Label("scale"), func() {
+	It("are all bought, run and released when their calls arrive at once", func(ctx SpecContext) {
+		concurrentTenants(ctx, Default)
+	})
+})
 
+func concurrentTenants(ctx context.Context, g Gomega) {
+	const tenants = 50
 	start := time.Now()
 	ids := make([]string, tenants)
 	var wg sync.WaitGroup
+	var errs errList
 	for i := range ids {
 		wg.Go(func() {
 			if err := try(func(g Gomega) { _, ids[i] = buy(g, skuSmall) }); err != nil {
-				t.Errorf("buying tenant %d: %v", i, err)
+				errs.add(fmt.Errorf("buying tenant %d: %w", i, err))
 			}
 		})
 	}
 	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
 	for _, id := range ids {
-		releaseOnCleanup(t, id)
+		if id != "" {
+			releaseOnCleanup(id)
+		}
 	}
+	g.Expect(errs.all()).To(BeEmpty())
 	g.Expect(unique(ids)).To(HaveLen(tenants), "every order line is an instance of its own")
-	t.Logf("%d newInstance calls answered in %s", tenants, time.Since(start).Round(time.Millisecond))
+	GinkgoWriter.Printf("%d newInstance calls answered in %s\n", tenants, time.Since(start).Round(time.Millisecond))
 
 	g.Eventually(func(g Gomega) {
 		list := &tenantryv1alpha1.TenantInstanceList{}
@@ -92,7 +97,7 @@ func TestConcurrentTenants(t *testing.T) {
 			g.Expect(running[id]).To(Equal(1), "tenant %s runs %d pods", id, running[id])
 		}
 	}).WithTimeout(5 * time.Minute).Should(Succeed())
-	t.Logf("%d tenants Running %s after the first purchase", tenants, time.Since(start).Round(time.Millisecond))
+	GinkgoWriter.Printf("%d tenants Running %s after the first purchase\n", tenants, time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
 	for i := range ids {
@@ -101,16 +106,34 @@ func TestConcurrentTenants(t *testing.T) {
 				send(g, func() (*simulator.Answer, error) { return market.Release(ctx, ids[i]) })
 			})
 			if err != nil {
-				t.Errorf("releasing %s: %v", ids[i], err)
+				errs.add(fmt.Errorf("releasing %s: %w", ids[i], err))
 			}
 		})
 	}
 	wg.Wait()
-	g.Expect(t.Failed()).To(BeFalse())
+	g.Expect(errs.all()).To(BeEmpty())
 	for _, id := range ids {
 		expectReleased(g, id)
 	}
-	t.Logf("%d tenants and their namespaces gone %s after the release calls", tenants, time.Since(start).Round(time.Millisecond))
+	GinkgoWriter.Printf("%d tenants and their namespaces gone %s after the release calls\n", tenants, time.Since(start).Round(time.Millisecond))
+}
+
+// errList collects the errors of concurrent calls.
+type errList struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *errList) add(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.errs = append(l.errs, err)
+}
+
+func (l *errList) all() []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.errs)
 }
 
 func unique(ids []string) map[string]bool {

@@ -68,3 +68,12 @@ func ReapClusters(ctx context.Context, prefix, testBinary, suite string) {
 		}
 	}
 }
+
+// ArtifactsDir is where the suites leave what outlives a run (reports, failed runs' logs,
+// screenshots): $TENANTRY_ARTIFACTS, or bin/test-artifacts in the repository.
+func ArtifactsDir() string {
+	if dir := os.Getenv("TENANTRY_ARTIFACTS"); dir != "" {
+		return dir
+	}
+	return filepath.Join(Root(), "bin", "test-artifacts")
+}

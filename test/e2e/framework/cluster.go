@@ -75,6 +75,9 @@ type Cluster struct {
 	BinDir string
 	// Config is the administrator's client configuration.
 	Config *rest.Config
+	// KwokWorkdir is where kwokctl keeps the cluster's state (its KWOK_WORKDIR); hack/cluster.sh's
+	// ($KWOK_WORKDIR, else bin/clusters) when empty.
+	KwokWorkdir string
 
 	// components serialises starting control-plane components (see faults.go).
 	components sync.Mutex
@@ -124,6 +127,27 @@ func (c *Cluster) Kubectl(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir, "kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
 	return cmd
+}
+
+// Kwokctl runs the kwokctl of binDir with KWOK_WORKDIR workdir (hack/cluster.sh's when empty);
+// its output, a chatty JSON log, is appended to logPath, whose end the error of a failed command
+// quotes.
+func Kwokctl(ctx context.Context, binDir, workdir, logPath string, args ...string) error {
+	if workdir == "" {
+		workdir = kwokWorkdir()
+	}
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "kwokctl"), args...)
+	cmd.Env = Env("", "KWOK_WORKDIR="+workdir)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kwokctl %s: %w; %s ends with:\n%s", strings.Join(args, " "), err, logPath, LogTail(logPath, 15))
+	}
+	return nil
 }
 
 // Build compiles the named commands (directories under cmd/) into outDir.

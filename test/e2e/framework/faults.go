@@ -264,7 +264,15 @@ func kwokWorkdir() string {
 }
 
 // Workdir is the cluster's kwokctl directory: its configuration, pids, logs and etcd data.
-func (c *Cluster) Workdir() string { return filepath.Join(kwokWorkdir(), "clusters", c.Name) }
+func (c *Cluster) Workdir() string { return filepath.Join(c.kwokWorkdir(), "clusters", c.Name) }
+
+// kwokWorkdir is the KWOK_WORKDIR of the cluster's kwokctl.
+func (c *Cluster) kwokWorkdir() string {
+	if c.KwokWorkdir != "" {
+		return c.KwokWorkdir
+	}
+	return kwokWorkdir()
+}
 
 func (c *Cluster) pidFile(component string) string {
 	return filepath.Join(c.Workdir(), "pids", component+".pid")
@@ -316,7 +324,7 @@ func (c *Cluster) StartComponents(ctx context.Context, progress io.Writer) error
 	c.components.Lock()
 	defer c.components.Unlock()
 	cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir, "kwokctl"), "--name", c.Name, "start", "cluster")
-	cmd.Env = append(os.Environ(), "KWOK_WORKDIR="+kwokWorkdir())
+	cmd.Env = append(os.Environ(), "KWOK_WORKDIR="+c.kwokWorkdir())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, progress), io.MultiWriter(&out, progress)
 	if err := cmd.Run(); err != nil {

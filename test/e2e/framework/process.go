@@ -175,6 +175,19 @@ func FreeAddr() (string, error) {
 	return addr, l.Close()
 }
 
+// FreeAddrs returns n loopback addresses, each with a port nothing listens on.
+func FreeAddrs(n int) ([]string, error) {
+	addrs := make([]string, n)
+	for i := range addrs {
+		a, err := FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		addrs[i] = a
+	}
+	return addrs, nil
+}
+
 // WaitHTTP polls url until it answers 200, failing early if p exits.
 func WaitHTTP(ctx context.Context, url string, p *Process, timeout time.Duration) error {
 	hc := &http.Client{Timeout: time.Second}

@@ -274,30 +274,29 @@ type Components struct {
 	ManagerProbes, BridgeProbes string
 }
 
-// processEnv is this program's environment with KUBECONFIG replaced.
-func processEnv(kubeconfig string) []string {
+// Env is this program's environment for a process it starts: KUBECONFIG replaced by kubeconfig
+// (removed when kubeconfig is empty), then the extra variables.
+func Env(kubeconfig string, extra ...string) []string {
 	var env []string
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "KUBECONFIG=") {
 			env = append(env, e)
 		}
 	}
-	return append(env, "KUBECONFIG="+kubeconfig)
+	if kubeconfig != "" {
+		env = append(env, "KUBECONFIG="+kubeconfig)
+	}
+	return append(env, extra...)
 }
 
 // StartComponents runs the operator (with leader election in the release namespace, as in the
 // chart) and the bridge on free loopback ports, and waits until both are ready.
 func StartComponents(ctx context.Context, o ComponentOptions) (*Components, error) {
-	addrs := make([]string, 5)
-	for i := range addrs {
-		a, err := FreeAddr()
-		if err != nil {
-			return nil, err
-		}
-		addrs[i] = a
+	addrs, err := FreeAddrs(5)
+	if err != nil {
+		return nil, err
 	}
 	c := &Components{ManagerProbes: "http://" + addrs[1], BridgeURL: "http://" + addrs[2] + BridgePath, BridgeProbes: "http://" + addrs[4]}
-	var err error
 	c.Manager, err = StartProcess(ManagerProcessOptions(o, addrs[0], addrs[1]))
 	if err != nil {
 		return nil, err
@@ -323,7 +322,7 @@ func StartComponents(ctx context.Context, o ComponentOptions) (*Components, erro
 func ManagerProcessOptions(o ComponentOptions, metricsAddr, probeAddr string) ProcessOptions {
 	return ProcessOptions{
 		Name: "the operator (manager)", Path: filepath.Join(o.BinDir, "manager"), LogPath: filepath.Join(o.LogDir, "manager.log"),
-		Env: processEnv(o.ManagerKubeconfig), Detach: o.Detach,
+		Env: Env(o.ManagerKubeconfig), Detach: o.Detach,
 		Args: append([]string{
 			"--leader-elect", "--leader-election-namespace=" + Namespace,
 			"--metrics-bind-address=" + metricsAddr, "--health-probe-bind-address=" + probeAddr,
@@ -339,7 +338,7 @@ func ManagerProcessOptions(o ComponentOptions, metricsAddr, probeAddr string) Pr
 func BridgeProcessOptions(o ComponentOptions, bindAddr, pagesAddr, metricsAddr string) ProcessOptions {
 	return ProcessOptions{
 		Name: "the webhook bridge", Path: filepath.Join(o.BinDir, "webhookbridge"), LogPath: filepath.Join(o.LogDir, "webhookbridge.log"),
-		Env: processEnv(o.BridgeKubeconfig), Detach: o.Detach,
+		Env: Env(o.BridgeKubeconfig), Detach: o.Detach,
 		Args: append([]string{
 			"--bind-address=" + bindAddr, "--suspended-page-bind-address=" + pagesAddr, "--metrics-bind-address=" + metricsAddr,
 			"--path=" + BridgePath, "--order-api-url=" + o.OrderAPIURL,

@@ -23,18 +23,16 @@ package e2e
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
@@ -52,6 +50,7 @@ import (
 	"github.com/tenantry/tenantry/internal/testenv"
 	"github.com/tenantry/tenantry/simulator"
 	"github.com/tenantry/tenantry/test/e2e/framework"
+	"github.com/tenantry/tenantry/test/e2e/framework/suite"
 )
 
 const (
@@ -84,70 +83,56 @@ var (
 	logDir  string
 )
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		// Every test skips itself: no cluster in -short mode.
-		os.Exit(m.Run())
-	}
-	os.Exit(run(m))
-}
-
-// e2e skips a test in -short mode.
-func e2e(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test: needs a local cluster")
-	}
-}
-
-func run(m *testing.M) (code int) {
-	// The tests' own clients log errors only; the binaries log into their files.
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	start := time.Now()
-	name := clusterPrefix + strconv.Itoa(os.Getpid())
-	ctx := context.Background()
-
-	var once sync.Once
-	teardown := func() {
-		once.Do(func() {
-			if components != nil {
-				if err := components.Stop(); err != nil {
-					fmt.Fprintln(os.Stderr, "e2e:", err)
-				}
-			}
-			if err := framework.DownCluster(context.Background(), name, os.Stderr); err != nil {
-				fmt.Fprintln(os.Stderr, "e2e:", err)
-			}
-			framework.CleanWorkDir(workDir, logDir, "e2e", code == 0)
-		})
-	}
-	defer teardown()
-	// An interrupted run still deletes its cluster.
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-signals
-		fmt.Fprintln(os.Stderr, "e2e: interrupted, deleting cluster", name)
-		teardown()
-		os.Exit(2)
-	}()
-
-	if err := setUp(ctx, name); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: setting up: %v\n", err)
-		printLogs()
-		return 1
-	}
-	fmt.Fprintf(os.Stderr, "e2e: cluster %s, chart and components ready in %s\n", name, time.Since(start).Round(time.Second))
-
+// TestE2E runs the end-to-end specs: `make test-e2e`, or `go test ./test/e2e/` with any of
+// Ginkgo's flags (-ginkgo.focus, -ginkgo.label-filter, -ginkgo.v). In -short mode no spec runs:
+// they all need the cluster.
+func TestE2E(t *testing.T) {
 	SetDefaultEventuallyTimeout(3 * time.Minute)
 	SetDefaultEventuallyPollingInterval(250 * time.Millisecond)
-	code = m.Run()
-	if code != 0 {
-		printLogs()
-	}
-	return code
+	suite.Run(t, "Tenantry end-to-end", Label("e2e"), "")
 }
+
+// failed is set once any spec, or the setup, has failed: the components' logs are then shown
+// and kept.
+var failed atomic.Bool
+
+var _ = ReportAfterEach(func(r SpecReport) {
+	if r.Failed() {
+		failed.Store(true)
+	}
+})
+
+var _ = ReportAfterSuite("reports", func(r Report) {
+	Expect(suite.WriteReports(r, "e2e")).To(Succeed())
+})
+
+// The cluster, the chart and the components are shared by every spec; they are deleted after the
+// last one, or when the run is interrupted (Ginkgo runs the cleanup on SIGINT and SIGTERM).
+var _ = BeforeSuite(func(ctx SpecContext) {
+	// The tests' own clients log errors only; the binaries log into their files.
+	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.Level(zapcore.ErrorLevel)))
+	start := time.Now()
+	name := clusterPrefix + strconv.Itoa(os.Getpid())
+	DeferCleanup(func() {
+		if failed.Load() {
+			printLogs()
+		}
+		if components != nil {
+			if err := components.Stop(); err != nil {
+				fmt.Fprintln(GinkgoWriter, "e2e:", err)
+			}
+		}
+		if err := framework.DownCluster(context.Background(), name, GinkgoWriter); err != nil {
+			fmt.Fprintln(GinkgoWriter, "e2e:", err)
+		}
+		framework.CleanWorkDir(workDir, logDir, "e2e", !failed.Load())
+	})
+	if err := setUp(ctx, name); err != nil {
+		failed.Store(true)
+		Fail(fmt.Sprintf("setting up: %v", err))
+	}
+	fmt.Fprintf(GinkgoWriter, "e2e: cluster %s, chart and components ready in %s\n", name, time.Since(start).Round(time.Second))
+}, NodeTimeout(15*time.Minute))
 
 func printLogs() {
 	if components == nil {
@@ -178,12 +163,12 @@ func setUp(ctx context.Context, name string) error {
 	var helm string
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		cluster, err = framework.UpCluster(gctx, name, nodes, os.Stderr)
+		cluster, err = framework.UpCluster(gctx, name, nodes, GinkgoWriter)
 		return err
 	})
-	g.Go(func() error { return framework.Build(gctx, binDir, os.Stderr, "manager", "webhookbridge") })
+	g.Go(func() error { return framework.Build(gctx, binDir, GinkgoWriter, "manager", "webhookbridge") })
 	g.Go(func() (err error) {
-		helm, err = framework.Tool(gctx, "helm", os.Stderr)
+		helm, err = framework.Tool(gctx, "helm", GinkgoWriter)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -217,7 +202,7 @@ func setUp(ctx context.Context, name string) error {
 		{Name: planSmall, Spec: planSpec(1, "1", "1Gi", skuSmall)},
 		{Name: planLarge, Spec: planSpec(2, "4", "4Gi", skuLarge)},
 	}}
-	if err := framework.InstallChart(ctx, helm, cluster, values, filepath.Join(work, "helm"), os.Stderr); err != nil {
+	if err := framework.InstallChart(ctx, helm, cluster, values, filepath.Join(work, "helm"), GinkgoWriter); err != nil {
 		return err
 	}
 

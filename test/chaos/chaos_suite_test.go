@@ -25,18 +25,17 @@ package chaos
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
@@ -56,6 +55,7 @@ import (
 	"github.com/tenantry/tenantry/internal/testenv"
 	"github.com/tenantry/tenantry/simulator"
 	"github.com/tenantry/tenantry/test/e2e/framework"
+	"github.com/tenantry/tenantry/test/e2e/framework/suite"
 )
 
 const (
@@ -95,76 +95,93 @@ var (
 	workDir, logDir string
 )
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		// Every test skips itself: no cluster in -short mode.
-		os.Exit(m.Run())
+// TestChaos runs the fault-injection specs. Without a label filter on the command line it runs
+// the ledger's own specs and the shortened scenarios (label filter "!full"), or with -full or
+// CHAOS_FULL=1 the full ones ("full"); in -short mode only the ledger's ("unit").
+func TestChaos(t *testing.T) {
+	labels := "!" + labelFull
+	if *fullFlag || truthy(os.Getenv("CHAOS_FULL")) {
+		labels = labelFull
 	}
-	os.Exit(run(m))
+	suite.Run(t, "Tenantry fault injection", Label("chaos"), labels)
 }
 
-// chaos skips a test in -short mode.
-func chaos(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("fault-injection test: needs a local cluster")
-	}
+// The labels of the two sizes of the scenarios (config_test.go).
+const (
+	labelShort = "short"
+	labelFull  = "full"
+)
+
+// The scenarios, once per size. Each size shares one cluster (chaos-<pid>) among its scenarios,
+// which run one after another in this order, each with its own operator and bridge processes; a
+// failing scenario does not keep the next ones from running. Tenants left by one scenario stay,
+// so the upgrade, last, counts them among those present.
+var (
+	_ = Describe("Faults, shortened", Label(labelShort), Ordered, ContinueOnFailure, func() { scenarios(false) })
+	_ = Describe("Faults, full", Label(labelFull), Ordered, ContinueOnFailure, func() { scenarios(true) })
+)
+
+func scenarios(full bool) {
+	BeforeAll(func(ctx SpecContext) { setUpSuite(ctx, full) })
+	It("kills during a burst", scenario(killsDuringBurst))
+	It("leader election", scenario(leaderElection))
+	It("API server outage", scenario(apiServerOutage))
+	It("etcd restart", scenario(etcdRestart))
+	It("replay across bridge replicas", scenario(replayAcrossBridgeReplicas))
+	It("conflict storm", scenario(conflictStorm))
+	It("operator upgrade", scenario(operatorUpgrade))
 }
 
-func run(m *testing.M) (code int) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	cfg = loadConfig()
+// failed is set once a spec, or the setup, has failed: the logs (and with CHAOS_KEEP=1 the
+// cluster) are then kept.
+var failed atomic.Bool
+
+var _ = ReportAfterEach(func(r SpecReport) {
+	if r.Failed() {
+		failed.Store(true)
+	}
+})
+
+var _ = ReportAfterSuite("reports", func(r Report) {
+	Expect(suite.WriteReports(r, "chaos")).To(Succeed())
+})
+
+// setUpSuite starts the cluster the scenarios share and registers its deletion after the last of
+// them (Ginkgo runs it on SIGINT and SIGTERM too), after printing the table of their figures.
+func setUpSuite(ctx context.Context, full bool) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.Level(zapcore.ErrorLevel)))
+	cfg = loadConfig(full)
 	start := time.Now()
 	name := clusterPrefix + strconv.Itoa(os.Getpid())
-	ctx := context.Background()
-
-	var once sync.Once
-	teardown := func() {
-		once.Do(func() {
-			if watchdog != nil {
-				if err := watchdog.Stop(); err != nil {
-					fmt.Fprintln(os.Stderr, "chaos: control-plane watchdog:", err)
-				}
+	DeferCleanup(func() {
+		if watchdog != nil {
+			restarts := watchdog.Restarts()
+			figuresMu.Lock()
+			figures = append(figures, figure{scenario: "(control plane)", name: "restarted after exiting",
+				value: fmt.Sprintf("kube-controller-manager %d, kube-scheduler %d, kwok-controller %d",
+					restarts[framework.KubeControllerManager], restarts[framework.KubeScheduler], restarts[framework.KwokController])})
+			figuresMu.Unlock()
+			if err := watchdog.Stop(); err != nil {
+				fmt.Fprintln(GinkgoWriter, "chaos: control-plane watchdog:", err)
 			}
-			if truthy(os.Getenv("CHAOS_KEEP")) && code != 0 {
-				fmt.Fprintf(os.Stderr, "chaos: CHAOS_KEEP is set: cluster %s is kept for inspection (hack/cluster.sh down --name %s deletes it)\n", name, name)
-				framework.CleanWorkDir(workDir, logDir, "chaos", false)
-				return
-			}
-			if err := framework.DownCluster(context.Background(), name, os.Stderr); err != nil {
-				fmt.Fprintln(os.Stderr, "chaos:", err)
-			}
-			framework.CleanWorkDir(workDir, logDir, "chaos", code == 0)
-		})
-	}
-	defer teardown()
-	// An interrupted run still deletes its cluster (the processes die with this program).
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-signals
-		fmt.Fprintf(os.Stderr, "chaos: %v received, deleting cluster %s\n", sig, name)
-		teardown()
-		os.Exit(2)
-	}()
-
+		}
+		printFigures(os.Stdout, time.Since(start))
+		if truthy(os.Getenv("CHAOS_KEEP")) && failed.Load() {
+			fmt.Fprintf(os.Stderr, "chaos: CHAOS_KEEP is set: cluster %s is kept for inspection (hack/cluster.sh down --name %s deletes it)\n", name, name)
+			framework.CleanWorkDir(workDir, logDir, "chaos", false)
+			return
+		}
+		if err := framework.DownCluster(context.Background(), name, GinkgoWriter); err != nil {
+			fmt.Fprintln(GinkgoWriter, "chaos:", err)
+		}
+		framework.CleanWorkDir(workDir, logDir, "chaos", !failed.Load())
+	})
 	fmt.Fprintf(os.Stderr, "chaos: %s\n", cfg)
 	if err := setUp(ctx, name); err != nil {
-		fmt.Fprintf(os.Stderr, "chaos: setting up: %v\n", err)
-		return 1
+		failed.Store(true)
+		Fail(fmt.Sprintf("setting up: %v", err))
 	}
-	fmt.Fprintf(os.Stderr, "chaos: cluster %s and chart ready in %s\n", name, time.Since(start).Round(time.Second))
-
-	code = m.Run()
-	restarts := watchdog.Restarts()
-	figuresMu.Lock()
-	figures = append(figures, figure{scenario: "(control plane)", name: "restarted after exiting",
-		value: fmt.Sprintf("kube-controller-manager %d, kube-scheduler %d, kwok-controller %d",
-			restarts[framework.KubeControllerManager], restarts[framework.KubeScheduler], restarts[framework.KwokController])})
-	figuresMu.Unlock()
-	printFigures(os.Stdout, time.Since(start))
-	return code
+	fmt.Fprintf(GinkgoWriter, "chaos: cluster %s and chart ready in %s\n", name, time.Since(start).Round(time.Second))
 }
 
 // setUp starts the cluster, installs the chart and prepares everything the scenarios need to run
@@ -187,12 +204,12 @@ func setUp(ctx context.Context, name string) error {
 	var helm string
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		cluster, err = framework.UpCluster(gctx, name, cfg.clusterNodes, os.Stderr)
+		cluster, err = framework.UpCluster(gctx, name, cfg.clusterNodes, GinkgoWriter)
 		return err
 	})
-	g.Go(func() error { return framework.Build(gctx, binDir, os.Stderr, "manager", "webhookbridge") })
+	g.Go(func() error { return framework.Build(gctx, binDir, GinkgoWriter, "manager", "webhookbridge") })
 	g.Go(func() (err error) {
-		helm, err = framework.Tool(gctx, "helm", os.Stderr)
+		helm, err = framework.Tool(gctx, "helm", GinkgoWriter)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -231,7 +248,7 @@ func setUp(ctx context.Context, name string) error {
 		{Name: plans[skuSmall].name, Spec: planSpec(plans[skuSmall].replicas, skuSmall)},
 		{Name: plans[skuLarge].name, Spec: planSpec(plans[skuLarge].replicas, skuLarge)},
 	}}
-	if err := framework.InstallChart(ctx, helm, cluster, values, filepath.Join(work, "helm"), os.Stderr); err != nil {
+	if err := framework.InstallChart(ctx, helm, cluster, values, filepath.Join(work, "helm"), GinkgoWriter); err != nil {
 		return err
 	}
 

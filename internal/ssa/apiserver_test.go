@@ -1,0 +1,123 @@
+/*
+Copyright 2026 The Tenantry Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ssa_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenantry/tenantry/internal/childcache"
+	"github.com/tenantry/tenantry/internal/ssa"
+	"github.com/tenantry/tenantry/internal/testenv"
+)
+
+// Against a real API server: an object applied and unchanged is not applied again, neither by
+// the same process nor by a restarted one (whose Cache is empty: the fields the API server says
+// the operator owns must be those of the apply configuration, which this proves for the largest
+// object the operator applies); the Deployment controller's status writes cost nothing; a hand
+// edit is put back, also by a restarted operator.
+func TestApplyAgainstTheAPIServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an API server")
+	}
+	g := NewWithT(t)
+	env, cfg, err := testenv.Start()
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = env.Stop() })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	records, err := childcache.New(cfg, nil, "tenantry-operator")
+	g.Expect(err).NotTo(HaveOccurred())
+	go func() { _ = records.Start(ctx) }()
+	g.Expect(records.WaitForCacheSync(ctx)).To(BeTrue())
+
+	// The apply configuration of a tenant's app Deployment, as the operator builds it.
+	data, err := os.ReadFile("testdata/deployment.json")
+	g.Expect(err).NotTo(HaveOccurred())
+	u := &unstructured.Unstructured{}
+	g.Expect(u.UnmarshalJSON(data)).To(Succeed())
+	ac := client.ApplyConfigurationFromUnstructured(u)
+	key := client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()}
+	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: key.Namespace}})).To(Succeed())
+	deployment := schema.GroupKind{Group: "apps", Kind: "Deployment"}
+	apply := func(c *ssa.Cache) ssa.Change {
+		// Apply marshals ac anew each time; the unstructured it was made from is left alone.
+		res, err := c.Apply(ctx, k8s, records, ac)
+		g.Expect(err).NotTo(HaveOccurred())
+		return res.Change
+	}
+	// synced waits until the records show the Deployment as the API server has it.
+	synced := func() *appsv1.Deployment {
+		d := &appsv1.Deployment{}
+		g.Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, key, d)).To(Succeed())
+			rec, ok := records.Lookup(deployment, key)
+			g.Expect(ok).To(BeTrue())
+			g.Expect(rec.ResourceVersion()).To(Equal(d.ResourceVersion))
+		}).Should(Succeed())
+		return d
+	}
+
+	var c ssa.Cache
+	g.Expect(apply(&c)).To(Equal(ssa.Applied))
+	synced()
+	g.Expect(apply(&c)).To(Equal(ssa.Skipped))
+	g.Expect(apply(&ssa.Cache{})).To(Equal(ssa.Skipped), "a restarted operator over an object in sync")
+
+	// What the Deployment controller writes.
+	d := synced()
+	d.Annotations["deployment.kubernetes.io/revision"] = "1"
+	g.Expect(k8s.Update(ctx, d)).To(Succeed())
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 2, AvailableReplicas: 2}
+	g.Expect(k8s.Status().Update(ctx, d)).To(Succeed())
+	synced()
+	g.Expect(apply(&c)).To(Equal(ssa.Skipped), "status writes of the Deployment controller")
+	g.Expect(apply(&ssa.Cache{})).To(Equal(ssa.Skipped), "a restarted operator after status writes")
+
+	// A hand edit of what the operator applied.
+	d = synced()
+	d.Spec.Replicas = ptr.To[int32](5)
+	g.Expect(k8s.Update(ctx, d)).To(Succeed())
+	synced()
+	g.Expect(apply(&ssa.Cache{})).To(Equal(ssa.Updated), "a restarted operator repairs a hand edit")
+	g.Expect(*synced().Spec.Replicas).To(Equal(int32(2)))
+	g.Expect(k8s.Patch(ctx, d, client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"replicas":5}}`)))).To(Succeed())
+	synced()
+	g.Expect(apply(&c)).To(Equal(ssa.Updated), "the running operator repairs a hand edit")
+	g.Expect(*synced().Spec.Replicas).To(Equal(int32(2)))
+	g.Expect(apply(&c)).To(Equal(ssa.Skipped))
+
+	// An apply that changes nothing on the API server: a label someone else added, which the
+	// apply leaves alone.
+	d = synced()
+	d.Labels["team"] = "x"
+	g.Expect(k8s.Update(ctx, d)).To(Succeed())
+	synced()
+	g.Expect(apply(&c)).To(Equal(ssa.Unchanged))
+}
