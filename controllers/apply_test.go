@@ -49,6 +49,7 @@ func TestReconcileWithNothingToChangeWritesNothing(t *testing.T) {
 	restarted := &controllers.TenantInstanceReconciler{
 		Client: controllers.WriteCounter{Client: cached, Writes: &writes}, Scheme: cached.Scheme(), Children: children,
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
+		RolloutNamespace: rolloutNamespace,
 	}
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Name: "quiet1"}}
 	// The cache must hold the tenant as the API server has it, or the restarted operator would
@@ -106,6 +107,7 @@ func TestStatusWritesOfOtherControllersCauseNoApply(t *testing.T) {
 	restarted := &controllers.TenantInstanceReconciler{
 		Client: controllers.WriteCounter{Client: cached, Writes: &writes}, Scheme: cached.Scheme(), Children: children,
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
+		RolloutNamespace: rolloutNamespace,
 	}
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Name: "status1"}}
 	ns := tenantryv1alpha1.NamespaceName("status1")

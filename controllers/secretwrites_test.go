@@ -116,6 +116,7 @@ func TestSharedTLSSourceOutsideReadableNamespaces(t *testing.T) {
 	restricted := &controllers.TenantInstanceReconciler{
 		Client: guard, Scheme: cached.Scheme(), Children: children, SharedTLSNamespaces: []string{"tls-sources"},
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
+		RolloutNamespace: rolloutNamespace,
 	}
 	g.Eventually(func(g Gomega) {
 		_, err := restricted.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: "tlsns1"}})

@@ -54,6 +54,7 @@ func computeStatus(s *scope, reconcileErr error) {
 	case phaseServing:
 		frozen, atZero = s.desired.Frozen, deploymentAtZero(s.deployment)
 		setPlanFields(st, s.desired)
+		setRevision(st, s.revision, s.revisionObserved)
 		setFrozenCondition(st, p, frozen, s.frozenByExpiry, s.deployment)
 		setFrozenSince(st, s.now, frozen, s.deployment)
 		setReadyReplicas(st, s.deployment)

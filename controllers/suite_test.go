@@ -69,8 +69,10 @@ var (
 )
 
 const (
-	suspendedHost = "tenantry-webhookbridge.tenantry-system.svc.cluster.local"
-	suspendedPort = 8082
+	// rolloutNamespace holds the plans' revisions, as the operator's namespace does.
+	rolloutNamespace = "tenantry-system"
+	suspendedHost    = "tenantry-webhookbridge.tenantry-system.svc.cluster.local"
+	suspendedPort    = 8082
 )
 
 func TestMain(m *testing.M) {
@@ -97,7 +99,7 @@ func run(m *testing.M) int {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:     testenv.Scheme(),
-		Cache:      controllers.CacheOptions(),
+		Cache:      controllers.RolloutCacheOptions(controllers.CacheOptions(), rolloutNamespace),
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
@@ -129,6 +131,17 @@ func run(m *testing.M) int {
 		Metering: &controllers.Metering{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: fakeClock,
 			Recorder: mgr.GetEventRecorder("tenantry-operator"), FlushTimeout: time.Hour,
 			Push: &metering.Client{Endpoint: ledgerServer.URL, AccessKey: ledgerKey}},
+		RolloutNamespace:        rolloutNamespace,
+	}).SetupWithManager(ctx, mgr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := (&controllers.TenantPlanRolloutReconciler{
+		Client:    mgr.GetClient(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("tenantry-operator"),
+		Clock:     fakeClock,
+		Namespace: rolloutNamespace,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -138,6 +151,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	cached = mgr.GetClient()
+	if err := createNamespace(ctx, cfg, rolloutNamespace); err != nil {
+		fmt.Fprintln(os.Stderr, "creating the rollout namespace:", err)
+		return 1
+	}
 	go func() {
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager:", err)
@@ -152,6 +169,14 @@ func run(m *testing.M) int {
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(50 * time.Millisecond)
 	return m.Run()
+}
+
+func createNamespace(ctx context.Context, cfg *rest.Config, name string) error {
+	direct, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		return err
+	}
+	return direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
 }
 
 func zapLevel() zapcore.Level {

@@ -82,6 +82,9 @@ type TenantInstanceReconciler struct {
 	// Metering reports a released pay-per-use instance's last usage before the finalizer lets
 	// go (Metering.Flush); nil reports nothing.
 	Metering *Metering
+	// RolloutNamespace holds the plans' revisions (rollout.go); empty builds every tenant from its
+	// plan's spec.app as it is.
+	RolloutNamespace string
 
 	applied  ssa.Cache
 	statuses statusmemory.Memory
@@ -115,6 +118,10 @@ type scope struct {
 	statusPending bool
 	// listener is the ELB listener the tenant is put on (listeners.go).
 	listener listenerState
+	// revision is the plan revision the Deployment is built from, and revisionObserved says the
+	// Deployment as observed carries it (revision.go).
+	revision         string
+	revisionObserved bool
 }
 
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances,verbs=get;list;watch;update;patch
@@ -300,7 +307,7 @@ func onlyConflicts(err error) bool {
 }
 
 // resolvePlan finds the one TenantPlan listing spec.sku; none or several stall the tenant (an
-// outcome.Stalling).
+// outcome.Stalling). The plan returned carries the app of the tenant's revision (revision.go).
 func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*tenantryv1alpha1.TenantPlan, error) {
 	plans := &tenantryv1alpha1.TenantPlanList{}
 	if err := r.List(ctx, plans, client.MatchingFields{planSKUIndex: s.instance.Spec.SKU}); err != nil {
@@ -321,7 +328,7 @@ func (r *TenantInstanceReconciler) resolvePlan(ctx context.Context, s *scope) (*
 	if s.instance.Spec.Domain.Type != tenantryv1alpha1.DomainDedicated && plan.Spec.Domain.BaseDomain == "" {
 		return nil, outcome.Stallf(tenantryv1alpha1.ReasonInvalidPlan, "TenantPlan %q has no spec.domain.baseDomain, which a Shared tenant needs", plan.Name)
 	}
-	return plan, nil
+	return r.planAtRevision(ctx, s, plan)
 }
 
 // effectiveFrozen is the spec's lifecycle, or Frozen when the plan freezes tenants whose paid
@@ -430,9 +437,11 @@ func (r *TenantInstanceReconciler) reconcileTenantInfo(ctx context.Context, s *s
 }
 
 func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *scope) error {
+	changesBefore := changeCount(ctx)
 	if err := r.apply(ctx, s.desired.Deployment()); err != nil {
 		return fmt.Errorf("applying app deployment: %w", err)
 	}
+	unchanged := changeCount(ctx) == changesBefore
 	if err := r.apply(ctx, s.desired.Service()); err != nil {
 		return fmt.Errorf("applying app service: %w", err)
 	}
@@ -443,6 +452,7 @@ func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *sco
 	}
 	if counts, ok := rec.Deployment(); ok {
 		s.deployment = observe(counts)
+		s.revisionObserved = unchanged
 	}
 	return nil
 }
@@ -573,7 +583,8 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 	}
 	b = b.WatchesRawSource(r.Children.Source())
 	b = b.
-		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan)).
+		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPlan),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		// A directory shard names its instance in spec.instanceName.
 		Watches(&tenantryv1alpha1.TenantDirectory{}, handler.EnqueueRequestsFromMapFunc(instanceOfDirectory)).
 		Watches(&tenantryv1alpha1.TenantHost{}, handler.EnqueueRequestsFromMapFunc(r.instancesForHost)).

@@ -661,6 +661,7 @@ func reconcileQuietly(t *testing.T, name string) ctrl.Result {
 	restarted := &controllers.TenantInstanceReconciler{
 		Client: controllers.WriteCounter{Client: cached, Writes: &writes}, Scheme: cached.Scheme(), Children: children,
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
+		RolloutNamespace: rolloutNamespace,
 	}
 	var res ctrl.Result
 	for range 3 {

@@ -404,6 +404,13 @@ type TenantInstanceStatus struct {
 	// +optional
 	Plan string `json:"plan,omitempty"`
 
+	// revision is the plan revision (a ControllerRevision named <plan>-<hash>) whose app template
+	// the tenant's Deployment runs, once the Deployment as observed carries it. See
+	// docs/rollouts.md.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Revision string `json:"revision,omitempty"`
+
 	// namespace holds everything the tenant owns.
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
@@ -549,6 +556,7 @@ type ListenerAssignment struct {
 // +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.spec.expiresAt`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="ELB",type=string,JSONPath=`.status.loadBalancer.elbId`,priority=1
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.revision`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Usage",type=string,JSONPath=`.status.metering.cumulative`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

@@ -366,6 +366,13 @@ type TenantPlanSpec struct {
 	// +optional
 	RetentionPeriod *metav1.Duration `json:"retentionPeriod,omitempty"`
 
+	// rollout says how a change of spec.app reaches the plan's tenants: a canary, a bake time,
+	// then waves, halting (and by default rolling back) when tenants fail to become Ready. Absent,
+	// the documented cautious default applies (DefaultRollout). Other fields of the plan apply to
+	// every tenant at once.
+	// +optional
+	Rollout *RolloutStrategy `json:"rollout,omitempty"`
+
 	// metering says how the usage of the plan's pay-per-use instances (chargingMode ON_DEMAND or
 	// ON_DEMAND_PKG) is measured and reported to the marketplace, one record per instance and
 	// period (docs/metering.md). Absent, such instances are provisioned but report nothing, and
@@ -451,11 +458,18 @@ type Metering struct {
 // +kubebuilder:resource:scope=Cluster,shortName=tp,categories={tenantry}
 // +kubebuilder:printcolumn:name="SKUs",type=string,JSONPath=`.spec.skus`
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.spec.app.image`
-// +kubebuilder:printcolumn:name="Replicas",type=integer,JSONPath=`.spec.replicas`
-// +kubebuilder:printcolumn:name="CPU",type=string,JSONPath=`.spec.app.resources.limits.cpu`
-// +kubebuilder:printcolumn:name="Memory",type=string,JSONPath=`.spec.app.resources.limits.memory`
-// +kubebuilder:printcolumn:name="Base Domain",type=string,JSONPath=`.spec.domain.baseDomain`
+// +kubebuilder:printcolumn:name="Replicas",type=integer,JSONPath=`.spec.replicas`,priority=1
+// +kubebuilder:printcolumn:name="CPU",type=string,JSONPath=`.spec.app.resources.limits.cpu`,priority=1
+// +kubebuilder:printcolumn:name="Memory",type=string,JSONPath=`.spec.app.resources.limits.memory`,priority=1
+// +kubebuilder:printcolumn:name="Base Domain",type=string,JSONPath=`.spec.domain.baseDomain`,priority=1
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.updateRevision`
+// +kubebuilder:printcolumn:name="Rollout",type=string,JSONPath=`.status.rollout.phase`
+// +kubebuilder:printcolumn:name="Tenants",type=integer,JSONPath=`.status.rollout.tenants`
+// +kubebuilder:printcolumn:name="Updated",type=integer,JSONPath=`.status.rollout.updated`
+// +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.rollout.ready`
+// +kubebuilder:printcolumn:name="Failed",type=integer,JSONPath=`.status.rollout.failed`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:subresource:status
 type TenantPlan struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -463,6 +477,10 @@ type TenantPlan struct {
 	// spec of the plan.
 	// +required
 	Spec TenantPlanSpec `json:"spec"`
+
+	// status of the plan's rollout, written by the operator.
+	// +optional
+	Status TenantPlanStatus `json:"status,omitempty"`
 }
 
 // TenantPlanList is a list of TenantPlan.

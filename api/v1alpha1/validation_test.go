@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -261,6 +262,32 @@ func TestCreateValidation(t *testing.T) {
 			p.Spec.Domain.SharedTLSSecret = &v1.SecretReference{Namespace: "ns", Name: "tls"}
 			return p
 		}(), "spec.domain.sharedTLSSecret needs spec.domain.baseDomain"},
+		{"plan with a rollout strategy", func() client.Object {
+			p := validPlan("valid-rollout")
+			p.Spec.Rollout = &v1.RolloutStrategy{Canary: new(intstr.FromString("5%")), WaveSize: new(intstr.FromInt32(3)),
+				MaxUnavailable: new(intstr.FromString("100%")), FailureThreshold: new(int32(2))}
+			return p
+		}(), ""},
+		{"rollout canary not a percentage", func() client.Object {
+			p := validPlan("x")
+			p.Spec.Rollout = &v1.RolloutStrategy{Canary: new(intstr.FromString("five"))}
+			return p
+		}(), "spec.rollout.canary"},
+		{"rollout wave of zero", func() client.Object {
+			p := validPlan("x")
+			p.Spec.Rollout = &v1.RolloutStrategy{WaveSize: new(intstr.FromInt32(0))}
+			return p
+		}(), "spec.rollout.waveSize"},
+		{"rollout percentage over 100", func() client.Object {
+			p := validPlan("x")
+			p.Spec.Rollout = &v1.RolloutStrategy{MaxUnavailable: new(intstr.FromString("150%"))}
+			return p
+		}(), "spec.rollout.maxUnavailable"},
+		{"rollout failure threshold of zero", func() client.Object {
+			p := validPlan("x")
+			p.Spec.Rollout = &v1.RolloutStrategy{FailureThreshold: new(int32(0))}
+			return p
+		}(), "spec.rollout.failureThreshold"},
 		{"plan with duplicate env names", func() client.Object {
 			p := validPlan("x")
 			p.Spec.App.Env = []corev1.EnvVar{{Name: "A"}, {Name: "A"}}

@@ -48,6 +48,7 @@ func main() {
 	var (
 		metricsAddr, probeAddr, merchantKeyFile, suspendedHost string
 		leaderElectNamespace, pprofAddr, sharedTLSNamespaces   string
+		rolloutNamespace                                       string
 		suspendedPort, concurrency, qps, burst                 int
 		leaderElect                                            bool
 		leaseDuration, renewDeadline, retryPeriod, drain       time.Duration
@@ -77,6 +78,7 @@ func main() {
 	flag.DurationVar(&mt.period, "metering-period", 0, "Replaces every plan's metering period (whole seconds; for tests and demos). 0 keeps the plans' periods.")
 	flag.DurationVar(&mt.syncInterval, "metering-sync-interval", controllers.DefaultMeteringSyncInterval, "How often every metered instance is looked at and unreported usage is pushed.")
 	flag.DurationVar(&mt.flushTimeout, "metering-flush-timeout", controllers.DefaultMeteringFlushTimeout, "How long a release waits for a pay-per-use instance's last usage to be taken before it lets go with a Warning Event.")
+	flag.StringVar(&rolloutNamespace, "rollout-namespace", "", "Namespace of the plans' revisions (ControllerRevisions), which plan rollouts move tenants between; empty means the Pod's own namespace. Outside a cluster with none given, rollouts are off: every tenant follows its plan's spec.app at once.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -89,7 +91,7 @@ func main() {
 		leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod,
 		suspendedHost: suspendedHost, suspendedPort: int32(suspendedPort), merchantKeyFile: merchantKeyFile,
 		concurrency: concurrency, qps: float32(qps), burst: burst, drainTimeout: drain,
-		sharedTLSNamespaces: sharedTLSNamespaces, metering: mt,
+		sharedTLSNamespaces: sharedTLSNamespaces, metering: mt, rolloutNamespace: rolloutNamespace,
 	}); err != nil {
 		log.Error(err, "Operator failed")
 		os.Exit(1)
@@ -99,6 +101,7 @@ func main() {
 type config struct {
 	metricsAddr, probeAddr, suspendedHost, merchantKeyFile  string
 	leaderElectNamespace, pprofAddr, sharedTLSNamespaces    string
+	rolloutNamespace                                        string
 	leaderElect                                             bool
 	leaseDuration, renewDeadline, retryPeriod, drainTimeout time.Duration
 	suspendedPort                                           int32
@@ -194,12 +197,23 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		return err
 	}
 
+	rolloutNamespace := c.rolloutNamespace
+	if rolloutNamespace == "" {
+		rolloutNamespace = podNamespace()
+	}
+	cacheOptions := controllers.CacheOptions(tlsNamespaces...)
+	if rolloutNamespace != "" {
+		cacheOptions = controllers.RolloutCacheOptions(cacheOptions, rolloutNamespace)
+	} else {
+		log.Info("No namespace for plan revisions (--rollout-namespace): plan rollouts are off, tenants follow spec.app at once")
+	}
+
 	restConfig := ctrl.GetConfigOrDie()
 	ratelimit.Share(restConfig, c.qps, c.burst)
 	restConfig.UserAgent = "tenantry-operator"
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                        scheme,
-		Cache:                         controllers.CacheOptions(tlsNamespaces...),
+		Cache:                         cacheOptions,
 		Metrics:                       metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:        c.probeAddr,
 		PprofBindAddress:              c.pprofAddr,
@@ -227,8 +241,19 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		ReleaseDrainTimeout:     c.drainTimeout,
 		SharedTLSNamespaces:     tlsNamespaces,
 		Metering:                meter,
+		RolloutNamespace:        rolloutNamespace,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the TenantInstance controller: %w", err)
+	}
+	if rolloutNamespace != "" {
+		if err := (&controllers.TenantPlanRolloutReconciler{
+			Client:    mgr.GetClient(),
+			Scheme:    mgr.GetScheme(),
+			Recorder:  mgr.GetEventRecorder("tenantry-operator"),
+			Namespace: rolloutNamespace,
+		}).SetupWithManager(ctx, mgr); err != nil {
+			return fmt.Errorf("setting up the plan rollout controller: %w", err)
+		}
 	}
 	meter.Client, meter.Recorder, meter.Clock = mgr.GetClient(), mgr.GetEventRecorder("tenantry-operator"), clock.RealClock{}
 	if err := meter.SetupWithManager(mgr); err != nil {
@@ -264,4 +289,14 @@ func parseNamespaces(list string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// podNamespace is the namespace the operator's Pod runs in, from its service account; empty
+// outside a cluster.
+func podNamespace() string {
+	data, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
 }
