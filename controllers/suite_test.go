@@ -131,7 +131,7 @@ func run(m *testing.M) int {
 		Metering: &controllers.Metering{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clock: fakeClock,
 			Recorder: mgr.GetEventRecorder("tenantry-operator"), FlushTimeout: time.Hour,
 			Push: &metering.Client{Endpoint: ledgerServer.URL, AccessKey: ledgerKey}},
-		RolloutNamespace:        rolloutNamespace,
+		RolloutNamespace: rolloutNamespace,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
