@@ -51,14 +51,14 @@ const (
 	directoryIndexFile   = "index.json"
 )
 
-// DirectoryShardConfigMapName is the ConfigMap in the tenant namespace projecting shard index of
-// part of the directory; DirectoryShardFile is its one key, the file name the app sees.
-func DirectoryShardConfigMapName(part tenantryv1alpha1.DirectoryPart, index int) string {
+// directoryShardConfigMapName is the ConfigMap in the tenant namespace projecting shard index of
+// part of the directory; directoryShardFile is its one key, the file name the app sees.
+func directoryShardConfigMapName(part tenantryv1alpha1.DirectoryPart, index int) string {
 	return DirectoryName + "-" + directoryShardStem(part, index)
 }
 
-// DirectoryShardFile is the file (and ConfigMap key) of a shard: users-NN.json or orgs-NN.json.
-func DirectoryShardFile(part tenantryv1alpha1.DirectoryPart, index int) string {
+// directoryShardFile is the file (and ConfigMap key) of a shard: users-NN.json or orgs-NN.json.
+func directoryShardFile(part tenantryv1alpha1.DirectoryPart, index int) string {
 	return directoryShardStem(part, index) + ".json"
 }
 
@@ -170,9 +170,9 @@ func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *sc
 		}
 	}
 	resolveDirectory(dirs)
-	index := DirectoryIndex{Users: []string{}, Orgs: []string{}}
+	index := directoryIndex{Users: []string{}, Orgs: []string{}}
 	for i, sh := range slots {
-		cmName := DirectoryShardConfigMapName(sh.part, sh.index)
+		cmName := directoryShardConfigMapName(sh.part, sh.index)
 		dir := dirs[i]
 		if dir == nil {
 			if err := r.deleteChild(ctx, &corev1.ConfigMap{}, client.ObjectKey{Namespace: ns, Name: cmName}); err != nil {
@@ -187,7 +187,7 @@ func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *sc
 		if err := r.apply(ctx, cm); err != nil {
 			return fmt.Errorf("applying tenant directory shard config map: %w", err)
 		}
-		file := DirectoryShardFile(sh.part, sh.index)
+		file := directoryShardFile(sh.part, sh.index)
 		if sh.part == tenantryv1alpha1.DirectoryUsers {
 			index.Users, index.UserCount = append(index.Users, file), index.UserCount+len(dir.Spec.Users)
 		} else {
@@ -299,7 +299,7 @@ func (d Desired) directoryVolumes() []*corev1ac.VolumeApplyConfiguration {
 	}
 	for _, sh := range directoryShards() {
 		sources = append(sources, corev1ac.VolumeProjection().WithConfigMap(
-			corev1ac.ConfigMapProjection().WithName(DirectoryShardConfigMapName(sh.part, sh.index)).WithOptional(true)))
+			corev1ac.ConfigMapProjection().WithName(directoryShardConfigMapName(sh.part, sh.index)).WithOptional(true)))
 	}
 	return []*corev1ac.VolumeApplyConfiguration{
 		corev1ac.Volume().WithName("directory").
@@ -337,8 +337,8 @@ func (d Desired) AppCredentialsSecret(secrets map[string]string) *corev1ac.Secre
 		WithData(data)
 }
 
-// DirectoryIndex is index.json: the bound tenant and the shard files that exist.
-type DirectoryIndex struct {
+// directoryIndex is index.json: the bound tenant and the shard files that exist.
+type directoryIndex struct {
 	TenantID   string `json:"tenantId"`
 	TenantCode string `json:"tenantCode,omitempty"`
 	Name       string `json:"name,omitempty"`
@@ -353,7 +353,7 @@ type DirectoryIndex struct {
 
 // DirectoryIndexConfigMap is the ConfigMap tenant-directory holding index.json: the bound
 // tenant's id, code, name and login domain (tenantSync) and the shard files present.
-func (d Desired) DirectoryIndexConfigMap(index DirectoryIndex) (*corev1ac.ConfigMapApplyConfiguration, error) {
+func (d Desired) DirectoryIndexConfigMap(index directoryIndex) (*corev1ac.ConfigMapApplyConfiguration, error) {
 	if t := d.Instance.Spec.Tenant; t != nil {
 		index.TenantID, index.TenantCode, index.Name, index.DomainName = t.TenantID, t.TenantCode, t.Name, t.DomainName
 	}
@@ -403,8 +403,8 @@ func (d Desired) DirectoryShardConfigMap(dir *tenantryv1alpha1.TenantDirectory) 
 		return nil, fmt.Errorf("encoding directory shard: %w", err)
 	}
 	index := int(dir.Spec.Shard)
-	return corev1ac.ConfigMap(DirectoryShardConfigMapName(dir.Spec.Part, index), d.namespace()).
+	return corev1ac.ConfigMap(directoryShardConfigMapName(dir.Spec.Part, index), d.namespace()).
 		WithLabels(d.Labels()).
 		WithOwnerReferences(d.ownerRef()).
-		WithData(map[string]string{DirectoryShardFile(dir.Spec.Part, index): string(data)}), nil
+		WithData(map[string]string{directoryShardFile(dir.Spec.Part, index): string(data)}), nil
 }

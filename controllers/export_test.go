@@ -99,3 +99,14 @@ func (c statusWriteCounter) Apply(ctx context.Context, o runtime.ApplyConfigurat
 	c.writes.Add(1)
 	return c.SubResourceWriter.Apply(ctx, o, opts...)
 }
+
+// What the external tests (package controllers_test) use of the package's internals: the
+// indexes the reconciler reads, and the names and index of a tenant's 联营 directory files.
+var (
+	IndexFields                 = indexFields
+	DirectoryShardConfigMapName = directoryShardConfigMapName
+	DirectoryShardFile          = directoryShardFile
+)
+
+// DirectoryIndex is index.json of a tenant's directory.
+type DirectoryIndex = directoryIndex

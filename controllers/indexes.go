@@ -35,8 +35,8 @@ const (
 	instancePlanIndex = "status.plan"
 )
 
-// IndexFields registers the indexes the reconciler reads; tests use the same ones.
-func IndexFields(ctx context.Context, idx client.FieldIndexer) error {
+// indexFields registers the indexes the reconciler reads; tests use the same ones.
+func indexFields(ctx context.Context, idx client.FieldIndexer) error {
 	for _, f := range []struct {
 		obj   client.Object
 		field string

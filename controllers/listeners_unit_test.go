@@ -129,7 +129,7 @@ func TestPoolUsage(t *testing.T) {
 	}
 	deleting := func(sl *tenantryv1alpha1.ListenerSlot) { sl.DeletionTimestamp = ptr.To(metav1.Now()) }
 	otherPool := func(sl *tenantryv1alpha1.ListenerSlot) { sl.Spec.Pool = "other" }
-	got := PoolUsage(pool, []tenantryv1alpha1.ListenerSlot{
+	got := poolUsage(pool, []tenantryv1alpha1.ListenerSlot{
 		s("elb-a", 443, tenantryv1alpha1.SlotTenant), s("elb-a", 443, tenantryv1alpha1.SlotTenant), s("elb-a", 443, tenantryv1alpha1.SlotCertificate),
 		s("elb-b", 443, tenantryv1alpha1.SlotTenant, deleting),
 		s("elb-b", 443, tenantryv1alpha1.SlotTenant, otherPool),
@@ -146,6 +146,6 @@ func TestPoolUsage(t *testing.T) {
 		TenantCapacity: 102,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("PoolUsage (-want +got):\n%s", diff)
+		t.Errorf("poolUsage (-want +got):\n%s", diff)
 	}
 }

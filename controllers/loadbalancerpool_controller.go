@@ -70,7 +70,7 @@ func (r *LoadBalancerPoolReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if err := r.List(ctx, &slots, client.MatchingLabels{tenantryv1alpha1.LabelPool: pool.Name}); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing the pool's slots: %w", err)
 	}
-	status := PoolUsage(pool, slots.Items)
+	status := poolUsage(pool, slots.Items)
 
 	listenerCapacity.DeletePartialMatch(prometheus.Labels{"pool": pool.Name})
 	listenerHeadroom.DeletePartialMatch(prometheus.Labels{"pool": pool.Name})
@@ -97,9 +97,9 @@ func (r *LoadBalancerPoolReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	return ctrl.Result{}, nil
 }
 
-// PoolUsage counts the slots on each listener of a pool, in the pool's order. Slots of
+// poolUsage counts the slots on each listener of a pool, in the pool's order. Slots of
 // listeners no longer in the pool are not counted: their tenants are being moved. Pure.
-func PoolUsage(pool *tenantryv1alpha1.LoadBalancerPool, slots []tenantryv1alpha1.ListenerSlot) tenantryv1alpha1.LoadBalancerPoolStatus {
+func poolUsage(pool *tenantryv1alpha1.LoadBalancerPool, slots []tenantryv1alpha1.ListenerSlot) tenantryv1alpha1.LoadBalancerPoolStatus {
 	type count struct{ tenants, certs int32 }
 	counts := map[string]*count{}
 	for _, slot := range slots {

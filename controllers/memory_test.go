@@ -70,7 +70,7 @@ func startLone(t *testing.T) *lone {
 	opts.ReaderFailOnMissingInformer = false
 	informers, err := cache.New(cfg, opts)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(IndexFields(ctx, informers)).To(Succeed())
+	g.Expect(indexFields(ctx, informers)).To(Succeed())
 	go func() { _ = informers.Start(ctx) }()
 	g.Expect(informers.WaitForCacheSync(ctx)).To(BeTrue())
 	children, err := childcache.New(cfg, nil, FieldOwner)

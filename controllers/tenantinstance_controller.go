@@ -556,7 +556,7 @@ func (r *TenantInstanceReconciler) emitTransitions(s *scope, reconcileErr error)
 // SetupWithManager registers the controller: it watches TenantInstances, everything they own,
 // the plans they use and the shared TLS Secrets those plans name.
 func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	if err := IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := indexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	if err := indexHosts(ctx, mgr.GetFieldIndexer()); err != nil {
