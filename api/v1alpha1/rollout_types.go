@@ -146,11 +146,6 @@ const (
 	DefaultRolloutRevisionHistoryLimit int32 = 10
 )
 
-// DefaultRollout is the strategy of a plan that sets none, every field given.
-func DefaultRollout() RolloutStrategy {
-	return RolloutStrategy{}.WithDefaults()
-}
-
 // WithDefaults is the strategy with every unset field set to its default.
 func (s RolloutStrategy) WithDefaults() RolloutStrategy {
 	if s.Canary == nil {

@@ -368,7 +368,7 @@ type TenantPlanSpec struct {
 
 	// rollout says how a change of spec.app reaches the plan's tenants: a canary, a bake time,
 	// then waves, halting (and by default rolling back) when tenants fail to become Ready. Absent,
-	// the documented cautious default applies (DefaultRollout). Other fields of the plan apply to
+	// the documented cautious default applies (RolloutStrategy.WithDefaults). Other fields of the plan apply to
 	// every tenant at once.
 	// +optional
 	Rollout *RolloutStrategy `json:"rollout,omitempty"`
