@@ -62,6 +62,10 @@ type config struct {
 	stormDuration                time.Duration
 	upgradeTenants               int
 	oldRef                       string
+	clusterNodes                 int
+	managerConcurrentReconciles  int
+	bridgeMaxInFlight, bridgeQPS int
+
 	// Metering under kills: meterTenants pay-per-use tenants of a plan metered every
 	// meterPeriod, the leader SIGKILLed every meterKillEvery[0]..[1] for meterWindow, the usage
 	// endpoint answering 503 meterOutages times for meterOutage each, meterFreezes tenants
@@ -69,9 +73,6 @@ type config struct {
 	meterTenants, meterOutages, meterFreezes int
 	meterWindow, meterPeriod, meterOutage    time.Duration
 	meterKillEvery                           [2]time.Duration
-	clusterNodes                 int
-	managerConcurrentReconciles  int
-	bridgeMaxInFlight, bridgeQPS int
 }
 
 // loadConfig is the configuration of the full scenarios or of the shortened ones.
