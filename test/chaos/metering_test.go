@@ -21,16 +21,21 @@ import (
 	"fmt"
 	"math/big"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/metering"
 	"github.com/tenantry/tenantry/simulator"
 	"github.com/tenantry/tenantry/test/e2e/framework"
+	"github.com/tenantry/tenantry/test/e2e/framework/suite"
 	"github.com/tenantry/tenantry/webhookbridge"
 )
 
@@ -80,7 +85,9 @@ func meteringUnderKills(t *scenarioT) {
 				t.Errorf("registering an order: %v", err)
 				return
 			}
-			tn := &tenant{id: webhookbridge.InstanceName(o.OrderID, o.OrderLineID), order: o, sku: skuPayg}
+			// A pay-per-use purchase names its instance by order and product (docs/protocol.md §6.7).
+			id := webhookbridge.PayPerUseInstanceName(o.OrderID, o.Order.OrderLine[0].ProductInfo[0].ProductID)
+			tn := &tenant{id: id, order: o, sku: skuPayg}
 			if !m.send(ctx, tn, buyCall(tn), giveUp) {
 				t.Errorf("the purchase of %s was never acknowledged", tn.id)
 				return
@@ -368,3 +375,59 @@ func mustRat(s string) *big.Rat {
 	}
 	return v
 }
+
+var _ = Describe("The usage ledger check", Label(suite.Unit), func() {
+	created := time.Date(2026, 3, 1, 10, 0, 3, 0, time.UTC)
+	period := 10 * time.Second
+	ti := func(reported time.Time, cumulative string) *tenantryv1alpha1.TenantInstance {
+		ti := &tenantryv1alpha1.TenantInstance{}
+		ti.Name = "ti-0123456789abcdef0123"
+		ti.CreationTimestamp = metav1.Time{Time: created.Add(400 * time.Millisecond)}
+		ti.Status.Metering = &tenantryv1alpha1.MeteringStatus{ReportedThrough: &metav1.Time{Time: reported}, Cumulative: cumulative}
+		return ti
+	}
+	rec := func(begin, end time.Time, value string) simulator.UsageRecord {
+		return simulator.UsageRecord{InstanceID: "ti-0123456789abcdef0123", BeginTime: begin.Format(metering.TimeFormat),
+			EndTime: end.Format(metering.TimeFormat), UsageValue: value, MeteringSN: metering.SN("ti-0123456789abcdef0123", begin)}
+	}
+	b1 := metering.PeriodEnd(created, period) // 10:00:10
+	b2, b3 := b1.Add(period), b1.Add(2*period)
+	// A complete ledger: the first partial period, then two whole ones.
+	good := []simulator.UsageRecord{rec(created, b1, "0.002"), rec(b1, b2, "0.0028"), rec(b2, b3, "0.0028")}
+	frozen := [][2]time.Time{{b1.Add(-500 * time.Millisecond), b2.Add(300 * time.Millisecond)}}
+
+	DescribeTable("finds what is wrong with an instance's records",
+		func(records []simulator.UsageRecord, reported time.Time, cumulative string, frozen [][2]time.Time, want []string) {
+			errs := checkTiling(ti(reported, cumulative), records, frozen)
+			if len(want) == 0 {
+				Expect(errs).To(BeEmpty())
+				return
+			}
+			Expect(errs).To(HaveLen(len(want)), "%q", errs)
+			for i, w := range want {
+				Expect(errs[i]).To(ContainSubstring(w))
+			}
+		},
+		Entry("records tiling the accounting", good, b3, "0.0076", nil, nil),
+		Entry("in any order", []simulator.UsageRecord{good[2], good[0], good[1]}, b3, "0.0076", nil, nil),
+		Entry("a gap while frozen", []simulator.UsageRecord{good[0], good[2]}, b3, "0.0048", frozen, nil),
+		Entry("a gap", []simulator.UsageRecord{good[0], good[2]}, b3, "0.0048", nil, []string{"nothing was billed for"}),
+		Entry("the first period missing", good[1:], b3, "0.0056", nil, []string{"nothing was billed for"}),
+		Entry("an overlap", append(slices.Clone(good), rec(b1.Add(5*time.Second), b3, "0.0042")), b3, "0.0118", nil,
+			[]string{"overlaps what was billed", "overlaps what was billed"}),
+		Entry("one begin twice", append(slices.Clone(good), func() simulator.UsageRecord {
+			r := rec(b2, b3, "0.0028")
+			r.MeteringSN = "tm-other"
+			return r
+		}()), b3, "0.0104", nil, []string{"two records begin at", "has metering_sn tm-other", "overlaps what was billed"}),
+		Entry("a wrong metering_sn", []simulator.UsageRecord{good[0], good[1], func() simulator.UsageRecord {
+			r := good[2]
+			r.MeteringSN = metering.SN("ti-other", b2)
+			return r
+		}()}, b3, "0.0076", nil, []string{"has metering_sn"}),
+		Entry("more hours than the period lasted", []simulator.UsageRecord{good[0], good[1], rec(b2, b3, "0.0029")}, b3, "0.0077", nil,
+			[]string{"more than the 0.0028 it lasted"}),
+		Entry("reported through a later time than billed", good, b3.Add(period), "0.0076", nil, []string{"the status says reported through"}),
+		Entry("a cumulative the ledger did not bill", good, b3, "0.0104", nil, []string{"status.metering.cumulative is 0.0104"}),
+	)
+})
