@@ -65,6 +65,7 @@ const (
 
 	skuSmall   = "chaos.small" // plan chaos-small: 1 replica
 	skuLarge   = "chaos.large" // plan chaos-large: 2 replicas
+	skuPayg    = "chaos.payg"  // plan chaos-payg: 1 replica, pay-per-use metered by active hours
 	baseDomain = "apps.chaos.example.com"
 )
 
@@ -75,6 +76,7 @@ var plans = map[string]struct {
 }{
 	skuSmall: {"chaos-small", 1},
 	skuLarge: {"chaos-large", 2},
+	skuPayg:  {"chaos-payg", 1},
 }
 
 // Shared by the scenarios: the sizes, the cluster and its administrator's clients, the binaries,
@@ -130,6 +132,7 @@ func scenarios(full bool) {
 	It("replay across bridge replicas", scenario(replayAcrossBridgeReplicas))
 	It("conflict storm", scenario(conflictStorm))
 	It("operator upgrade", scenario(operatorUpgrade))
+	It("metering under kills", scenario(meteringUnderKills))
 }
 
 // failed is set once a spec, or the setup, has failed: the logs (and with CHAOS_KEEP=1 the
@@ -247,6 +250,7 @@ func setUp(ctx context.Context, name string) error {
 	values := framework.Values{Plans: []framework.Plan{
 		{Name: plans[skuSmall].name, Spec: planSpec(plans[skuSmall].replicas, skuSmall)},
 		{Name: plans[skuLarge].name, Spec: planSpec(plans[skuLarge].replicas, skuLarge)},
+		{Name: plans[skuPayg].name, Spec: meteredPlanSpec(plans[skuPayg].replicas, skuPayg)},
 	}}
 	if err := framework.InstallChart(ctx, helm, cluster, values, filepath.Join(work, "helm"), GinkgoWriter); err != nil {
 		return err
@@ -264,7 +268,9 @@ func setUp(ctx context.Context, name string) error {
 		}
 	}
 
-	orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: keys.MarketplaceAK, SK: keys.MarketplaceSK, DefaultSKU: skuSmall})
+	// The simulated marketplace also takes usage pushes, signed with the bridge's access key.
+	orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: keys.MarketplaceAK, SK: keys.MarketplaceSK,
+		DefaultSKU: skuSmall, UsageKey: keys.AccessKey})
 	orderSrv := httptest.NewServer(orders) // closed when the test binary exits
 	components = framework.ComponentOptions{
 		BinDir: binDir, ManagerKubeconfig: kubeconfigs[framework.ManagerServiceAccount],
@@ -321,4 +327,12 @@ func planSpec(replicas int32, sku string) tenantryv1alpha1.TenantPlanSpec {
 		Domain:          tenantryv1alpha1.DomainSettings{BaseDomain: baseDomain, IngressClassName: "nginx"},
 		RetentionPeriod: &metav1.Duration{},
 	}
+}
+
+// meteredPlanSpec is planSpec with a meter of the active hours: its pay-per-use (ON_DEMAND)
+// instances are billed by usage; only the operators of the metering scenario push it.
+func meteredPlanSpec(replicas int32, sku string) tenantryv1alpha1.TenantPlanSpec {
+	s := planSpec(replicas, sku)
+	s.Metering = &tenantryv1alpha1.Metering{Source: tenantryv1alpha1.MeteringActiveHours}
+	return s
 }

@@ -65,6 +65,14 @@ type config struct {
 	clusterNodes                 int
 	managerConcurrentReconciles  int
 	bridgeMaxInFlight, bridgeQPS int
+
+	// Metering under kills: meterTenants pay-per-use tenants of a plan metered every
+	// meterPeriod, the leader SIGKILLed every meterKillEvery[0]..[1] for meterWindow, the usage
+	// endpoint answering 503 meterOutages times for meterOutage each, meterFreezes tenants
+	// frozen for less than a period.
+	meterTenants, meterOutages, meterFreezes int
+	meterWindow, meterPeriod, meterOutage    time.Duration
+	meterKillEvery                           [2]time.Duration
 }
 
 // loadConfig is the configuration of the full scenarios or of the shortened ones.
@@ -98,6 +106,9 @@ func loadConfig(full bool) config {
 		c.stormTenants, c.stormRate, c.stormDuration = 100, 50, 5*time.Minute
 		c.upgradeTenants = 1000
 		c.clusterNodes = 25 // kwok nodes hold 110 Pods each
+		c.meterTenants, c.meterWindow, c.meterPeriod = 20, 10*time.Minute, 30*time.Second
+		c.meterKillEvery = [2]time.Duration{20 * time.Second, 40 * time.Second}
+		c.meterOutages, c.meterOutage, c.meterFreezes = 4, 45*time.Second, 6
 	} else {
 		c.leaseDuration, c.renewDeadline, c.retryPeriod = 6*time.Second, 4*time.Second, time.Second
 		c.burstTenants, c.burstWindow, c.operatorKills, c.bridgeKills = 100, 30*time.Second, 3, 1
@@ -108,6 +119,9 @@ func loadConfig(full bool) config {
 		// The full storm's rate per tenant (0.5 calls/s), on fewer tenants.
 		c.stormTenants, c.stormRate, c.stormDuration = 20, 10, 30*time.Second
 		c.upgradeTenants = 50
+		c.meterTenants, c.meterWindow, c.meterPeriod = 5, 75*time.Second, 10*time.Second
+		c.meterKillEvery = [2]time.Duration{15 * time.Second, 25 * time.Second}
+		c.meterOutages, c.meterOutage, c.meterFreezes = 1, 15*time.Second, 2
 	}
 	return c
 }

@@ -46,8 +46,8 @@ func freeAddr(t *scenarioT) string {
 }
 
 // operator describes an operator process named name of scenario, built into binDir (the
-// current build when empty), logging to <scenario>/manager-<name>.log.
-func operator(t *scenarioT, scenario, name, binDir string) component {
+// current build when empty), logging to <scenario>/manager-<name>.log, with extra flags last.
+func operator(t *scenarioT, scenario, name, binDir string, extra ...string) component {
 	t.Helper()
 	o := components
 	o.LogDir = filepath.Join(logDir, scenario)
@@ -58,6 +58,7 @@ func operator(t *scenarioT, scenario, name, binDir string) component {
 	po := framework.ManagerProcessOptions(o, metrics, probes)
 	po.Name = "operator " + name
 	po.LogPath = filepath.Join(o.LogDir, "manager-"+name+".log")
+	po.Args = append(po.Args, extra...)
 	return component{opts: po, metrics: "http://" + metrics + "/metrics", ready: "http://" + probes + "/readyz"}
 }
 

@@ -62,9 +62,17 @@ const (
 
 	skuSmall   = "e2e.small" // plan e2e-small: 1 replica
 	skuLarge   = "e2e.large" // plan e2e-large: 2 replicas
+	skuPayg    = "e2e.payg"  // plan e2e-payg: 1 replica, metered by its active hours
 	planSmall  = "e2e-small"
 	planLarge  = "e2e-large"
+	planPayg   = "e2e-payg"
 	baseDomain = "apps.e2e.example.com"
+
+	// meteringPeriod replaces every plan's metering period (the chart's manager.metering.period),
+	// so that a pay-per-use tenant's usage is pushed within seconds; meteringSync is how often
+	// the operator looks at every metered instance and pushes.
+	meteringPeriod = 10 * time.Second
+	meteringSync   = 2 * time.Second
 )
 
 // Shared by the tests: the cluster, its administrator's clients, the identities of the two
@@ -198,11 +206,27 @@ func setUp(ctx context.Context, name string) error {
 	}, keys); err != nil {
 		return err
 	}
+	// The simulated marketplace serves Order Query to the bridge and takes the operator's usage
+	// pushes, signed with the bridge's access key (the key the chart mounts for them).
+	orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: keys.MarketplaceAK, SK: keys.MarketplaceSK,
+		DefaultSKU: skuSmall, UsageKey: keys.AccessKey})
+	orderSrv := httptest.NewServer(orders) // closed when the test binary exits
+
+	payg := planSpec(1, "1", "1Gi", skuPayg)
+	payg.Metering = &tenantryv1alpha1.Metering{Source: tenantryv1alpha1.MeteringActiveHours}
 	values := framework.Values{ManagerReplicas: 1, BridgeReplicas: 1, Plans: []framework.Plan{
 		{Name: planSmall, Spec: planSpec(1, "1", "1Gi", skuSmall)},
 		{Name: planLarge, Spec: planSpec(2, "4", "4Gi", skuLarge)},
+		{Name: planPayg, Spec: payg},
+	}, Metering: map[string]any{
+		"url": orderSrv.URL, "period": meteringPeriod.String(), "syncInterval": meteringSync.String(),
 	}}
 	if err := framework.InstallChart(ctx, helm, cluster, values, filepath.Join(work, "helm"), GinkgoWriter); err != nil {
+		return err
+	}
+	// The operator runs as a local process with the metering flags the chart gave its container.
+	meteringArgs, err := framework.ChartManagerArgs(ctx, clientset, "--metering-", keysDir)
+	if err != nil {
 		return err
 	}
 
@@ -220,13 +244,10 @@ func setUp(ctx context.Context, name string) error {
 		}
 	}
 
-	orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: keys.MarketplaceAK, SK: keys.MarketplaceSK, DefaultSKU: skuSmall})
-	orderSrv := httptest.NewServer(orders) // closed when the test binary exits
-
 	components, err = framework.StartComponents(ctx, framework.ComponentOptions{
 		BinDir: binDir, ManagerKubeconfig: kubeconfigs[framework.ManagerServiceAccount],
 		BridgeKubeconfig: kubeconfigs[framework.BridgeServiceAccount], KeysDir: keysDir,
-		OrderAPIURL: orderSrv.URL, LogDir: logDir,
+		OrderAPIURL: orderSrv.URL, LogDir: logDir, ManagerArgs: meteringArgs,
 	})
 	if err != nil {
 		return err

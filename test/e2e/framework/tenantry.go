@@ -124,12 +124,19 @@ type Values struct {
 	// the bridge run as processes, so Pods of the chart only matter to prove they are admitted.
 	ManagerReplicas, BridgeReplicas int
 	Plans                           []Plan
+	// Metering is the chart's manager.metering (url, period, syncInterval...); nil leaves the
+	// chart's defaults (usage accounted, not pushed).
+	Metering map[string]any
 }
 
 // JSON renders the values file (YAML is a superset of JSON).
 func (v Values) JSON() ([]byte, error) {
+	manager := map[string]any{"replicas": v.ManagerReplicas}
+	if v.Metering != nil {
+		manager["metering"] = v.Metering
+	}
 	return json.MarshalIndent(map[string]any{
-		"manager": map[string]any{"replicas": v.ManagerReplicas},
+		"manager": manager,
 		"bridge": map[string]any{
 			"replicas": v.BridgeReplicas,
 			"keys":     map[string]any{"existingSecret": KeysSecret},
@@ -202,6 +209,33 @@ func InstallChart(ctx context.Context, helm string, c *Cluster, v Values, stateD
 		return fmt.Errorf("installing the chart %q: %w", ChartDir(), err)
 	}
 	return nil
+}
+
+// ChartManagerArgs reads the arguments the installed chart gives the operator's container and
+// returns those starting with prefix (e.g. "--metering-"), so that a local operator process runs
+// with what the chart's values configured. A "--*-file=" argument naming a file of the mounted
+// keys Secret is pointed at the file of the same name in keysDir (Keys.WriteFiles).
+func ChartManagerArgs(ctx context.Context, cs kubernetes.Interface, prefix, keysDir string) ([]string, error) {
+	d, err := cs.AppsV1().Deployments(Namespace).Get(ctx, Release+"-manager", metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the chart's operator Deployment: %w", err)
+	}
+	var out []string
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if c.Name != "manager" {
+			continue
+		}
+		for _, a := range c.Args {
+			if !strings.HasPrefix(a, prefix) {
+				continue
+			}
+			if name, value, ok := strings.Cut(a, "="); ok && strings.HasSuffix(name, "-file") {
+				a = name + "=" + filepath.Join(keysDir, filepath.Base(value))
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // ServiceAccountToken asks the API server for a token of a ServiceAccount (what
