@@ -480,11 +480,11 @@ func (e *env) waitLeader(ctx context.Context, timeout time.Duration) error {
 			}
 			return false, fmt.Errorf("the operator exited: %w\n%s", exit, framework.LogTail(e.manager.logPath, 20))
 		}
-		m, err := scrape(ctx, e.h.hc, e.managerMetrics)
+		m, err := framework.Scrape(ctx, e.h.hc, e.managerMetrics)
 		if err != nil {
 			return false, nil
 		}
-		return m.sum("leader_election_master_status", map[string]string{"name": leaderLease}) >= 1, nil
+		return m.Sum("leader_election_master_status", map[string]string{"name": leaderLease}) >= 1, nil
 	})
 }
 

@@ -39,6 +39,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
 // tenantNames are the instance names of one phase: prefix-00001, prefix-00002, ...
@@ -448,7 +449,7 @@ func (h *harness) runOperator(ctx context.Context, e *env, prefix string, n int,
 	})
 	defer unwatch()
 
-	m0, err := scrape(ctx, h.hc, e.managerMetrics)
+	m0, err := framework.Scrape(ctx, h.hc, e.managerMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -495,7 +496,7 @@ func (h *harness) runOperator(ctx context.Context, e *env, prefix string, n int,
 	<-profDone
 	res.Profile = prof
 	res.APIServerProfile = <-apiProf
-	m1, err := scrape(ctx, h.hc, e.managerMetrics)
+	m1, err := framework.Scrape(ctx, h.hc, e.managerMetrics)
 	if err == nil {
 		res.RestWrites = diffMaps(restByMethod(m0), restByMethod(m1))
 	}
