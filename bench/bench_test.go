@@ -106,6 +106,26 @@ func TestCumulative(t *testing.T) {
 	}
 }
 
+func TestReadinessOf(t *testing.T) {
+	start := time.Unix(100, 0)
+	ready := map[string]time.Time{"a": start.Add(4 * time.Second), "b": start.Add(2 * time.Second), "c": start.Add(3 * time.Second)}
+	created := map[string]time.Time{"a": start.Add(time.Second), "b": start.Add(time.Second)} // c's create unknown
+	got := readinessOf(start, ready, created)
+	want := readiness{
+		count:      3,
+		series:     []Point{{0, 0}, {2, 1}, {3, 2}, {4, 3}},
+		latency:    Latency{Count: 2, P50: 1000, P90: 3000, P99: 3000, P999: 3000, Max: 3000, Mean: 2000},
+		elapsedSec: 4,
+		perSec:     0.75,
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(readiness{})); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(readiness{series: []Point{{0, 0}}}, readinessOf(start, nil, created), cmp.AllowUnexported(readiness{})); diff != "" {
+		t.Errorf("none Ready (-want +got):\n%s", diff)
+	}
+}
+
 func TestOrderExtraArgs(t *testing.T) {
 	got := orderExtraArgs([]string{"a=x=1", "a=y=2", "b=x=1", "c=z=3", "b=y=2"})
 	want := []string{"a=x=1", "b=x=1", "c=z=3", "a=y=2", "b=y=2"}

@@ -122,15 +122,8 @@ func (e *env) marketClient(timeout time.Duration) (*simulator.Client, error) {
 // runCallbacks sends signed newInstance calls at each rate for a fixed duration while the
 // operator provisions what the earlier steps bought.
 func (h *harness) runCallbacks(ctx context.Context, e *env) (*CallbacksResult, error) {
-	if e.manager == nil {
-		if err := e.startManager(ctx); err != nil {
-			return nil, err
-		}
-	}
-	if e.bridge == nil {
-		if err := e.startBridge(ctx); err != nil {
-			return nil, err
-		}
+	if err := e.ensureStack(ctx); err != nil {
+		return nil, err
 	}
 	market, err := e.marketClient(10 * time.Second)
 	if err != nil {

@@ -426,6 +426,26 @@ func (e *env) startOrders() error {
 	return nil
 }
 
+// ensureManager starts the operator unless it runs.
+func (e *env) ensureManager(ctx context.Context) error {
+	if e.manager != nil {
+		return nil
+	}
+	return e.startManager(ctx)
+}
+
+// ensureStack starts the operator and the bridge (with bridgeArgs, see startBridge) unless they
+// run; a bridge that runs already keeps its flags.
+func (e *env) ensureStack(ctx context.Context, bridgeArgs ...string) error {
+	if err := e.ensureManager(ctx); err != nil {
+		return err
+	}
+	if e.bridge != nil {
+		return nil
+	}
+	return e.startBridge(ctx, bridgeArgs...)
+}
+
 // startManager runs the operator under its ServiceAccount, with leader election in
 // tenantry-system as the chart configures it, and waits until it leads.
 func (e *env) startManager(ctx context.Context) error {

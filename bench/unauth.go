@@ -173,17 +173,10 @@ func randomHex() string {
 // runUnauth buys one tenant, waits until a signed queryInstance about it is answered with its
 // admin account, and then runs the probe alone and with each load from each number of clients.
 func (h *harness) runUnauth(ctx context.Context, e *env) (*UnauthResult, error) {
-	if e.manager == nil {
-		if err := e.startManager(ctx); err != nil {
-			return nil, err
-		}
-	}
 	// As the chart runs it: a queryInstance is claimed in a Lease before it is answered.
 	bridgeArgs := []string{"--replay-claims-namespace=" + systemNamespace}
-	if e.bridge == nil {
-		if err := e.startBridge(ctx, bridgeArgs...); err != nil {
-			return nil, err
-		}
+	if err := e.ensureStack(ctx, bridgeArgs...); err != nil {
+		return nil, err
 	}
 	res := &UnauthResult{BodyBytes: h.cfg.UnauthBodyBytes, ProbeRate: h.cfg.ProbeRate,
 		ProbeCall: "queryInstance (signed; answered with the admin account)", BridgeArgs: append(bridgeArgs, h.cfg.BridgeArgs...)}
