@@ -319,12 +319,9 @@ func benchPlan(replicas int) *tenantryv1alpha1.TenantPlan {
 // tokenKubeconfig writes a kubeconfig that authenticates as a ServiceAccount with a 24-hour
 // token (what `kubectl create token --duration=24h` makes).
 func (e *env) tokenKubeconfig(ctx context.Context, sa string) (string, error) {
-	token, err := framework.ServiceAccountToken(ctx, e.cs, systemNamespace, sa, 24*time.Hour)
-	if err != nil {
-		return "", err
-	}
 	path := filepath.Join(e.dir, sa+".kubeconfig")
-	return path, framework.WriteKubeconfig(framework.TokenConfig(e.admin, token), sa, path)
+	_, err := framework.ServiceAccountKubeconfig(ctx, e.cs, e.admin, systemNamespace, sa, 24*time.Hour, path)
+	return path, err
 }
 
 // saConfig is a client configuration for a ServiceAccount with client-side limits off: the

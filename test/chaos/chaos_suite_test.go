@@ -254,12 +254,8 @@ func setUp(ctx context.Context, name string) error {
 
 	kubeconfigs := map[string]string{}
 	for _, sa := range []string{framework.ManagerServiceAccount, framework.BridgeServiceAccount} {
-		token, err := framework.ServiceAccountToken(ctx, clientset, framework.Namespace, sa, 6*time.Hour)
-		if err != nil {
-			return err
-		}
 		kubeconfigs[sa] = filepath.Join(work, sa+".kubeconfig")
-		if err := framework.WriteKubeconfig(framework.TokenConfig(cluster.Config, token), sa, kubeconfigs[sa]); err != nil {
+		if _, err := framework.ServiceAccountKubeconfig(ctx, clientset, cluster.Config, framework.Namespace, sa, 6*time.Hour, kubeconfigs[sa]); err != nil {
 			return err
 		}
 	}

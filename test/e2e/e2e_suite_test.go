@@ -209,13 +209,8 @@ func setUp(ctx context.Context, name string) error {
 	// The binaries authenticate exactly as the chart's Pods would: with tokens of its ServiceAccounts.
 	kubeconfigs := map[string]string{}
 	for sa, cfg := range map[string]**rest.Config{framework.ManagerServiceAccount: &managerCfg, framework.BridgeServiceAccount: &bridgeCfg} {
-		token, err := framework.ServiceAccountToken(ctx, clientset, framework.Namespace, sa, 2*time.Hour)
-		if err != nil {
-			return err
-		}
-		*cfg = framework.TokenConfig(cluster.Config, token)
 		kubeconfigs[sa] = filepath.Join(work, sa+".kubeconfig")
-		if err := framework.WriteKubeconfig(*cfg, sa, kubeconfigs[sa]); err != nil {
+		if *cfg, err = framework.ServiceAccountKubeconfig(ctx, clientset, cluster.Config, framework.Namespace, sa, 2*time.Hour, kubeconfigs[sa]); err != nil {
 			return err
 		}
 	}
