@@ -35,81 +35,50 @@ import (
 	"sigs.k8s.io/yaml"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
-func TestParseSample(t *testing.T) {
-	for _, tc := range []struct {
-		line string
-		want sample
-		ok   bool
-	}{
-		{`up 1`, sample{name: "up", labels: map[string]string{}, value: 1}, true},
-		{`rest_client_requests_total{code="200",host="127.0.0.1:6443",method="PATCH"} 390`,
-			sample{name: "rest_client_requests_total", labels: map[string]string{"code": "200", "host": "127.0.0.1:6443", "method": "PATCH"}, value: 390}, true},
-		{`m{a="x\"y",b="1\\2"} 2.5e+03 1700000000000`, sample{name: "m", labels: map[string]string{"a": `x"y`, "b": `1\2`}, value: 2500}, true},
-		{`h_bucket{le="+Inf"} 7`, sample{name: "h_bucket", labels: map[string]string{"le": "+Inf"}, value: 7}, true},
-		{`broken{a="x" 1`, sample{}, false},
-		{`novalue`, sample{}, false},
-	} {
-		got, ok := parseSample(tc.line)
-		if ok != tc.ok {
-			t.Errorf("%q: ok = %v, want %v", tc.line, ok, tc.ok)
-			continue
-		}
-		if ok {
-			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(sample{})); diff != "" {
-				t.Errorf("%q (-want +got):\n%s", tc.line, diff)
-			}
-		}
+func TestHistogramDeltaQuantile(t *testing.T) {
+	// Before: 10 observations ≤ 0.1 and 10 more ≤ 0.2 (on two series); after: 10 more ≤ 0.1,
+	// 30 more ≤ 0.4, so the observations in between are 10 ≤ 0.1 and 30 in (0.2, 0.4].
+	before, err := framework.ParseMetrics(strings.NewReader(`d_bucket{le="0.1",code="200"} 6
+d_bucket{le="0.1",code="500"} 4
+d_bucket{le="0.2",code="200"} 12
+d_bucket{le="0.2",code="500"} 8
+d_bucket{le="0.4",code="200"} 12
+d_bucket{le="0.4",code="500"} 8
+d_bucket{le="+Inf",code="200"} 12
+d_bucket{le="+Inf",code="500"} 8
+`))
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestMetricsSum(t *testing.T) {
-	m, err := parseMetrics(strings.NewReader(`# HELP x y
-# TYPE rest_client_requests_total counter
-rest_client_requests_total{method="GET"} 5
-rest_client_requests_total{method="PATCH"} 7
-rest_client_requests_total{method="POST"} 3
-rest_client_requests_total{method="PUT"} 2
-workqueue_depth{name="tenantinstance"} 4
-workqueue_depth{name="other"} 9
+	after, err := framework.ParseMetrics(strings.NewReader(`d_bucket{le="0.1",code="200"} 16
+d_bucket{le="0.1",code="500"} 4
+d_bucket{le="0.2",code="200"} 22
+d_bucket{le="0.2",code="500"} 8
+d_bucket{le="0.4",code="200"} 52
+d_bucket{le="0.4",code="500"} 8
+d_bucket{le="+Inf",code="200"} 52
+d_bucket{le="+Inf",code="500"} 8
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name  string
 		match map[string]string
+		q     float64
 		want  float64
 	}{
-		{"rest_client_requests_total", nil, 17},
-		{"rest_client_requests_total", map[string]string{"method": "POST|PUT|PATCH|DELETE"}, 12},
-		{"rest_client_requests_total", map[string]string{"method": "!GET"}, 12},
-		{"workqueue_depth", map[string]string{"name": "tenantinstance"}, 4},
-		{"missing", nil, 0},
+		{nil, 0.25, 0.1},
+		{nil, 0.625, 0.3},
+		{map[string]string{"code": "200"}, 0.625, 0.3},
+		{map[string]string{"code": "!200"}, 0.5, math.NaN()}, // no new observations
 	} {
-		if got := m.sum(tc.name, tc.match); got != tc.want {
-			t.Errorf("sum(%s, %v) = %v, want %v", tc.name, tc.match, got, tc.want)
+		got := histogramDeltaQuantile(before, after, "d", tc.match, tc.q)
+		if math.IsNaN(tc.want) != math.IsNaN(got) || !math.IsNaN(got) && math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("histogramDeltaQuantile(%v, q%.3f) = %v, want %v", tc.match, tc.q, got, tc.want)
 		}
-	}
-}
-
-func TestHistogramQuantile(t *testing.T) {
-	m, err := parseMetrics(strings.NewReader(`d_bucket{le="0.1"} 50
-d_bucket{le="0.2"} 90
-d_bucket{le="0.4"} 100
-d_bucket{le="+Inf"} 100
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct{ q, want float64 }{{0.5, 0.1}, {0.25, 0.05}, {0.7, 0.15}, {0.95, 0.3}} {
-		if got := m.histogramQuantile("d", nil, tc.q); math.Abs(got-tc.want) > 1e-9 {
-			t.Errorf("q%.2f = %v, want %v", tc.q, got, tc.want)
-		}
-	}
-	if got := (metrics{}).histogramQuantile("d", nil, 0.5); !math.IsNaN(got) {
-		t.Errorf("empty histogram: %v, want NaN", got)
 	}
 }
 
@@ -134,6 +103,26 @@ func TestCumulative(t *testing.T) {
 	want := []Point{{0, 0}, {1, 1}, {2, 2}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestReadinessOf(t *testing.T) {
+	start := time.Unix(100, 0)
+	ready := map[string]time.Time{"a": start.Add(4 * time.Second), "b": start.Add(2 * time.Second), "c": start.Add(3 * time.Second)}
+	created := map[string]time.Time{"a": start.Add(time.Second), "b": start.Add(time.Second)} // c's create unknown
+	got := readinessOf(start, ready, created)
+	want := readiness{
+		count:      3,
+		series:     []Point{{0, 0}, {2, 1}, {3, 2}, {4, 3}},
+		latency:    Latency{Count: 2, P50: 1000, P90: 3000, P99: 3000, P999: 3000, Max: 3000, Mean: 2000},
+		elapsedSec: 4,
+		perSec:     0.75,
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(readiness{})); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(readiness{series: []Point{{0, 0}}}, readinessOf(start, nil, created), cmp.AllowUnexported(readiness{})); diff != "" {
+		t.Errorf("none Ready (-want +got):\n%s", diff)
 	}
 }
 

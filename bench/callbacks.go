@@ -34,6 +34,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/test/e2e/framework"
 	"github.com/tenantry/tenantry/webhookbridge"
 )
 
@@ -121,15 +122,8 @@ func (e *env) marketClient(timeout time.Duration) (*simulator.Client, error) {
 // runCallbacks sends signed newInstance calls at each rate for a fixed duration while the
 // operator provisions what the earlier steps bought.
 func (h *harness) runCallbacks(ctx context.Context, e *env) (*CallbacksResult, error) {
-	if e.manager == nil {
-		if err := e.startManager(ctx); err != nil {
-			return nil, err
-		}
-	}
-	if e.bridge == nil {
-		if err := e.startBridge(ctx); err != nil {
-			return nil, err
-		}
+	if err := e.ensureStack(ctx); err != nil {
+		return nil, err
 	}
 	market, err := e.marketClient(10 * time.Second)
 	if err != nil {
@@ -155,7 +149,7 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 		orders[i] = order{o.OrderID, o.OrderLine[0].OrderLineID}
 	}
 	h.logf("callbacks: %d newInstance calls at %.0f/s for %s", total, r, dur)
-	b0, err := scrape(ctx, h.hc, e.bridgeMetrics)
+	b0, err := framework.Scrape(ctx, h.hc, e.bridgeMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +193,7 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	probeLat, probeErrs := probe.stop()
 	cpu1 := e.markCPU()
 	samples := smp.stop()
-	b1, err := scrape(ctx, h.hc, e.bridgeMetrics)
+	b1, err := framework.Scrape(ctx, h.hc, e.bridgeMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -207,18 +201,18 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	step := &RateResult{Rate: r, DurationSec: dur.Seconds(), Sent: total, OtherCodes: map[string]int{}, CPU: cpuSince(cpu0, cpu1), APIServer: apiserverDelta(api0, api1)}
 	step.Breakdown = callBreakdown(b0, b1, api0, api1)
 	step.RetryableReasons = bridgeReasons(e.bridge.logPath, log0, fileSize(e.bridge.logPath), simulator.ResultInternal)
-	step.Shed = b1.sum("tenantry_bridge_shed_calls_total", nil) - b0.sum("tenantry_bridge_shed_calls_total", nil)
+	step.Shed = b1.Sum("tenantry_bridge_shed_calls_total", nil) - b0.Sum("tenantry_bridge_shed_calls_total", nil)
 	own := map[string]string{"activity": "newInstance"}
-	step.OwnCalls = b1.sum(ownMetric+"_count", own) - b0.sum(ownMetric+"_count", own)
+	step.OwnCalls = b1.Sum(ownMetric+"_count", own) - b0.Sum(ownMetric+"_count", own)
 	if step.OwnCalls > 0 {
 		step.OwnP50Ms = 1000 * histogramDeltaQuantile(b0, b1, ownMetric, own, 0.5)
 		step.OwnP99Ms = 1000 * histogramDeltaQuantile(b0, b1, ownMetric, own, 0.99)
 		step.QueuedP99Ms = 1000 * histogramDeltaQuantile(b0, b1, queuedMetric, own, 0.99)
 		step.RateLimitedP99Ms = math.NaN()
-		if b1.has(rateLimiterMetric + "_count") {
+		if b1.Has(rateLimiterMetric + "_count") {
 			step.RateLimitedP99Ms = 1000 * histogramDeltaQuantile(b0, b1, rateLimiterMetric, nil, 0.99)
 		}
-	} else if !b1.has(ownMetric + "_count") {
+	} else if !b1.Has(ownMetric + "_count") {
 		// a bridge without the metrics
 		step.OwnP50Ms, step.OwnP99Ms, step.QueuedP99Ms, step.RateLimitedP99Ms = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	}
@@ -304,16 +298,16 @@ func bridgeReasons(path string, from, to int64, code string) map[string]int {
 }
 
 // meanDelta is the mean of a histogram's observations between two scrapes, in milliseconds.
-func meanDelta(a, b metrics, name string, match map[string]string) (float64, bool) {
-	sum := b.sum(name+"_sum", match) - a.sum(name+"_sum", match)
-	cnt := b.sum(name+"_count", match) - a.sum(name+"_count", match)
+func meanDelta(a, b framework.Metrics, name string, match map[string]string) (float64, bool) {
+	sum := b.Sum(name+"_sum", match) - a.Sum(name+"_sum", match)
+	cnt := b.Sum(name+"_count", match) - a.Sum(name+"_count", match)
 	if cnt < 1 {
 		return 0, false
 	}
 	return 1000 * sum / cnt, true
 }
 
-func callBreakdown(b0, b1, api0, api1 metrics) map[string]float64 {
+func callBreakdown(b0, b1, api0, api1 framework.Metrics) map[string]float64 {
 	out := map[string]float64{}
 	for name, m := range map[string]struct {
 		bridge bool

@@ -319,12 +319,9 @@ func benchPlan(replicas int) *tenantryv1alpha1.TenantPlan {
 // tokenKubeconfig writes a kubeconfig that authenticates as a ServiceAccount with a 24-hour
 // token (what `kubectl create token --duration=24h` makes).
 func (e *env) tokenKubeconfig(ctx context.Context, sa string) (string, error) {
-	token, err := framework.ServiceAccountToken(ctx, e.cs, systemNamespace, sa, 24*time.Hour)
-	if err != nil {
-		return "", err
-	}
 	path := filepath.Join(e.dir, sa+".kubeconfig")
-	return path, framework.WriteKubeconfig(framework.TokenConfig(e.admin, token), sa, path)
+	_, err := framework.ServiceAccountKubeconfig(ctx, e.cs, e.admin, systemNamespace, sa, 24*time.Hour, path)
+	return path, err
 }
 
 // saConfig is a client configuration for a ServiceAccount with client-side limits off: the
@@ -426,6 +423,26 @@ func (e *env) startOrders() error {
 	return nil
 }
 
+// ensureManager starts the operator unless it runs.
+func (e *env) ensureManager(ctx context.Context) error {
+	if e.manager != nil {
+		return nil
+	}
+	return e.startManager(ctx)
+}
+
+// ensureStack starts the operator and the bridge (with bridgeArgs, see startBridge) unless they
+// run; a bridge that runs already keeps its flags.
+func (e *env) ensureStack(ctx context.Context, bridgeArgs ...string) error {
+	if err := e.ensureManager(ctx); err != nil {
+		return err
+	}
+	if e.bridge != nil {
+		return nil
+	}
+	return e.startBridge(ctx, bridgeArgs...)
+}
+
 // startManager runs the operator under its ServiceAccount, with leader election in
 // tenantry-system as the chart configures it, and waits until it leads.
 func (e *env) startManager(ctx context.Context) error {
@@ -480,11 +497,11 @@ func (e *env) waitLeader(ctx context.Context, timeout time.Duration) error {
 			}
 			return false, fmt.Errorf("the operator exited: %w\n%s", exit, framework.LogTail(e.manager.logPath, 20))
 		}
-		m, err := scrape(ctx, e.h.hc, e.managerMetrics)
+		m, err := framework.Scrape(ctx, e.h.hc, e.managerMetrics)
 		if err != nil {
 			return false, nil
 		}
-		return m.sum("leader_election_master_status", map[string]string{"name": leaderLease}) >= 1, nil
+		return m.Sum("leader_election_master_status", map[string]string{"name": leaderLease}) >= 1, nil
 	})
 }
 

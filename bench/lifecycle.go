@@ -190,15 +190,8 @@ func (h *harness) transition(ctx context.Context, e *env, what string, ids []str
 
 // runLifecycle buys tenants through the bridge, then freezes, unfreezes and releases each.
 func (h *harness) runLifecycle(ctx context.Context, e *env, n int, background int) (*LifecycleResult, error) {
-	if e.manager == nil {
-		if err := e.startManager(ctx); err != nil {
-			return nil, err
-		}
-	}
-	if e.bridge == nil {
-		if err := e.startBridge(ctx); err != nil {
-			return nil, err
-		}
+	if err := e.ensureStack(ctx); err != nil {
+		return nil, err
 	}
 	market, err := e.marketClient(20 * time.Second)
 	if err != nil {

@@ -252,26 +252,9 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n int) (*MinimalResult
 	if v := lastErr.Load(); v != nil {
 		res.Note = "last error: " + v.(string)
 	}
-	times := ready.times()
-	res.ReadyCount = len(times)
-	var last time.Time
-	ts := make([]time.Time, 0, len(times))
-	lat := make([]time.Duration, 0, len(times))
-	for name, t := range times {
-		ts = append(ts, t)
-		if t.After(last) {
-			last = t
-		}
-		if c, ok := createdAt[name]; ok {
-			lat = append(lat, t.Sub(c))
-		}
-	}
-	res.Ready = cumulative(start, ts)
-	res.ReadyLatency = summarize(lat)
-	if !last.IsZero() {
-		res.ElapsedSec = last.Sub(start).Seconds()
-		res.TenantsPerSec = rate(len(ts), last.Sub(start))
-	}
+	r := readinessOf(start, ready.times(), createdAt)
+	res.ReadyCount, res.Ready, res.ReadyLatency = r.count, r.series, r.latency
+	res.ElapsedSec, res.TenantsPerSec = r.elapsedSec, r.perSec
 	if objs, err := ownedTenantObjects(benchInstance("min-x"), plan); err == nil {
 		res.ObjectsPerTenant = len(objs)
 	}

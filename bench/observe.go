@@ -18,6 +18,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,6 +34,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
 // OperatorSample is one scrape of the operator's metrics during a phase.
@@ -81,17 +84,17 @@ func (s *sampler) once() {
 	if s.e.manager == nil {
 		return
 	}
-	m, err := scrape(context.Background(), s.e.h.hc, s.e.managerMetrics)
+	m, err := framework.Scrape(context.Background(), s.e.h.hc, s.e.managerMetrics)
 	if err != nil {
 		return
 	}
 	o := OperatorSample{
 		T:          time.Since(s.start).Seconds(),
-		RSSMiB:     m.sum("process_resident_memory_bytes", nil) / (1 << 20),
-		HeapMiB:    m.sum("go_memstats_heap_alloc_bytes", nil) / (1 << 20),
-		QueueDepth: m.sum("workqueue_depth", map[string]string{"name": "tenantinstance"}),
-		Reconciles: m.sum("controller_runtime_reconcile_total", map[string]string{"controller": "tenantinstance"}),
-		Writes:     m.sum("rest_client_requests_total", map[string]string{"method": "POST|PUT|PATCH|DELETE"}),
+		RSSMiB:     m.Sum("process_resident_memory_bytes", nil) / (1 << 20),
+		HeapMiB:    m.Sum("go_memstats_heap_alloc_bytes", nil) / (1 << 20),
+		QueueDepth: m.Sum("workqueue_depth", map[string]string{"name": "tenantinstance"}),
+		Reconciles: m.Sum("controller_runtime_reconcile_total", map[string]string{"controller": "tenantinstance"}),
+		Writes:     m.Sum("rest_client_requests_total", map[string]string{"method": "POST|PUT|PATCH|DELETE"}),
 	}
 	if s.tenants != nil {
 		o.Tenants = s.tenants()
@@ -287,8 +290,8 @@ func (e *env) auditWrites(from, to int64, users ...string) (WriteCounts, error) 
 }
 
 // restWrites are the operator's own client-side request counts by method.
-func restByMethod(m metrics) map[string]float64 {
-	return m.byLabel("rest_client_requests_total", "method", nil)
+func restByMethod(m framework.Metrics) map[string]float64 {
+	return m.ByLabel("rest_client_requests_total", "method", nil)
 }
 
 func diffMaps(a, b map[string]float64) map[string]float64 {
@@ -472,23 +475,23 @@ type APIServerStats struct {
 }
 
 // apiserverMetrics scrapes the API server's /metrics as the administrator.
-func (e *env) apiserverMetrics(ctx context.Context) (metrics, error) {
+func (e *env) apiserverMetrics(ctx context.Context) (framework.Metrics, error) {
 	raw, err := e.cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return parseMetrics(strings.NewReader(string(raw)))
+	return framework.ParseMetrics(bytes.NewReader(raw))
 }
 
-func apiserverDelta(a, b metrics) APIServerStats {
+func apiserverDelta(a, b framework.Metrics) APIServerStats {
 	var st APIServerStats
 	if a == nil || b == nil {
 		return st
 	}
-	d0 := a.byLabel("apiserver_flowcontrol_dispatched_requests_total", "priority_level", nil)
-	d1 := b.byLabel("apiserver_flowcontrol_dispatched_requests_total", "priority_level", nil)
-	r0 := a.byLabel("apiserver_flowcontrol_rejected_requests_total", "priority_level", nil)
-	r1 := b.byLabel("apiserver_flowcontrol_rejected_requests_total", "priority_level", nil)
+	d0 := a.ByLabel("apiserver_flowcontrol_dispatched_requests_total", "priority_level", nil)
+	d1 := b.ByLabel("apiserver_flowcontrol_dispatched_requests_total", "priority_level", nil)
+	r0 := a.ByLabel("apiserver_flowcontrol_rejected_requests_total", "priority_level", nil)
+	r1 := b.ByLabel("apiserver_flowcontrol_rejected_requests_total", "priority_level", nil)
 	for _, level := range sortedKeys(d1) {
 		disp := d1[level] - d0[level]
 		if disp < 1 || level == "exempt" {
@@ -496,37 +499,26 @@ func apiserverDelta(a, b metrics) APIServerStats {
 		}
 		l := APFLevel{Level: level, Dispatched: disp, Rejected: r1[level] - r0[level]}
 		match := map[string]string{"priority_level": level, "execute": "true"}
-		sum := b.sum("apiserver_flowcontrol_request_wait_duration_seconds_sum", match) - a.sum("apiserver_flowcontrol_request_wait_duration_seconds_sum", match)
-		cnt := b.sum("apiserver_flowcontrol_request_wait_duration_seconds_count", match) - a.sum("apiserver_flowcontrol_request_wait_duration_seconds_count", match)
+		sum := b.Sum("apiserver_flowcontrol_request_wait_duration_seconds_sum", match) - a.Sum("apiserver_flowcontrol_request_wait_duration_seconds_sum", match)
+		cnt := b.Sum("apiserver_flowcontrol_request_wait_duration_seconds_count", match) - a.Sum("apiserver_flowcontrol_request_wait_duration_seconds_count", match)
 		l.WaitMeanMs = 1000 * ratio(sum, cnt)
 		l.WaitP99Ms = 1000 * histogramDeltaQuantile(a, b, "apiserver_flowcontrol_request_wait_duration_seconds", match, 0.99)
 		st.APF = append(st.APF, l)
 	}
 	mut := map[string]string{"verb": "POST|PUT|PATCH|DELETE|APPLY"}
-	sum := b.sum("apiserver_request_duration_seconds_sum", mut) - a.sum("apiserver_request_duration_seconds_sum", mut)
-	cnt := b.sum("apiserver_request_duration_seconds_count", mut) - a.sum("apiserver_request_duration_seconds_count", mut)
+	sum := b.Sum("apiserver_request_duration_seconds_sum", mut) - a.Sum("apiserver_request_duration_seconds_sum", mut)
+	cnt := b.Sum("apiserver_request_duration_seconds_count", mut) - a.Sum("apiserver_request_duration_seconds_count", mut)
 	st.Mutating, st.MutatingMeanMs = cnt, 1000*ratio(sum, cnt)
 	return st
 }
 
 // histogramDeltaQuantile is a quantile of the observations a histogram gained between two
 // scrapes.
-func histogramDeltaQuantile(a, b metrics, name string, match map[string]string, q float64) float64 {
-	var delta metrics
-	before := map[string]float64{}
-	for _, s := range a {
-		if s.name == name+"_bucket" && labelsMatch(s.labels, match) {
-			before[s.labels["le"]] += s.value
-		}
+func histogramDeltaQuantile(a, b framework.Metrics, name string, match map[string]string, q float64) float64 {
+	before := a.ByLabel(name+"_bucket", "le", match)
+	var delta framework.Metrics
+	for le, v := range b.ByLabel(name+"_bucket", "le", match) {
+		delta = append(delta, framework.Sample{Name: name + "_bucket", Labels: map[string]string{"le": le}, Value: v - before[le]})
 	}
-	after := map[string]float64{}
-	for _, s := range b {
-		if s.name == name+"_bucket" && labelsMatch(s.labels, match) {
-			after[s.labels["le"]] += s.value
-		}
-	}
-	for le, v := range after {
-		delta = append(delta, sample{name: name + "_bucket", labels: map[string]string{"le": le}, value: v - before[le]})
-	}
-	return delta.histogramQuantile(name, nil, q)
+	return delta.HistogramQuantile(name, nil, q)
 }

@@ -39,6 +39,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
 // tenantNames are the instance names of one phase: prefix-00001, prefix-00002, ...
@@ -433,10 +434,8 @@ func (h *harness) createInstances(ctx context.Context, e *env, names []string) (
 
 // runOperator creates n TenantInstances and measures the operator taking every one to Ready.
 func (h *harness) runOperator(ctx context.Context, e *env, prefix string, n int, profileSecs int) (*OperatorResult, error) {
-	if e.manager == nil {
-		if err := e.startManager(ctx); err != nil {
-			return nil, err
-		}
+	if err := e.ensureManager(ctx); err != nil {
+		return nil, err
 	}
 	names := tenantNames(prefix, n)
 	res := &OperatorResult{Tenants: n, ManagerArgs: e.managerArgs}
@@ -448,7 +447,7 @@ func (h *harness) runOperator(ctx context.Context, e *env, prefix string, n int,
 	})
 	defer unwatch()
 
-	m0, err := scrape(ctx, h.hc, e.managerMetrics)
+	m0, err := framework.Scrape(ctx, h.hc, e.managerMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -495,30 +494,13 @@ func (h *harness) runOperator(ctx context.Context, e *env, prefix string, n int,
 	<-profDone
 	res.Profile = prof
 	res.APIServerProfile = <-apiProf
-	m1, err := scrape(ctx, h.hc, e.managerMetrics)
+	m1, err := framework.Scrape(ctx, h.hc, e.managerMetrics)
 	if err == nil {
 		res.RestWrites = diffMaps(restByMethod(m0), restByMethod(m1))
 	}
-	times := ready.times()
-	res.ReadyCount = len(times)
-	var last time.Time
-	ts := make([]time.Time, 0, len(times))
-	lat := make([]time.Duration, 0, len(times))
-	for name, t := range times {
-		ts = append(ts, t)
-		if t.After(last) {
-			last = t
-		}
-		if c, ok := created[name]; ok {
-			lat = append(lat, t.Sub(c))
-		}
-	}
-	res.Ready = cumulative(start, ts)
-	res.ReadyLatency = summarize(lat)
-	if !last.IsZero() {
-		res.ElapsedSec = last.Sub(start).Seconds()
-		res.TenantsPerSec = rate(len(ts), last.Sub(start))
-	}
+	r := readinessOf(start, ready.times(), created)
+	res.ReadyCount, res.Ready, res.ReadyLatency = r.count, r.series, r.latency
+	res.ElapsedSec, res.TenantsPerSec = r.elapsedSec, r.perSec
 	for _, s := range res.Samples {
 		res.PeakRSSMiB = max(res.PeakRSSMiB, s.RSSMiB)
 	}

@@ -20,6 +20,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
 // ScaleResult is scenario 5: many tenants, idle and after a restart.
@@ -87,12 +89,12 @@ func (h *harness) runScale(ctx context.Context, e *env, n int) (*ScaleResult, er
 		if err := h.settle(ctx, e); err != nil {
 			return res, err
 		}
-		m, err := scrape(ctx, h.hc, e.managerMetrics)
+		m, err := framework.Scrape(ctx, h.hc, e.managerMetrics)
 		if err != nil {
 			return res, err
 		}
-		step := ScaleStep{Tenants: done, RSSMiB: m.sum("process_resident_memory_bytes", nil) / (1 << 20),
-			HeapMiB: m.sum("go_memstats_heap_alloc_bytes", nil) / (1 << 20), HeapInuseMiB: m.sum("go_memstats_heap_inuse_bytes", nil) / (1 << 20)}
+		step := ScaleStep{Tenants: done, RSSMiB: m.Sum("process_resident_memory_bytes", nil) / (1 << 20),
+			HeapMiB: m.Sum("go_memstats_heap_alloc_bytes", nil) / (1 << 20), HeapInuseMiB: m.Sum("go_memstats_heap_inuse_bytes", nil) / (1 << 20)}
 		res.Steps = append(res.Steps, step)
 		h.logf("scale: %d tenants: RSS %.0f MiB, heap %.0f MiB", done, step.RSSMiB, step.HeapMiB)
 	}
@@ -102,7 +104,7 @@ func (h *harness) runScale(ctx context.Context, e *env, n int) (*ScaleResult, er
 
 	// Idle: a fixed observation window.
 	h.logf("scale: observing the idle operator with %d tenants for %s", n, h.cfg.IdleWindow)
-	m0, err := scrape(ctx, h.hc, e.managerMetrics)
+	m0, err := framework.Scrape(ctx, h.hc, e.managerMetrics)
 	if err != nil {
 		return res, err
 	}
@@ -121,7 +123,7 @@ func (h *harness) runScale(ctx context.Context, e *env, n int) (*ScaleResult, er
 	idle := smp.stop()
 	window := time.Since(start)
 	cpu1 := e.markCPU()
-	m1, err := scrape(ctx, h.hc, e.managerMetrics)
+	m1, err := framework.Scrape(ctx, h.hc, e.managerMetrics)
 	if err != nil {
 		return res, err
 	}
@@ -172,12 +174,12 @@ func (h *harness) settle(ctx context.Context, e *env) error {
 	defer cancel()
 	quiet := 0
 	return poll(ctx, 500*time.Millisecond, func() (bool, error) {
-		m, err := scrape(ctx, h.hc, e.managerMetrics)
+		m, err := framework.Scrape(ctx, h.hc, e.managerMetrics)
 		if err != nil {
 			return false, nil
 		}
-		if m.sum("workqueue_depth", map[string]string{"name": "tenantinstance"}) == 0 &&
-			m.sum("controller_runtime_active_workers", map[string]string{"controller": "tenantinstance"}) == 0 {
+		if m.Sum("workqueue_depth", map[string]string{"name": "tenantinstance"}) == 0 &&
+			m.Sum("controller_runtime_active_workers", map[string]string{"controller": "tenantinstance"}) == 0 {
 			quiet++
 		} else {
 			quiet = 0
@@ -211,21 +213,21 @@ func (h *harness) coldStart(ctx context.Context, e *env, n int, res *ScaleResult
 	}()
 	wctx, cancel := context.WithTimeout(ctx, h.readyTimeout(n))
 	defer cancel()
-	var last metrics
+	var last framework.Metrics
 	err := poll(wctx, 100*time.Millisecond, func() (bool, error) {
-		m, err := scrape(wctx, h.hc, e.managerMetrics)
+		m, err := framework.Scrape(wctx, h.hc, e.managerMetrics)
 		if err != nil {
 			return false, nil
 		}
 		last = m
-		return m.sum("controller_runtime_reconcile_total", map[string]string{"controller": "tenantinstance"}) >= float64(n) &&
-			m.sum("workqueue_depth", map[string]string{"name": "tenantinstance"}) == 0 &&
-			m.sum("controller_runtime_active_workers", map[string]string{"controller": "tenantinstance"}) == 0, nil
+		return m.Sum("controller_runtime_reconcile_total", map[string]string{"controller": "tenantinstance"}) >= float64(n) &&
+			m.Sum("workqueue_depth", map[string]string{"name": "tenantinstance"}) == 0 &&
+			m.Sum("controller_runtime_active_workers", map[string]string{"controller": "tenantinstance"}) == 0, nil
 	})
 	res.ColdComplete = err == nil
 	res.ColdStartSec = time.Since(start).Seconds()
 	if last != nil {
-		res.ColdReconciles = last.sum("controller_runtime_reconcile_total", map[string]string{"controller": "tenantinstance"})
+		res.ColdReconciles = last.Sum("controller_runtime_reconcile_total", map[string]string{"controller": "tenantinstance"})
 		res.ColdRestRequests = restByMethod(last)
 	}
 	if res.ColdWrites, err = e.auditWrites(audit0, e.auditOffset(), saUser(managerSA)); err != nil {

@@ -100,3 +100,35 @@ func cumulative(start time.Time, done []time.Time) []Point {
 	}
 	return out
 }
+
+// readiness summarises a phase's tenants becoming Ready: ready and created are when each tenant
+// (by name) became Ready and was created, start is when the phase started.
+type readiness struct {
+	count   int
+	series  []Point // cumulative, from start
+	latency Latency // create to Ready, of the tenants whose create time is known
+	// elapsedSec runs from start to the last tenant Ready, perSec is the rate over it; both 0
+	// if none became Ready.
+	elapsedSec, perSec float64
+}
+
+func readinessOf(start time.Time, ready, created map[string]time.Time) readiness {
+	var last time.Time
+	ts := make([]time.Time, 0, len(ready))
+	lat := make([]time.Duration, 0, len(ready))
+	for name, t := range ready {
+		ts = append(ts, t)
+		if t.After(last) {
+			last = t
+		}
+		if c, ok := created[name]; ok {
+			lat = append(lat, t.Sub(c))
+		}
+	}
+	r := readiness{count: len(ready), series: cumulative(start, ts), latency: summarize(lat)}
+	if !last.IsZero() {
+		r.elapsedSec = last.Sub(start).Seconds()
+		r.perSec = rate(len(ts), last.Sub(start))
+	}
+	return r
+}

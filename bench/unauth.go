@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/tenantry/tenantry/simulator"
+	"github.com/tenantry/tenantry/test/e2e/framework"
 	"github.com/tenantry/tenantry/webhookbridge"
 )
 
@@ -172,17 +173,10 @@ func randomHex() string {
 // runUnauth buys one tenant, waits until a signed queryInstance about it is answered with its
 // admin account, and then runs the probe alone and with each load from each number of clients.
 func (h *harness) runUnauth(ctx context.Context, e *env) (*UnauthResult, error) {
-	if e.manager == nil {
-		if err := e.startManager(ctx); err != nil {
-			return nil, err
-		}
-	}
 	// As the chart runs it: a queryInstance is claimed in a Lease before it is answered.
 	bridgeArgs := []string{"--replay-claims-namespace=" + systemNamespace}
-	if e.bridge == nil {
-		if err := e.startBridge(ctx, bridgeArgs...); err != nil {
-			return nil, err
-		}
+	if err := e.ensureStack(ctx, bridgeArgs...); err != nil {
+		return nil, err
 	}
 	res := &UnauthResult{BodyBytes: h.cfg.UnauthBodyBytes, ProbeRate: h.cfg.ProbeRate,
 		ProbeCall: "queryInstance (signed; answered with the admin account)", BridgeArgs: append(bridgeArgs, h.cfg.BridgeArgs...)}
@@ -245,7 +239,7 @@ func (h *harness) unauthStep(ctx context.Context, e *env, market *simulator.Clie
 	dur := h.cfg.UnauthDuration
 	step := &UnauthStep{Load: load, Clients: clients, DurationSec: dur.Seconds(), ProbeOthers: map[string]int{}, Answers: map[string]int{}, Failures: map[string]float64{}}
 	h.logf("unauthenticated load: %s from %d clients, %d-byte bodies, signed queryInstance at %.0f/s, for %s", load, clients, len(body), h.cfg.ProbeRate, dur)
-	m0, err := scrape(ctx, h.hc, e.bridgeMetrics)
+	m0, err := framework.Scrape(ctx, h.hc, e.bridgeMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +343,7 @@ func (h *harness) unauthStep(ctx context.Context, e *env, market *simulator.Clie
 	<-sampled
 	cpu1 := e.markCPU()
 	elapsed := time.Since(start)
-	m1, err := scrape(ctx, h.hc, e.bridgeMetrics)
+	m1, err := framework.Scrape(ctx, h.hc, e.bridgeMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -363,9 +357,9 @@ func (h *harness) unauthStep(ctx context.Context, e *env, market *simulator.Clie
 			step.Refused += n
 		}
 	}
-	step.Shed = m1.sum("tenantry_bridge_shed_calls_total", nil) - m0.sum("tenantry_bridge_shed_calls_total", nil)
-	before := m0.byLabel("tenantry_bridge_verification_failures_total", "reason", nil)
-	for reason, v := range m1.byLabel("tenantry_bridge_verification_failures_total", "reason", nil) {
+	step.Shed = m1.Sum("tenantry_bridge_shed_calls_total", nil) - m0.Sum("tenantry_bridge_shed_calls_total", nil)
+	before := m0.ByLabel("tenantry_bridge_verification_failures_total", "reason", nil)
+	for reason, v := range m1.ByLabel("tenantry_bridge_verification_failures_total", "reason", nil) {
 		if d := v - before[reason]; d > 0 {
 			step.Failures[reason] = d
 		}

@@ -18,7 +18,6 @@ limitations under the License.
 package main
 
 import (
-	"crypto/rsa"
 	"flag"
 	"fmt"
 	"os"
@@ -177,15 +176,9 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(tenantryv1alpha1.AddToScheme(scheme))
 
-	var merchantKey *rsa.PrivateKey
-	if c.merchantKeyFile != "" {
-		pemBytes, err := os.ReadFile(c.merchantKeyFile)
-		if err != nil {
-			return fmt.Errorf("reading merchant private key: %w", err)
-		}
-		if merchantKey, err = merchantkey.ParsePrivateKeyPEM(pemBytes); err != nil {
-			return fmt.Errorf("parsing merchant private key %q: %w", c.merchantKeyFile, err)
-		}
+	merchantKey, err := merchantkey.ReadPrivateKeyFile(c.merchantKeyFile)
+	if err != nil {
+		return err
 	}
 
 	tlsNamespaces, err := parseNamespaces(c.sharedTLSNamespaces)

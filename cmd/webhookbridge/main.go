@@ -20,7 +20,6 @@ package main
 
 import (
 	"context"
-	"crypto/rsa"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -174,15 +173,9 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	if c.orderAPIFallbackURL != "" {
 		log.Info("Order Query falls back to a second host when the first cannot be reached", "fallback", c.orderAPIFallbackURL)
 	}
-	var merchantKey *rsa.PrivateKey
-	if c.merchantKeyFile != "" {
-		pemBytes, err := os.ReadFile(c.merchantKeyFile)
-		if err != nil {
-			return fmt.Errorf("reading merchant private key: %w", err)
-		}
-		if merchantKey, err = merchantkey.ParsePrivateKeyPEM(pemBytes); err != nil {
-			return fmt.Errorf("parsing merchant private key %q: %w", c.merchantKeyFile, err)
-		}
+	merchantKey, err := merchantkey.ReadPrivateKeyFile(c.merchantKeyFile)
+	if err != nil {
+		return err
 	}
 
 	restConfig, err := ctrl.GetConfig()

@@ -30,6 +30,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"unicode/utf8"
 )
@@ -96,6 +97,24 @@ func EncryptClientSecret(pub *rsa.PublicKey, secret string) (string, error) {
 		return "", fmt.Errorf("encrypting client secret: %w", err)
 	}
 	return base64.StdEncoding.EncodeToString(ct), nil
+}
+
+// ReadPrivateKeyFile reads the merchant's kit private key from a PEM file (ParsePrivateKeyPEM),
+// as both binaries' --merchant-private-key-file flag names it. An empty path means no key: nil
+// and no error.
+func ReadPrivateKeyFile(path string) (*rsa.PrivateKey, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading merchant private key: %w", err)
+	}
+	key, err := ParsePrivateKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("parsing merchant private key %q: %w", path, err)
+	}
+	return key, nil
 }
 
 // ParsePrivateKeyPEM parses the merchant's kit private key from PEM, either PKCS#1

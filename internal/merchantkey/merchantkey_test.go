@@ -24,6 +24,8 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -135,6 +137,33 @@ func TestParsePrivateKeyPEM(t *testing.T) {
 				t.Error("parsed key differs")
 			}
 		})
+	}
+}
+
+func TestReadPrivateKeyFile(t *testing.T) {
+	key := testRSAKey()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(good, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.pem")
+	if err := os.WriteFile(bad, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := ReadPrivateKeyFile(good)
+	if err != nil || !got.Equal(key) {
+		t.Errorf("a PEM key: %v, err %v; want the key", got, err)
+	}
+	if got, err := ReadPrivateKeyFile(""); got != nil || err != nil {
+		t.Errorf("no path: %v, err %v; want no key and no error", got, err)
+	}
+	if _, err := ReadPrivateKeyFile(filepath.Join(dir, "missing.pem")); err == nil || !strings.HasPrefix(err.Error(), "reading merchant private key") {
+		t.Errorf("a missing file: err = %v, want a reading error", err)
+	}
+	if _, err := ReadPrivateKeyFile(bad); err == nil || !strings.Contains(err.Error(), "parsing merchant private key \""+bad+"\"") {
+		t.Errorf("a file without a key: err = %v, want a parsing error naming the file", err)
 	}
 }
 

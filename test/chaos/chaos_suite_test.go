@@ -37,7 +37,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"go.uber.org/zap/zapcore"
-	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -192,30 +191,15 @@ func setUpSuite(ctx context.Context, full bool) {
 func setUp(ctx context.Context, name string) error {
 	framework.ReapClusters(ctx, clusterPrefix, "chaos.test", "chaos")
 
-	work, err := os.MkdirTemp("", "tenantry-chaos-")
+	work, logs, err := framework.NewWorkDir("chaos")
 	if err != nil {
 		return err
 	}
-	workDir = work
-	logDir = filepath.Join(work, "logs")
-	if dir := os.Getenv("TENANTRY_ARTIFACTS"); dir != "" {
-		logDir = filepath.Join(dir, "chaos")
-		_ = os.RemoveAll(logDir)
-	}
+	workDir, logDir = work, logs
 	binDir := filepath.Join(work, "bin")
 
 	var helm string
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		cluster, err = framework.UpCluster(gctx, name, cfg.clusterNodes, GinkgoWriter)
-		return err
-	})
-	g.Go(func() error { return framework.Build(gctx, binDir, GinkgoWriter, "manager", "webhookbridge") })
-	g.Go(func() (err error) {
-		helm, err = framework.Tool(gctx, "helm", GinkgoWriter)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	if cluster, helm, err = framework.UpClusterAndBuild(ctx, name, cfg.clusterNodes, binDir, GinkgoWriter); err != nil {
 		return err
 	}
 	// The controllers of the control plane exit when they lose their Lease (under load, or while
@@ -258,12 +242,8 @@ func setUp(ctx context.Context, name string) error {
 
 	kubeconfigs := map[string]string{}
 	for _, sa := range []string{framework.ManagerServiceAccount, framework.BridgeServiceAccount} {
-		token, err := framework.ServiceAccountToken(ctx, clientset, framework.Namespace, sa, 6*time.Hour)
-		if err != nil {
-			return err
-		}
 		kubeconfigs[sa] = filepath.Join(work, sa+".kubeconfig")
-		if err := framework.WriteKubeconfig(framework.TokenConfig(cluster.Config, token), sa, kubeconfigs[sa]); err != nil {
+		if _, err := framework.ServiceAccountKubeconfig(ctx, clientset, cluster.Config, framework.Namespace, sa, 6*time.Hour, kubeconfigs[sa]); err != nil {
 			return err
 		}
 	}

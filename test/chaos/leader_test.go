@@ -268,11 +268,11 @@ func restart(t *scenarioT, r *replica) {
 
 // leaderStatus reads an operator's leader_election_master_status.
 func leaderStatus(ctx context.Context, url string) (float64, error) {
-	m, err := scrape(ctx, url)
+	m, err := framework.Scrape(ctx, scrapeClient, url)
 	if err != nil {
 		return 0, err
 	}
-	return m.sum(metricLeader, map[string]string{"name": leaseName}), nil
+	return m.Sum(metricLeader, map[string]string{"name": leaseName}), nil
 }
 
 // waitLeader waits until the operator at metrics url says it leads.

@@ -111,24 +111,6 @@ var _ = Describe("The ledger", Label(suite.Unit), func() {
 		worldCases(),
 	)
 
-	DescribeTable("parses Prometheus samples",
-		func(line string, want sample, ok bool) {
-			got, parsed := parseSample(line)
-			Expect(parsed).To(Equal(ok), "parseSample(%q) ok", line)
-			if ok {
-				Expect(cmp.Diff(want, got, cmp.AllowUnexported(sample{}))).To(BeEmpty(), "parseSample(%q) (-want +got)", line)
-			}
-		},
-		Entry("a gauge with a label", `leader_election_master_status{name="tenantry-operator.tenantry.io"} 1`,
-			sample{"leader_election_master_status", map[string]string{"name": "tenantry-operator.tenantry.io"}, 1}, true),
-		Entry("a counter with several labels", `rest_client_requests_total{code="409",host="127.0.0.1:6443",method="PUT"} 17`,
-			sample{"rest_client_requests_total", map[string]string{"code": "409", "host": "127.0.0.1:6443", "method": "PUT"}, 17}, true),
-		Entry("a counter without labels", `tenantry_bridge_shed_calls_total 3`, sample{"tenantry_bridge_shed_calls_total", map[string]string{}, 3}, true),
-		Entry("a label value with quotes and a comma, a float in exponent form", `x{msg="a \"quoted\", comma"} 2.5e+00`, sample{"x", map[string]string{"msg": `a "quoted", comma`}, 2.5}, true),
-		Entry("a comment", `# HELP x something`, sample{}, false),
-		Entry("a broken label set", `x{broken 1`, sample{}, false),
-	)
-
 	DescribeTable("allows exactly the outcomes the bridge's own decisions can reach", orderedOutcomesAgainstTheBridge,
 		Entry("renewals", ledgerAspects[0]),
 		Entry("upgrades", ledgerAspects[1]),

@@ -20,6 +20,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/tenantry/tenantry/test/e2e/framework"
 )
 
 // conflictStorm changes the specs of stormTenants tenants through the bridge at stormRate
@@ -44,11 +46,11 @@ func conflictStorm(t *scenarioT) {
 	if err := waitLeader(ctx, opc.metrics, time.Minute); err != nil {
 		t.Fatalf("the operator does not lead: %v", err)
 	}
-	opBefore, err := scrape(ctx, opc.metrics)
+	opBefore, err := framework.Scrape(ctx, scrapeClient, opc.metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
-	brBefore, err := scrape(ctx, brc.metrics)
+	brBefore, err := framework.Scrape(ctx, scrapeClient, brc.metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,15 +61,15 @@ func conflictStorm(t *scenarioT) {
 		errors float64
 	}
 	var mu sync.Mutex
-	errSamples := []errSample{{time.Now(), opBefore.sum(metricReconcileErrors, tenantController)}}
+	errSamples := []errSample{{time.Now(), opBefore.Sum(metricReconcileErrors, tenantController)}}
 	stopSampling := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
 		for {
-			if om, err := scrape(ctx, opc.metrics); err == nil {
+			if om, err := framework.Scrape(ctx, scrapeClient, opc.metrics); err == nil {
 				mu.Lock()
-				errSamples = append(errSamples, errSample{time.Now(), om.sum(metricReconcileErrors, tenantController)})
+				errSamples = append(errSamples, errSample{time.Now(), om.Sum(metricReconcileErrors, tenantController)})
 				mu.Unlock()
 			}
 			select {
@@ -120,16 +122,16 @@ func conflictStorm(t *scenarioT) {
 	}
 	mu.Unlock()
 
-	opAfter, err := scrape(ctx, opc.metrics)
+	opAfter, err := framework.Scrape(ctx, scrapeClient, opc.metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
-	brAfter, err := scrape(ctx, brc.metrics)
+	brAfter, err := framework.Scrape(ctx, scrapeClient, brc.metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
-	delta := func(after, before metrics, name string, match map[string]string) float64 {
-		return after.sum(name, match) - before.sum(name, match)
+	delta := func(after, before framework.Metrics, name string, match map[string]string) float64 {
+		return after.Sum(name, match) - before.Sum(name, match)
 	}
 	puts := delta(brAfter, brBefore, metricRESTRequests, map[string]string{"method": "PUT"})
 	conflicts := delta(brAfter, brBefore, metricRESTRequests, map[string]string{"method": "PUT", "code": "409"})

@@ -123,7 +123,7 @@ func operatorUpgrade(t *scenarioT) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newMetrics, err := scrape(ctx, newc.metrics)
+	newMetrics, err := framework.Scrape(ctx, scrapeClient, newc.metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +148,10 @@ func operatorUpgrade(t *scenarioT) {
 		}
 	}
 	sort.Strings(rolled)
-	writes := 0.0
-	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-		writes += newMetrics.sum(metricRESTRequests, map[string]string{"method": method})
-	}
+	writes := newMetrics.Sum(metricRESTRequests, map[string]string{"method": "POST|PUT|PATCH|DELETE"})
 	report(t, "upgrade", "%s (%s) → current build, %d tenants present", cfg.oldRef, strings.TrimSpace(gitDescribe(ctx, cfg.oldRef)), n)
 	report(t, "new build reconciled every tenant", "%s after it started, %.0f reconciles, %.0f API writes", seconds(reconciled),
-		newMetrics.sum(metricReconciles, tenantController), writes)
+		newMetrics.Sum(metricReconciles, tenantController), writes)
 	// A new generation alone is no rollout: the API server bumps a Deployment's generation for any
 	// change of its annotations too (they are copied to its ReplicaSets).
 	report(t, "Deployments", "%d compared: %d rolled or replaced, %d with a new generation (metadata only)", len(before), len(rolled), generations)
@@ -349,16 +346,16 @@ func workloadsSettled(ctx context.Context, timeout time.Duration) error {
 func reconciledAll(ctx context.Context, url string, n int, timeout time.Duration) error {
 	var last string
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		m, err := scrape(ctx, url)
+		m, err := framework.Scrape(ctx, scrapeClient, url)
 		if err != nil {
 			last = err.Error()
 			return false, nil
 		}
-		reconciles := m.sum(metricReconciles, tenantController)
-		depth := m.sum(metricQueueDepth, map[string]string{"name": "tenantinstance"})
-		active := m.sum(metricActiveWorkers, tenantController)
+		reconciles := m.Sum(metricReconciles, tenantController)
+		depth := m.Sum(metricQueueDepth, map[string]string{"name": "tenantinstance"})
+		active := m.Sum(metricActiveWorkers, tenantController)
 		last = fmt.Sprintf("%.0f reconciles of %d instances, %.0f queued, %.0f in progress", reconciles, n, depth, active)
-		return m.sum(metricLeader, map[string]string{"name": leaseName}) == 1 && reconciles >= float64(n) && depth == 0 && active == 0, nil
+		return m.Sum(metricLeader, map[string]string{"name": leaseName}) == 1 && reconciles >= float64(n) && depth == 0 && active == 0, nil
 	})
 	if err != nil {
 		return fmt.Errorf("did not reconcile every tenant (%s): %w", last, err)

@@ -35,7 +35,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"go.uber.org/zap/zapcore"
-	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -156,30 +155,15 @@ func printLogs() {
 func setUp(ctx context.Context, name string) error {
 	framework.ReapClusters(ctx, clusterPrefix, "e2e.test", "e2e")
 
-	work, err := os.MkdirTemp("", "tenantry-e2e-")
+	work, logs, err := framework.NewWorkDir("e2e")
 	if err != nil {
 		return err
 	}
-	workDir = work
-	logDir = filepath.Join(work, "logs")
-	if dir := os.Getenv("TENANTRY_ARTIFACTS"); dir != "" {
-		logDir = filepath.Join(dir, "e2e")
-	}
+	workDir, logDir = work, logs
 	binDir := filepath.Join(work, "bin")
 
-	// The cluster, the binaries and helm are independent; on 2 cores this still saves time.
 	var helm string
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		cluster, err = framework.UpCluster(gctx, name, nodes, GinkgoWriter)
-		return err
-	})
-	g.Go(func() error { return framework.Build(gctx, binDir, GinkgoWriter, "manager", "webhookbridge") })
-	g.Go(func() (err error) {
-		helm, err = framework.Tool(gctx, "helm", GinkgoWriter)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	if cluster, helm, err = framework.UpClusterAndBuild(ctx, name, nodes, binDir, GinkgoWriter); err != nil {
 		return err
 	}
 
@@ -233,13 +217,8 @@ func setUp(ctx context.Context, name string) error {
 	// The binaries authenticate exactly as the chart's Pods would: with tokens of its ServiceAccounts.
 	kubeconfigs := map[string]string{}
 	for sa, cfg := range map[string]**rest.Config{framework.ManagerServiceAccount: &managerCfg, framework.BridgeServiceAccount: &bridgeCfg} {
-		token, err := framework.ServiceAccountToken(ctx, clientset, framework.Namespace, sa, 2*time.Hour)
-		if err != nil {
-			return err
-		}
-		*cfg = framework.TokenConfig(cluster.Config, token)
 		kubeconfigs[sa] = filepath.Join(work, sa+".kubeconfig")
-		if err := framework.WriteKubeconfig(*cfg, sa, kubeconfigs[sa]); err != nil {
+		if *cfg, err = framework.ServiceAccountKubeconfig(ctx, clientset, cluster.Config, framework.Namespace, sa, 2*time.Hour, kubeconfigs[sa]); err != nil {
 			return err
 		}
 	}

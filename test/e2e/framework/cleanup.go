@@ -25,6 +25,21 @@ import (
 	"strconv"
 )
 
+// NewWorkDir makes a suite's work directory (binaries, keys, kubeconfigs) and names its log
+// directory: $TENANTRY_ARTIFACTS/<suite>, emptied of an earlier run's logs, or logs/ inside the
+// work directory. CleanWorkDir removes them.
+func NewWorkDir(suite string) (workDir, logDir string, err error) {
+	if workDir, err = os.MkdirTemp("", "tenantry-"+suite+"-"); err != nil {
+		return "", "", err
+	}
+	logDir = filepath.Join(workDir, "logs")
+	if dir := os.Getenv("TENANTRY_ARTIFACTS"); dir != "" {
+		logDir = filepath.Join(dir, suite)
+		_ = os.RemoveAll(logDir)
+	}
+	return workDir, logDir, nil
+}
+
 // CleanWorkDir removes a suite's work directory, keeping logDir (inside it) when the run failed;
 // suite names the suite in the message saying where those logs are.
 func CleanWorkDir(workDir, logDir, suite string, passed bool) {

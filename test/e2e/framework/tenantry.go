@@ -281,6 +281,21 @@ func WriteKubeconfig(cfg *rest.Config, user, path string) error {
 	return os.Chmod(path, 0o600)
 }
 
+// ServiceAccountKubeconfig authenticates as a ServiceAccount as a Pod running under it would: it
+// requests a token valid for ttl, writes a kubeconfig with it to path (user sa) and returns the
+// client configuration (admin's server and CA, the token).
+func ServiceAccountKubeconfig(ctx context.Context, cs kubernetes.Interface, admin *rest.Config, namespace, sa string, ttl time.Duration, path string) (*rest.Config, error) {
+	token, err := ServiceAccountToken(ctx, cs, namespace, sa, ttl)
+	if err != nil {
+		return nil, err
+	}
+	cfg := TokenConfig(admin, token)
+	if err := WriteKubeconfig(cfg, sa, path); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
 // ComponentOptions says how to run the operator and the bridge locally.
 type ComponentOptions struct {
 	// BinDir holds the manager and webhookbridge binaries.
