@@ -97,15 +97,24 @@ func TestMeteredInstanceIsPayPerUse(t *testing.T) {
 }
 
 func TestAddPhase(t *testing.T) {
-	var ps []PhaseMark
-	for i, st := range []*tenantryv1alpha1.RolloutStatus{
-		nil, {Phase: tenantryv1alpha1.RolloutCanary}, {Phase: tenantryv1alpha1.RolloutCanary},
-		{Phase: tenantryv1alpha1.RolloutWaves, Wave: 1}, {Phase: tenantryv1alpha1.RolloutWaves, Wave: 1},
-		{Phase: tenantryv1alpha1.RolloutWaves, Wave: 2}, {Phase: tenantryv1alpha1.RolloutComplete},
-	} {
-		ps = addPhase(ps, st, float64(i))
+	plan := func(phase tenantryv1alpha1.RolloutPhase, wave int32, observed int64) *tenantryv1alpha1.TenantPlan {
+		p := &tenantryv1alpha1.TenantPlan{ObjectMeta: metav1.ObjectMeta{Generation: 2}}
+		p.Status.ObservedGeneration = observed
+		if phase != "" {
+			p.Status.Rollout = &tenantryv1alpha1.RolloutStatus{Phase: phase, Wave: wave}
+		}
+		return p
 	}
-	if got, want := phasesCell(ps), "Canary 1.0 s, Waves 1 3.0 s, Waves 2 5.0 s, Complete 6.0 s"; got != want {
+	var ps []PhaseMark
+	for i, p := range []*tenantryv1alpha1.TenantPlan{
+		plan(tenantryv1alpha1.RolloutComplete, 0, 1), // the rollout before, not yet observed
+		plan("", 0, 2), plan(tenantryv1alpha1.RolloutCanary, 0, 2), plan(tenantryv1alpha1.RolloutCanary, 0, 2),
+		plan(tenantryv1alpha1.RolloutWaves, 1, 2), plan(tenantryv1alpha1.RolloutWaves, 1, 2),
+		plan(tenantryv1alpha1.RolloutWaves, 2, 2), plan(tenantryv1alpha1.RolloutComplete, 0, 2),
+	} {
+		ps = addPhase(ps, p, float64(i))
+	}
+	if got, want := phasesCell(ps), "Canary 2.0 s, Waves 1 4.0 s, Waves 2 6.0 s, Complete 7.0 s"; got != want {
 		t.Errorf("phases %q, want %q", got, want)
 	}
 }

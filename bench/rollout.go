@@ -62,9 +62,11 @@ type PhaseMark struct {
 	AtSec float64 `json:"atSec"`
 }
 
-// addPhase appends the plan's rollout phase to marks unless it is the last one seen.
-func addPhase(marks []PhaseMark, st *tenantryv1alpha1.RolloutStatus, at float64) []PhaseMark {
-	if st == nil || st.Phase == "" {
+// addPhase appends the plan's rollout phase to marks unless it is the last one seen or the
+// status is of an earlier generation of the plan (the rollout before).
+func addPhase(marks []PhaseMark, p *tenantryv1alpha1.TenantPlan, at float64) []PhaseMark {
+	st := p.Status.Rollout
+	if st == nil || st.Phase == "" || p.Status.ObservedGeneration < p.Generation {
 		return marks
 	}
 	if k := len(marks); k > 0 && marks[k-1].Phase == string(st.Phase) && marks[k-1].Wave == st.Wave {
@@ -117,6 +119,14 @@ func strategySettings(s tenantryv1alpha1.RolloutStrategy) string {
 // runRollout provisions n tenants, then rolls a new image out over them once per strategy.
 func (h *harness) runRollout(ctx context.Context, e *env, n int) (*RolloutResult, error) {
 	res := &RolloutResult{Tenants: n}
+	// In a cluster the operator keeps plan revisions in its Pod's namespace; run locally it needs
+	// the namespace named, or rollouts are off and every tenant follows spec.app at once.
+	e.restartManager()
+	e.managerFlags = []string{"--rollout-namespace=" + systemNamespace}
+	defer func() {
+		e.restartManager()
+		e.managerFlags = nil
+	}()
 	prov, err := h.runOperator(ctx, e, "roll", n, 0)
 	res.Provision = prov
 	if err != nil {
@@ -170,7 +180,7 @@ func (h *harness) rolloutOnce(ctx context.Context, e *env, n int, s rolloutStrat
 		if err := e.adminClient.Get(wctx, client.ObjectKey{Name: planName}, &p); err != nil {
 			return false, nil
 		}
-		run.Phases = addPhase(run.Phases, p.Status.Rollout, time.Since(start).Seconds())
+		run.Phases = addPhase(run.Phases, &p, time.Since(start).Seconds())
 		if st := p.Status.Rollout; st != nil {
 			run.Failed = st.Failed
 			if p.Status.ObservedGeneration >= p.Generation && (st.Phase == tenantryv1alpha1.RolloutHalted || st.Phase == tenantryv1alpha1.RolloutRolledBack) {
