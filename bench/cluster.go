@@ -107,6 +107,10 @@ type env struct {
 	managerMetrics, managerProbes, pprofURL string
 	bridgeURL, bridgeMetrics                string
 	managerArgs                             []string
+	// managerFlags are a scenario's own operator flags, before the harness' -manager-arg ones.
+	managerFlags []string
+	// newInstance builds the TenantInstances the harness creates (benchInstance when nil).
+	newInstance func(name string) *tenantryv1alpha1.TenantInstance
 
 	watch *watcher
 }
@@ -412,7 +416,8 @@ func (e *env) startOrders() error {
 		return nil
 	}
 	e.keys.access, e.keys.ak, e.keys.sk = randomKey(), randomKey(), randomKey()
-	e.orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: e.keys.ak, SK: e.keys.sk, DefaultSKU: planSKU})
+	// The usage push is signed with the same access key as the bridge's calls (what the chart mounts).
+	e.orders = simulator.NewOrderServer(simulator.OrderServerConfig{AK: e.keys.ak, SK: e.keys.sk, DefaultSKU: planSKU, UsageKey: e.keys.access})
 	addr, err := framework.FreeAddr()
 	if err != nil {
 		return err
@@ -463,7 +468,7 @@ func (e *env) startManager(ctx context.Context) error {
 		args = append(args, "--pprof-bind-address="+addrs[2])
 		e.pprofURL = "http://" + addrs[2] + "/debug/pprof"
 	}
-	args = append(args, h.cfg.ManagerArgs...)
+	args = append(append(args, e.managerFlags...), h.cfg.ManagerArgs...)
 	e.managerArgs = args
 	var env []string
 	if h.cfg.ManagerMemLimit != "" {

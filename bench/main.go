@@ -81,6 +81,13 @@ type Config struct {
 	UnauthBodyBytes int           `json:"unauthBodyBytes"`
 	ProbeRate       float64       `json:"probeRatePerSec"`
 
+	// MeteringTenants, MeteringPeriod and MeteringPeriods size scenario 7; RolloutTenants
+	// scenario 8.
+	MeteringTenants int           `json:"meteringTenants"`
+	MeteringPeriod  time.Duration `json:"meteringPeriod"`
+	MeteringPeriods int           `json:"meteringPeriods"`
+	RolloutTenants  int           `json:"rolloutTenants"`
+
 	ManagerQPS         int      `json:"managerQps"`
 	ManagerMemLimit    string   `json:"managerGoMemLimit,omitempty"`
 	ManagerGOGC        string   `json:"managerGOGC,omitempty"`
@@ -153,7 +160,7 @@ func parseFlags(args []string) (Config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var tenants, rates, scenarios string
 	fs.BoolVar(&c.Quick, "quick", false, "Small N and short phases (a few minutes); flags given explicitly still win.")
-	fs.StringVar(&scenarios, "scenarios", "ceiling,helm,callbacks,unauth,scale,lifecycle", "Scenarios to run: ceiling (1), helm (2), callbacks (3), lifecycle (4), scale (5), unauth (6).")
+	fs.StringVar(&scenarios, "scenarios", "ceiling,helm,callbacks,unauth,scale,lifecycle", "Scenarios to run: ceiling (1), helm (2), callbacks (3), lifecycle (4), scale (5), unauth (6), metering (7), rollout (8); 7 and 8 only when named.")
 	fs.StringVar(&tenants, "tenants", "1000,5000", "Scenario 1: N for the ceiling and the operator, comma-separated.")
 	fs.BoolVar(&c.Minimal, "minimal-path", true, "Scenario 1: also run the minimal-path ceiling (TenantInstance, its objects, one status write per tenant) before the operator.")
 	fs.IntVar(&c.Workers, "workers", 32, "Requests the ceiling program (and the harness creating TenantInstances) keeps in flight.")
@@ -173,6 +180,10 @@ func parseFlags(args []string) (Config, error) {
 	fs.DurationVar(&c.UnauthDuration, "unauth-duration", 20*time.Second, "Scenario 6: how long each step lasts.")
 	fs.IntVar(&c.UnauthBodyBytes, "unauth-body-bytes", 1<<20, "Scenario 6: size of each unauthenticated request's body.")
 	fs.Float64Var(&c.ProbeRate, "probe-rate", 10, "Scenario 6: signed queryInstance calls per second measured meanwhile.")
+	fs.IntVar(&c.MeteringTenants, "metering-tenants", 10000, "Scenario 7: metered (ON_DEMAND) tenants.")
+	fs.DurationVar(&c.MeteringPeriod, "metering-period", time.Minute, "Scenario 7: the metering period (the operator's --metering-period, whole seconds, at least 1m).")
+	fs.IntVar(&c.MeteringPeriods, "metering-periods", 3, "Scenario 7: periods measured.")
+	fs.IntVar(&c.RolloutTenants, "rollout-tenants", 1000, "Scenario 8: tenants a plan change is rolled out over.")
 	fs.IntVar(&c.Replicas, "replicas", 1, "Replicas of every tenant's app (the plan's spec.replicas).")
 	fs.IntVar(&c.Nodes, "nodes", 6, "kwok nodes.")
 	fs.IntVar(&c.PodsPerNode, "pods-per-node", 2500, "Pod capacity of each kwok node.")
@@ -207,6 +218,7 @@ func parseFlags(args []string) (Config, error) {
 			"lifecycle-tenants": "60", "scale-tenants": "300", "idle-window": "20s", "scale-steps": "3",
 			"profile-seconds": "10", "cold-profile-seconds": "5", "nodes": "2",
 			"ready-timeout": "4m", "unauth-duration": "5s",
+			"metering-tenants": "100", "metering-periods": "2", "rollout-tenants": "60",
 		}
 		for name, v := range quick {
 			if !set[name] {
@@ -227,6 +239,11 @@ func parseFlags(args []string) (Config, error) {
 		return c, err
 	}
 	if c.UnauthClients, err = intList(unauthClients); err != nil {
+		return c, err
+	}
+	if c.MeteringPeriod < time.Minute || c.MeteringPeriod%time.Second != 0 || c.MeteringPeriods < 1 || c.MeteringTenants < 1 || c.RolloutTenants < 1 {
+		err := fmt.Errorf("-metering-period must be whole seconds of at least 1m (not %s), -metering-periods, -metering-tenants and -rollout-tenants at least 1", c.MeteringPeriod)
+		fmt.Fprintln(fs.Output(), err)
 		return c, err
 	}
 	if c.ProbeRate <= 0 {
@@ -565,6 +582,28 @@ func (h *harness) run(ctx context.Context) (err error) {
 			res.Lifecycle, err = h.runLifecycle(ctx, e, h.cfg.Lifecycle, background)
 			record("lifecycle", err)
 		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if h.has("metering") {
+		e, err := cluster("metering")
+		if err != nil {
+			return err
+		}
+		res.Metering, err = h.runMetering(ctx, e, h.cfg.MeteringTenants, h.cfg.MeteringPeriods, h.cfg.MeteringPeriod)
+		record("metering", err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if h.has("rollout") {
+		e, err := cluster("rollout")
+		if err != nil {
+			return err
+		}
+		res.Rollout, err = h.runRollout(ctx, e, h.cfg.RolloutTenants)
+		record("rollout", err)
 	}
 	return ctx.Err()
 }

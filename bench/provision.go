@@ -398,6 +398,10 @@ func (h *harness) createInstances(ctx context.Context, e *env, names []string) (
 		failed  atomic.Int64
 		lastErr atomic.Value
 	)
+	mk := e.newInstance
+	if mk == nil {
+		mk = benchInstance
+	}
 	start := time.Now()
 	for range h.cfg.Workers {
 		wg.Go(func() {
@@ -408,7 +412,7 @@ func (h *harness) createInstances(ctx context.Context, e *env, names []string) (
 				}
 				for attempt := 0; ; attempt++ {
 					t0 := time.Now()
-					err := c.Create(ctx, benchInstance(names[i]))
+					err := c.Create(ctx, mk(names[i]))
 					if err == nil || apierrors.IsAlreadyExists(err) {
 						mu.Lock()
 						at[names[i]] = t0

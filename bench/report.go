@@ -624,6 +624,8 @@ func renderMarkdown(r *Results, base *baseline, plots []string, notes string) st
 	}
 
 	renderUnauth(&m, r)
+	renderMetering(&m, r)
+	renderRollout(&m, r)
 
 	renderProfiles(&m, r)
 

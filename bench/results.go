@@ -40,6 +40,8 @@ type Results struct {
 	Lifecycle    *LifecycleResult     `json:"lifecycle,omitempty"`
 	Scale        *ScaleResult         `json:"scale,omitempty"`
 	Unauth       *UnauthResult        `json:"unauthenticatedLoad,omitempty"`
+	Metering     *MeteringResult      `json:"metering,omitempty"`
+	Rollout      *RolloutResult       `json:"rollout,omitempty"`
 	Goals        []Goal               `json:"goals"`
 	Errors       []string             `json:"errors,omitempty"`
 }
