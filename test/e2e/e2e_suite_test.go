@@ -227,6 +227,8 @@ func setUp(ctx context.Context, name string) error {
 		BinDir: binDir, ManagerKubeconfig: kubeconfigs[framework.ManagerServiceAccount],
 		BridgeKubeconfig: kubeconfigs[framework.BridgeServiceAccount], KeysDir: keysDir,
 		OrderAPIURL: orderSrv.URL, LogDir: logDir,
+		// As the chart does: plan rollouts keep the plans' revisions in the release namespace.
+		ManagerArgs: []string{"--rollout-namespace=" + framework.Namespace},
 	})
 	if err != nil {
 		return err
