@@ -9,7 +9,9 @@
 # keeps its state under $KWOK_WORKDIR (default bin/clusters) and the cluster's kubeconfig is a file of
 # its own, so ~/.kube/config is never read or written. Every component listens on 127.0.0.1 only
 # (hack/kwokctl.yaml); a cluster created before that was set keeps its addresses until it is
-# deleted (down) and created again.
+# deleted (down) and created again. kwok runs its default stages plus one: pods of the image
+# registry.example.com/tenantry/never-ready:1.0 run but never become Ready
+# (hack/kwok/stages-never-ready.yaml; likewise only for clusters created since).
 #
 # Usage: hack/cluster.sh up|down|kubeconfig|env|status|list [--name NAME] [--nodes N]
 #   up          create the cluster, or start it again if it exists, and scale it to N kwok nodes
@@ -76,7 +78,7 @@ up() {
   else
     # create also starts an existing cluster whose processes are gone (after a reboot).
     log "starting cluster $name (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok)"
-    quiet "$bin/kwokctl" --config "$ROOT/hack/kwokctl.yaml" create cluster --name "$name" --runtime binary \
+    quiet "$bin/kwokctl" --config "$ROOT/hack/kwokctl.yaml" --config "$ROOT/hack/kwok/stages-never-ready.yaml" create cluster --name "$name" --runtime binary \
       --kube-apiserver-binary "$bin/kube-apiserver" \
       --etcd-binary "$bin/etcd" \
       --kube-controller-manager-binary "$bin/kube-controller-manager" \

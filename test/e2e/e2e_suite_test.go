@@ -226,7 +226,9 @@ func setUp(ctx context.Context, name string) error {
 	components, err = framework.StartComponents(ctx, framework.ComponentOptions{
 		BinDir: binDir, ManagerKubeconfig: kubeconfigs[framework.ManagerServiceAccount],
 		BridgeKubeconfig: kubeconfigs[framework.BridgeServiceAccount], KeysDir: keysDir,
-		OrderAPIURL: orderSrv.URL, LogDir: logDir, ManagerArgs: meteringArgs,
+		OrderAPIURL: orderSrv.URL, LogDir: logDir,
+		// As the chart does: plan rollouts keep the plans' revisions in the release namespace.
+		ManagerArgs: append(meteringArgs, "--rollout-namespace="+framework.Namespace),
 	})
 	if err != nil {
 		return err

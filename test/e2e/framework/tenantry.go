@@ -321,6 +321,8 @@ type Components struct {
 	BridgeURL string
 	// ManagerProbes and BridgeProbes serve /healthz and /readyz (and the bridge's /metrics).
 	ManagerProbes, BridgeProbes string
+	// ManagerMetrics serves the operator's /metrics.
+	ManagerMetrics string
 }
 
 // Env is this program's environment for a process it starts: KUBECONFIG replaced by kubeconfig
@@ -345,7 +347,8 @@ func StartComponents(ctx context.Context, o ComponentOptions) (*Components, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &Components{ManagerProbes: "http://" + addrs[1], BridgeURL: "http://" + addrs[2] + BridgePath, BridgeProbes: "http://" + addrs[4]}
+	c := &Components{ManagerProbes: "http://" + addrs[1], BridgeURL: "http://" + addrs[2] + BridgePath, BridgeProbes: "http://" + addrs[4],
+		ManagerMetrics: "http://" + addrs[0]}
 	c.Manager, err = StartProcess(ManagerProcessOptions(o, addrs[0], addrs[1]))
 	if err != nil {
 		return nil, err
