@@ -27,6 +27,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
@@ -131,15 +132,42 @@ func (m *Metering) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&tenantryv1alpha1.TenantInstance{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			ti, ok := o.(*tenantryv1alpha1.TenantInstance)
-			return ok && OnDemand(ti)
-		}))).
+		For(&tenantryv1alpha1.TenantInstance{}, builder.WithPredicates(meteringRelevant())).
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(m.instancesOfPlan)).
 		WatchesRawSource(source.Channel(m.resync, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Named("metering").
 		Complete(m)
+}
+
+// meteringRelevant lets through the events of pay-per-use instances that may change what they
+// are billed: their creation and deletion, a change of spec (the lifecycle and the send time of
+// the call that set it, the SKU, the charging mode), the release (the deletion timestamp) and a
+// change of ready replicas. Every other write to an instance (the main reconciler's status and
+// conditions, annotations, finalizers, the metering's own status.metering) changes nothing
+// billable: reconciling on it would only cost reads, and before accounting stopped moving its
+// checkpoint with the clock, a status write each. Periods that end with nothing else happening
+// are closed by the reconcile's RequeueAfter and the pusher's periodic resync.
+func meteringRelevant() predicate.Predicate {
+	onDemand := func(o client.Object) bool {
+		ti, ok := o.(*tenantryv1alpha1.TenantInstance)
+		return ok && OnDemand(ti)
+	}
+	return predicate.Funcs{
+		CreateFunc:  func(e event.CreateEvent) bool { return onDemand(e.Object) },
+		DeleteFunc:  func(e event.DeleteEvent) bool { return onDemand(e.Object) },
+		GenericFunc: func(e event.GenericEvent) bool { return onDemand(e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			old, okOld := e.ObjectOld.(*tenantryv1alpha1.TenantInstance)
+			cur, okNew := e.ObjectNew.(*tenantryv1alpha1.TenantInstance)
+			if !okOld || !okNew || (!OnDemand(old) && !OnDemand(cur)) {
+				return false
+			}
+			return old.Generation != cur.Generation ||
+				!old.DeletionTimestamp.Equal(cur.DeletionTimestamp) ||
+				old.Status.ReadyReplicas != cur.Status.ReadyReplicas
+		},
+	}
 }
 
 func (m *Metering) instancesOfPlan(ctx context.Context, o client.Object) []reconcile.Request {
@@ -289,7 +317,9 @@ func (m *Metering) directoryUsers(ctx context.Context, ti *tenantryv1alpha1.Tena
 	return len(users), nil
 }
 
-// Reconcile brings one instance's accounting up to now and comes back when its period ends.
+// Reconcile brings one instance's accounting up to now and comes back when its period ends. It
+// writes only when the accounting changed: a period closed, or the rate changed (see
+// metering.Meter.Advance); looking at an instance within a period at the same rate costs no write.
 func (m *Metering) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	m.init()
 	ti := &tenantryv1alpha1.TenantInstance{}
@@ -304,23 +334,35 @@ func (m *Metering) Reconcile(ctx context.Context, req reconcile.Request) (reconc
 		return reconcile.Result{}, nil
 	}
 	now := m.Clock.Now()
-	st := ti.Status.Metering.DeepCopy()
-	if st == nil {
-		st = &tenantryv1alpha1.MeteringStatus{}
-	}
-	before := len(st.Pending)
-	obs := observeUsage(ti, meter)
-	var changed bool
-	var accErr error
-	if ti.DeletionTimestamp != nil {
-		// Released: the last, partial period closes at the deletion, and nothing opens after it.
-		accErr, changed = meter.Close(ctx, st, m.accountingStart(ti, st, now), ti.DeletionTimestamp.Time, obs, m.sampler(ti, meter)), true
-	} else {
-		changed, accErr = meter.Advance(ctx, st, m.accountingStart(ti, st, now), now, obs, m.sampler(ti, meter))
+	sample := memoSampler(m.sampler(ti, meter))
+	st, changed, late, accErr := m.account(ctx, ti, meter, now, sample)
+	if changed && m.APIReader != nil {
+		// The cache may not hold a write of ours yet (the period closed by the previous
+		// reconcile, an acknowledgement): a write computed from it would be refused with a
+		// conflict, or worse, redo what was done. The write is computed from the API server's
+		// copy; this costs a read, only when there is something to write.
+		fresh := &tenantryv1alpha1.TenantInstance{}
+		if err := m.APIReader.Get(ctx, req.NamespacedName, fresh); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+		if fresh.ResourceVersion != ti.ResourceVersion {
+			ti = fresh
+			if ti.Status.Metering != nil && ti.Status.Metering.Closed {
+				return reconcile.Result{}, nil
+			}
+			st, changed, late, accErr = m.account(ctx, ti, meter, now, sample)
+		}
 	}
 	if changed {
+		before := 0
+		if ti.Status.Metering != nil {
+			before = len(ti.Status.Metering.Pending)
+		}
 		if err := m.writeAccounting(ctx, ti, st); err != nil {
 			return reconcile.Result{}, err
+		}
+		if late {
+			m.lateStart(ti, st)
 		}
 		if len(st.Pending) > before {
 			m.poke()
@@ -340,6 +382,47 @@ func (m *Metering) Reconcile(ctx context.Context, req reconcile.Request) (reconc
 	return reconcile.Result{RequeueAfter: max(next, time.Second)}, nil
 }
 
+// account computes ti's accounting at now: the new status.metering, whether it differs from
+// ti's, and whether its first period starts late (at now rather than at the creation).
+func (m *Metering) account(ctx context.Context, ti *tenantryv1alpha1.TenantInstance, meter metering.Meter, now time.Time, sample metering.Sampler) (*tenantryv1alpha1.MeteringStatus, bool, bool, error) {
+	st := ti.Status.Metering.DeepCopy()
+	if st == nil {
+		st = &tenantryv1alpha1.MeteringStatus{}
+	}
+	start, late := m.accountingStart(ti, st, now)
+	obs := observeUsage(ti, meter)
+	if ti.DeletionTimestamp != nil {
+		// Released: the last, partial period closes at the deletion, and nothing opens after it.
+		before := st.DeepCopy()
+		err := meter.Close(ctx, st, start, ti.DeletionTimestamp.Time, obs, sample)
+		return st, !equality.Semantic.DeepEqual(before, st), late, err
+	}
+	changed, err := meter.Advance(ctx, st, start, now, obs, sample)
+	return st, changed, late, err
+}
+
+// memoSampler remembers the samples of sample by period, so accounting computed twice in one
+// reconcile (from the cache, then from the API server) samples each period once.
+func memoSampler(sample metering.Sampler) metering.Sampler {
+	if sample == nil {
+		return nil
+	}
+	type span struct{ start, end int64 }
+	seen := map[span]*big.Rat{}
+	return func(ctx context.Context, start, end time.Time) (*big.Rat, error) {
+		k := span{start.UnixNano(), end.UnixNano()}
+		if v, ok := seen[k]; ok {
+			return new(big.Rat).Set(v), nil
+		}
+		v, err := sample(ctx, start, end)
+		if err != nil {
+			return nil, err
+		}
+		seen[k] = new(big.Rat).Set(v)
+		return v, nil
+	}
+}
+
 // meteringBackfill is how long after an instance's creation its accounting may still start at the
 // creation: an instance created while the operator was down is billed from its creation, but one
 // that existed long before its plan got a meter (or before the operator metered at all) is billed
@@ -347,19 +430,25 @@ func (m *Metering) Reconcile(ctx context.Context, req reconcile.Request) (reconc
 const meteringBackfill = 24 * time.Hour
 
 // accountingStart is when an instance's first period starts: its creation, unless that was more
-// than meteringBackfill before now; then now, with an Event saying so. It matters only while st
-// has not started.
-func (m *Metering) accountingStart(ti *tenantryv1alpha1.TenantInstance, st *tenantryv1alpha1.MeteringStatus, now time.Time) time.Time {
+// than meteringBackfill before now; then now, and late is true (lateStart says so once written).
+// It matters only while st has not started.
+func (m *Metering) accountingStart(ti *tenantryv1alpha1.TenantInstance, st *tenantryv1alpha1.MeteringStatus, now time.Time) (start time.Time, late bool) {
 	created := ti.CreationTimestamp.Time
 	if st.PeriodStart != nil || now.Sub(created) <= meteringBackfill {
-		return created
+		return created, false
 	}
-	if m.Recorder != nil {
-		m.Recorder.Eventf(ti, nil, corev1.EventTypeNormal, "MeteringStarted", "Meter",
-			"Usage is metered from %s: the instance was created on %s, more than %s earlier, and is not billed for the time before",
-			now.UTC().Format(time.RFC3339), created.UTC().Format(time.RFC3339), meteringBackfill)
+	return now, true
+}
+
+// lateStart says in an Event that an instance's accounting, written as st, started late.
+func (m *Metering) lateStart(ti *tenantryv1alpha1.TenantInstance, st *tenantryv1alpha1.MeteringStatus) {
+	if m.Recorder == nil || st.PeriodStart == nil {
+		return
 	}
-	return now
+	created := ti.CreationTimestamp.Time
+	m.Recorder.Eventf(ti, nil, corev1.EventTypeNormal, "MeteringStarted", "Meter",
+		"Usage is metered from %s: the instance was created on %s, more than %s earlier, and is not billed for the time before",
+		st.PeriodStart.UTC().Format(time.RFC3339), created.UTC().Format(time.RFC3339), meteringBackfill)
 }
 
 // writeAccounting writes st as the instance's status.metering, with the resourceVersion it was
@@ -415,11 +504,15 @@ func (m *Metering) Flush(ctx context.Context, instance *tenantryv1alpha1.TenantI
 		st = &tenantryv1alpha1.MeteringStatus{}
 	}
 	if !st.Closed {
-		if err := meter.Close(ctx, st, m.accountingStart(ti, st, m.Clock.Now()), ti.DeletionTimestamp.Time, observeUsage(ti, meter), m.sampler(ti, meter)); err != nil {
+		start, late := m.accountingStart(ti, st, m.Clock.Now())
+		if err := meter.Close(ctx, st, start, ti.DeletionTimestamp.Time, observeUsage(ti, meter), m.sampler(ti, meter)); err != nil {
 			return m.flushFailed(ti, fmt.Errorf("closing the last period: %w", err))
 		}
 		if err := m.writeAccounting(ctx, ti, st); err != nil {
 			return err
+		}
+		if late {
+			m.lateStart(ti, st)
 		}
 	}
 	if len(st.Pending) > 0 && m.Push != nil {

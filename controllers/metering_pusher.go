@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"sort"
 	"time"
 
@@ -122,9 +121,12 @@ type pendingRecord struct {
 }
 
 // PushAll pushes every pending record of every instance, oldest first, in batches of at most
-// 100, acknowledging each batch on the instances' status once the marketplace took it. It
-// stops at the first push that may succeed later (the marketplace unreachable) and returns its
-// error; a refused record stays pending, with a Warning Event on its instance.
+// 100, then acknowledges what the marketplace took on the instances' status: one write per
+// instance with records taken, however many batches they were sent in. It stops at the first
+// push that may succeed later (the marketplace unreachable), acknowledges what was taken before
+// it and returns its error; a refused record stays pending, with a Warning Event on its
+// instance. A crash between a push and its acknowledgement resends the same metering_sn, which
+// the marketplace drops.
 func (m *Metering) PushAll(ctx context.Context) error {
 	m.init()
 	list := &tenantryv1alpha1.TenantInstanceList{}
@@ -184,13 +186,35 @@ func (m *Metering) PushAll(ctx context.Context) error {
 		return nil
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].record.Start.Before(&all[j].record.Start) })
-	for start := 0; start < len(all); start += metering.MaxBatch {
-		batch := all[start:min(start+metering.MaxBatch, len(all))]
-		if _, err := m.pushBatch(ctx, batch, byName); err != nil {
-			return err
+	_, err = m.pushAndAcknowledge(ctx, all, byName)
+	return err
+}
+
+// pushAndAcknowledge pushes records in batches of at most 100 and then acknowledges, with one
+// status write per instance, every record the marketplace took, also when a later batch failed.
+// It returns the instances as acknowledged (read back from the API server).
+func (m *Metering) pushAndAcknowledge(ctx context.Context, all []pendingRecord, byName map[string]*tenantryv1alpha1.TenantInstance) (map[string]*tenantryv1alpha1.TenantInstance, error) {
+	taken := map[string][]time.Time{}
+	var pushErr error
+	for start := 0; start < len(all) && pushErr == nil; start += metering.MaxBatch {
+		pushErr = m.pushBatch(ctx, all[start:min(start+metering.MaxBatch, len(all))], byName, taken)
+	}
+	out := map[string]*tenantryv1alpha1.TenantInstance{}
+	names := make([]string, 0, len(taken))
+	for name := range taken {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ti, err := m.acknowledge(ctx, name, taken[name])
+		if err != nil {
+			return out, errors.Join(pushErr, fmt.Errorf("acknowledging usage of %s: %w", name, err))
+		}
+		if ti != nil {
+			out[name] = ti
 		}
 	}
-	return nil
+	return out, pushErr
 }
 
 // pushInstance pushes one instance's pending records (the release's flush).
@@ -200,14 +224,12 @@ func (m *Metering) pushInstance(ctx context.Context, ti *tenantryv1alpha1.Tenant
 		all = append(all, pendingRecord{instance: ti.Name, mode: ti.Spec.Order.ChargingMode, record: r})
 	}
 	byName := map[string]*tenantryv1alpha1.TenantInstance{ti.Name: ti}
-	for start := 0; start < len(all); start += metering.MaxBatch {
-		acked, err := m.pushBatch(ctx, all[start:min(start+metering.MaxBatch, len(all))], byName)
-		if err != nil {
-			return err
-		}
-		if fresh := acked[ti.Name]; fresh != nil {
-			ti.ResourceVersion, ti.Status.Metering = fresh.ResourceVersion, fresh.Status.Metering
-		}
+	acked, err := m.pushAndAcknowledge(ctx, all, byName)
+	if fresh := acked[ti.Name]; fresh != nil {
+		ti.ResourceVersion, ti.Status.Metering = fresh.ResourceVersion, fresh.Status.Metering
+	}
+	if err != nil {
+		return err
 	}
 	if ti.Status.Metering != nil && len(ti.Status.Metering.Pending) > 0 {
 		return errors.New("the marketplace refused records")
@@ -215,10 +237,10 @@ func (m *Metering) pushInstance(ctx context.Context, ti *tenantryv1alpha1.Tenant
 	return nil
 }
 
-// pushBatch sends one batch and acknowledges it, returning the instances as acknowledged (read
-// back from the API server). A refused batch of several records is sent again one record at a
-// time, so one bad record does not hold back the others. byName is only read.
-func (m *Metering) pushBatch(ctx context.Context, batch []pendingRecord, byName map[string]*tenantryv1alpha1.TenantInstance) (map[string]*tenantryv1alpha1.TenantInstance, error) {
+// pushBatch sends one batch and adds the starts of the records the marketplace took to taken,
+// by instance; it writes nothing. A refused batch of several records is sent again one record
+// at a time, so one bad record does not hold back the others. byName is only read.
+func (m *Metering) pushBatch(ctx context.Context, batch []pendingRecord, byName map[string]*tenantryv1alpha1.TenantInstance, taken map[string][]time.Time) error {
 	wire := make([]metering.Record, len(batch))
 	for i, p := range batch {
 		wire[i] = metering.RecordOf(p.instance, p.mode, p.record)
@@ -228,39 +250,25 @@ func (m *Metering) pushBatch(ctx context.Context, batch []pendingRecord, byName 
 	case err == nil:
 		meteringRecords.WithLabelValues("accepted").Add(float64(len(batch)))
 	case metering.Refused(err) && len(batch) > 1:
-		out := map[string]*tenantryv1alpha1.TenantInstance{}
 		for i := range batch {
-			acked, err := m.pushBatch(ctx, batch[i:i+1], byName)
-			if err != nil {
-				return out, err
+			if err := m.pushBatch(ctx, batch[i:i+1], byName, taken); err != nil {
+				return err
 			}
-			maps.Copy(out, acked)
 		}
-		return out, nil
+		return nil
 	case metering.Refused(err):
 		meteringRecords.WithLabelValues("refused").Inc()
 		if ti := byName[batch[0].instance]; ti != nil {
 			m.warn(ti, "UsageRefused", "Push", "The marketplace refused the usage of the period from %s (metering_sn %s, usage %s): %v; it stays unreported",
 				batch[0].record.Start.UTC().Format(time.RFC3339), wire[0].MeteringSN, wire[0].UsageValue, err)
 		}
-		return nil, nil
+		return nil
 	default:
 		meteringRecords.WithLabelValues("retry").Add(float64(len(batch)))
-		return nil, err
+		return err
 	}
-	starts := map[string][]time.Time{}
 	for _, p := range batch {
-		starts[p.instance] = append(starts[p.instance], p.record.Start.Time)
+		taken[p.instance] = append(taken[p.instance], p.record.Start.Time)
 	}
-	out := map[string]*tenantryv1alpha1.TenantInstance{}
-	for name, s := range starts {
-		ti, err := m.acknowledge(ctx, name, s)
-		if err != nil {
-			return out, fmt.Errorf("acknowledging usage of %s: %w", name, err)
-		}
-		if ti != nil {
-			out[name] = ti
-		}
-	}
-	return out, nil
+	return nil
 }

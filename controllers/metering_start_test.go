@@ -47,8 +47,12 @@ func TestAccountingStart(t *testing.T) {
 		if tc.started {
 			st.PeriodStart = &metav1.Time{Time: tc.created}
 		}
-		if got := m.accountingStart(ti, st, now); !got.Equal(tc.want) {
+		got, late := m.accountingStart(ti, st, now)
+		if !got.Equal(tc.want) {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+		if wantLate := !tc.want.Equal(tc.created); late != wantLate {
+			t.Errorf("%s: late %v, want %v", tc.name, late, wantLate)
 		}
 	}
 }

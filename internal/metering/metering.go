@@ -30,6 +30,7 @@ import (
 	"math/big"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -196,25 +197,30 @@ var ErrBacklogFull = errors.New("too many unreported periods; closing more waits
 // Advance brings st up to now: it accrues the rate in force since the checkpoint, moves to the
 // observed rate from the time it took effect, and closes every period that ended, appending a
 // record for each one with usage. created is the instance's creation time: the first period
-// starts there. It reports whether st changed. An error (a sample that failed, a full backlog)
+// starts there. It reports whether st changed: only a new rate or a period's end changes it, never
+// the mere passing of time within a period, so looking again costs no write. An error (a sample that failed, a full backlog)
 // leaves st advanced as far as it got, consistent and worth persisting.
 func (m Meter) Advance(ctx context.Context, st *tenantryv1alpha1.MeteringStatus, created, now time.Time, obs Observation, sample Sampler) (bool, error) {
 	if st.Closed {
 		return false, nil
 	}
+	before := st.DeepCopy()
+	err := m.advance(ctx, st, created, now, obs, sample)
+	return !equality.Semantic.DeepEqual(before, st), err
+}
+
+func (m Meter) advance(ctx context.Context, st *tenantryv1alpha1.MeteringStatus, created, now time.Time, obs Observation, sample Sampler) error {
 	now = now.UTC().Truncate(time.Second)
 	if !obs.Until.IsZero() && obs.Until.Before(now) {
 		now = obs.Until.UTC().Truncate(time.Second)
 	}
-	changed := false
 	if st.PeriodStart == nil {
 		start := metav1.NewTime(created.UTC().Truncate(time.Second))
 		st.PeriodStart, st.Checkpoint = &start, start.DeepCopy()
 		st.Source, st.Rate, st.Accumulated = m.Source, obs.Rate, 0
-		changed = true
 	}
 	if now.Before(st.Checkpoint.Time) {
-		return changed, nil
+		return nil
 	}
 	if obs.Rate != st.Rate {
 		at := now
@@ -228,16 +234,19 @@ func (m Meter) Advance(ctx context.Context, st *tenantryv1alpha1.MeteringStatus,
 			}
 		}
 		if err := m.accrue(ctx, st, at, sample); err != nil {
-			return true, err
+			return err
 		}
 		st.Rate = obs.Rate
-		changed = true
 	}
-	before := *st.Checkpoint
-	if err := m.accrue(ctx, st, now, sample); err != nil {
-		return true, err
+	// The checkpoint moves only with a change of rate or a period's end: while the rate holds,
+	// what accrues up to any time is the accumulation plus the rate times the time since the
+	// checkpoint, so recording "now" would change nothing billable and cost a write.
+	for end := PeriodEnd(st.PeriodStart.Time, m.Period); !now.Before(end); end = PeriodEnd(st.PeriodStart.Time, m.Period) {
+		if err := m.closePeriod(ctx, st, end, sample); err != nil {
+			return err
+		}
 	}
-	return changed || !before.Equal(st.Checkpoint), nil
+	return nil
 }
 
 // Close ends accounting at until (the release's deletion time): it accrues up to it, closes the

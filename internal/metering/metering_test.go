@@ -430,3 +430,32 @@ func BenchmarkHourOf10000Tenants(b *testing.B) {
 		}
 	}
 }
+
+// Looking again within a period, at the same rate, changes nothing (and so costs no write); the
+// period's end, or a new rate, does.
+func TestAdvanceChangesNothingWithinAPeriodAtTheSameRate(t *testing.T) {
+	m := hourly(t, tenantryv1alpha1.MeteringActiveHours)
+	ctx := context.Background()
+	st := &tenantryv1alpha1.MeteringStatus{}
+	created := at("2026-01-01T08:30:00Z")
+	if changed, err := m.Advance(ctx, st, created, created, Observation{Rate: 1}, nil); err != nil || !changed {
+		t.Fatalf("opening the first period: changed=%v err=%v", changed, err)
+	}
+	for _, now := range []string{"2026-01-01T08:31:00Z", "2026-01-01T08:45:00Z", "2026-01-01T08:59:59Z"} {
+		if changed, err := m.Advance(ctx, st, created, at(now), Observation{Rate: 1}, nil); err != nil || changed {
+			t.Errorf("at %s within the period: changed=%v err=%v", now, changed, err)
+		}
+	}
+	if changed, err := m.Advance(ctx, st, created, at("2026-01-01T09:00:00Z"), Observation{Rate: 1}, nil); err != nil || !changed {
+		t.Errorf("at the period's end: changed=%v err=%v", changed, err)
+	}
+	if changed, err := m.Advance(ctx, st, created, at("2026-01-01T09:20:00Z"), Observation{Rate: 0}, nil); err != nil || !changed {
+		t.Errorf("a new rate: changed=%v err=%v", changed, err)
+	}
+	if changed, err := m.Advance(ctx, st, created, at("2026-01-01T10:00:00Z"), Observation{Rate: 0}, nil); err != nil || !changed {
+		t.Errorf("the end of a period with usage: changed=%v err=%v", changed, err)
+	}
+	if got := strings.Join(pending(st), " "); got != "08:30-09:00=0.5 09:00-10:00=0.3334" {
+		t.Errorf("pending = %s", got)
+	}
+}
