@@ -53,7 +53,9 @@ func renderMetering(m *md, r *Results) {
 		"these are figures.", mr.Tenants, strings.Join(meteringFlags(mr.ManagerArgs), " "), ledgerPoll)
 	m.p("")
 	if p := mr.Provision; p != nil {
-		m.p("Provisioning the metered tenants: %d of %d Ready in %.1f s.", p.ReadyCount, p.Tenants, p.ElapsedSec)
+		m.p("Provisioning the metered tenants (before their plan was metered): %d of %d Ready in %.1f s. "+
+			"After the meter was added to the plan and the operator restarted with the usage endpoint, every instance "+
+			"accounted usage in %.1f s.", p.ReadyCount, p.Tenants, p.ElapsedSec, mr.AccountingStartSec)
 		m.p("")
 	}
 	var rows [][]string

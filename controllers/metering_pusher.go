@@ -21,9 +21,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -55,6 +57,9 @@ var (
 		Help: "Periods a release let go of unreported after the flush timeout (each named in a UsageNotReported Event).",
 	})
 )
+
+// acknowledgeParallelism is how many instances' acknowledgements are written at once.
+const acknowledgeParallelism = 8
 
 func init() {
 	metrics.Registry.MustRegister(meteringRecords, meteringBacklog, meteringOldest, meteringNearLimitGauge, meteringUnreportedAtRelease)
@@ -191,7 +196,8 @@ func (m *Metering) PushAll(ctx context.Context) error {
 }
 
 // pushAndAcknowledge pushes records in batches of at most 100 and then acknowledges, with one
-// status write per instance, every record the marketplace took, also when a later batch failed.
+// status write per instance (up to acknowledgeParallelism at once), every record the marketplace took,
+// also when a later batch failed or another instance's acknowledgement failed.
 // It returns the instances as acknowledged (read back from the API server).
 func (m *Metering) pushAndAcknowledge(ctx context.Context, all []pendingRecord, byName map[string]*tenantryv1alpha1.TenantInstance) (map[string]*tenantryv1alpha1.TenantInstance, error) {
 	taken := map[string][]time.Time{}
@@ -199,22 +205,35 @@ func (m *Metering) pushAndAcknowledge(ctx context.Context, all []pendingRecord, 
 	for start := 0; start < len(all) && pushErr == nil; start += metering.MaxBatch {
 		pushErr = m.pushBatch(ctx, all[start:min(start+metering.MaxBatch, len(all))], byName, taken)
 	}
-	out := map[string]*tenantryv1alpha1.TenantInstance{}
 	names := make([]string, 0, len(taken))
 	for name := range taken {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	// Each instance is its own write, so they go in parallel: one after the other, 10,000
+	// acknowledgements (a read and a write each) take longer than a one-minute period.
+	var (
+		mu      sync.Mutex
+		out     = map[string]*tenantryv1alpha1.TenantInstance{}
+		ackErrs []error
+	)
+	g := &errgroup.Group{}
+	g.SetLimit(acknowledgeParallelism)
 	for _, name := range names {
-		ti, err := m.acknowledge(ctx, name, taken[name])
-		if err != nil {
-			return out, errors.Join(pushErr, fmt.Errorf("acknowledging usage of %s: %w", name, err))
-		}
-		if ti != nil {
-			out[name] = ti
-		}
+		g.Go(func() error {
+			ti, err := m.acknowledge(ctx, name, taken[name])
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				ackErrs = append(ackErrs, fmt.Errorf("acknowledging usage of %s: %w", name, err))
+			} else if ti != nil {
+				out[name] = ti
+			}
+			return nil
+		})
 	}
-	return out, pushErr
+	_ = g.Wait()
+	return out, errors.Join(append([]error{pushErr}, ackErrs...)...)
 }
 
 // pushInstance pushes one instance's pending records (the release's flush).
