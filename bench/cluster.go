@@ -192,6 +192,10 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 	for _, a := range orderExtraArgs(h.cfg.ClusterArgs) {
 		args = append(args, "--extra-args", a)
 	}
+	// Writes are counted from byte offsets of one audit log file. The API server rotates it at
+	// --audit-log-maxsize megabytes, 100 when unset (0 means the same): a scenario with 10,000
+	// tenants writes more than that, and a rotation would lose the counts of its window.
+	args = append(args, "--extra-args", "kube-apiserver=audit-log-maxsize=1000000")
 	h.clusters[name] = true
 	if err := h.kwokctl(ctx, args...); err != nil {
 		return e, err
