@@ -55,7 +55,9 @@ func renderMetering(m *md, r *Results) {
 	if p := mr.Provision; p != nil {
 		m.p("Provisioning the metered tenants (before their plan was metered): %d of %d Ready in %.1f s. "+
 			"After the meter was added to the plan and the operator restarted with the usage endpoint, every instance "+
-			"accounted usage in %.1f s.", p.ReadyCount, p.Tenants, p.ElapsedSec, mr.AccountingStartSec)
+			"accounted usage in %.1f s; the periods since their creation (instances are billed from then), %d records, "+
+			"were reported and nothing was pending after %.1f s. The periods below start at the next boundary.",
+			p.ReadyCount, p.Tenants, p.ElapsedSec, mr.AccountingStartSec, mr.CatchUpRecords, mr.CatchUpSec)
 		m.p("")
 	}
 	var rows [][]string
