@@ -59,7 +59,8 @@ const (
 	// ceilingSA is bound to the operator's own ClusterRole: the ceiling program may do exactly
 	// what the operator may.
 	ceilingSA = "tenantry-bench-ceiling"
-	// helmSA has the operator's rights plus reading ReplicaSets and Pods, which `helm --wait` needs.
+	// helmSA has the operator's rights plus reading ReplicaSets and Pods, which `helm --wait` needs,
+	// and Secrets, where Helm keeps its releases.
 	helmSA        = "tenantry-bench-helm"
 	helmNamespace = "tenantry-bench-helm"
 
@@ -274,6 +275,9 @@ func (e *env) benchIdentities(ctx context.Context) error {
 	helmRules = append(helmRules,
 		rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"replicasets"}, Verbs: []string{"get", "list", "watch"}},
 		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}},
+		// Helm keeps its release records in Secrets and reads them back; the operator never
+		// reads a Secret, so its role does not grant this.
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}},
 	)
 	objs := []client.Object{
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: ceilingSA, Namespace: systemNamespace}},
