@@ -478,3 +478,73 @@ func TestReleaseFlushGivesUpAfterItsTimeoutAndSaysWhat(t *testing.T) {
 		g.Expect(r.InstanceID).NotTo(Equal(name))
 	}
 }
+
+// refusingAcks refuses the status writes that acknowledge records of one instance (those that
+// set reportedThrough); every other write goes through.
+type refusingAcks struct {
+	client.Client
+	name string
+}
+
+func (c refusingAcks) Status() client.SubResourceWriter {
+	return refusingAckWriter{SubResourceWriter: c.Client.Status(), name: c.name}
+}
+
+type refusingAckWriter struct {
+	client.SubResourceWriter
+	name string
+}
+
+func (w refusingAckWriter) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	if ti, ok := obj.(*tenantryv1alpha1.TenantInstance); ok && ti.Name == w.name &&
+		ti.Status.Metering != nil && ti.Status.Metering.ReportedThrough != nil {
+		return fmt.Errorf("acknowledgement of %s refused by the test", ti.Name)
+	}
+	return w.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+}
+
+// An acknowledgement that keeps failing for one instance holds back no other instance's: the
+// records of both were taken, the other's are acknowledged, the failing one's stay pending (and
+// are resent, dropped by the marketplace by metering_sn).
+func TestOneFailingAcknowledgementHoldsBackNoOther(t *testing.T) {
+	g := NewWithT(t)
+	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	ledger := simulator.NewOrderServer(simulator.OrderServerConfig{UsageKey: ledgerKey, Now: clk.Now})
+	srv := httptest.NewServer(ledger)
+	defer srv.Close()
+
+	// The failing instance sorts first: the pusher acknowledges in name order.
+	failing, other := "ack-refused-a", "ack-refused-b"
+	create(t, meteredPlan("metered-acks", "METER-ACKS", tenantryv1alpha1.MeteringActiveHours),
+		payPerUse(failing, "METER-ACKS", tenantryv1alpha1.ChargingOnDemand),
+		payPerUse(other, "METER-ACKS", tenantryv1alpha1.ChargingOnDemand))
+	created := map[string]time.Time{}
+	for _, name := range []string{failing, other} {
+		created[name] = getInstance(g, name).CreationTimestamp.Time
+		if clk.Now().Before(created[name]) {
+			clk.SetTime(created[name])
+		}
+	}
+	startMetering(t, clk, srv.URL, false, func(m *controllers.Metering) {
+		m.Client = refusingAcks{Client: m.Client, name: failing}
+	})
+	for _, name := range []string{failing, other} {
+		g.Eventually(func(g Gomega) { g.Expect(getInstance(g, name).Status.Metering).NotTo(BeNil()) }).Should(Succeed())
+	}
+
+	clk.Step(2 * time.Hour)
+	forever := func(name string) [][2]time.Time {
+		return [][2]time.Time{{created[name], created[name].Add(1000 * time.Hour)}}
+	}
+	wantOther := expectedRecords(other, created[other], clk.Now(), forever(other))
+	g.Expect(wantOther).NotTo(BeEmpty())
+	expectReported(g, ledger, other, wantOther)
+
+	wantFailing := expectedRecords(failing, created[failing], clk.Now(), forever(failing))
+	g.Eventually(func(g Gomega) {
+		g.Expect(ledgerRecords(ledger, failing)).To(Equal(wantFailing))
+		g.Expect(ledger.Usage().Duplicates).To(BeNumerically(">", 0), "the unacknowledged records are resent")
+	}).Should(Succeed())
+	g.Expect(getInstance(g, failing).Status.Metering.Pending).To(HaveLen(len(wantFailing)))
+	g.Expect(getInstance(g, failing).Status.Metering.ReportedThrough).To(BeNil())
+}
