@@ -316,12 +316,12 @@ func (h *harness) runMetering(ctx context.Context, e *env, n, periods int, perio
 		if err := e.adminClient.List(sctx, list); err != nil {
 			return false, nil //nolint:nilerr // a failed list is retried at the next poll
 		}
-		accounting, clear := 0, 0
+		accounting, settled := 0, 0
 		for i := range list.Items {
 			if st := list.Items[i].Status.Metering; st != nil {
 				accounting++
 				if len(st.Pending) == 0 {
-					clear++
+					settled++
 				}
 			}
 		}
@@ -329,7 +329,7 @@ func (h *harness) runMetering(ctx context.Context, e *env, n, periods int, perio
 			res.AccountingStartSec = time.Since(started).Seconds()
 			h.logf("metering: every instance accounts usage %.1fs after the plan was metered", res.AccountingStartSec)
 		}
-		return accounting >= n && clear >= n, nil
+		return accounting >= n && settled >= n, nil
 	})
 	cancelStart()
 	if err != nil {

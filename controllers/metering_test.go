@@ -513,7 +513,8 @@ func TestOneFailingAcknowledgementHoldsBackNoOther(t *testing.T) {
 	srv := httptest.NewServer(ledger)
 	defer srv.Close()
 
-	// The failing instance sorts first: the pusher acknowledges in name order.
+	// The failing instance sorts first: when acknowledgements were written one after another in
+	// name order, its failure ended the round before the other's.
 	failing, other := "ack-refused-a", "ack-refused-b"
 	create(t, meteredPlan("metered-acks", "METER-ACKS", tenantryv1alpha1.MeteringActiveHours),
 		payPerUse(failing, "METER-ACKS", tenantryv1alpha1.ChargingOnDemand),
