@@ -28,6 +28,8 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
@@ -127,4 +129,76 @@ func TestCacheHoldsOnlyManagedChildren(t *testing.T) {
 		_, ok := children.Lookup(configMap, client.ObjectKeyFromObject(mine))
 		return ok
 	}).Should(BeFalse())
+}
+
+// A change of a tenant's child puts the tenant ahead of new work: what the first list finds is
+// enqueued at handler.LowPriority, a child the operator has just created at 0, and a change or
+// deletion of a child at ChangePriority, so that the reconcile finishing a tenant already under
+// way (its Deployment now available) runs before the first reconcile of a tenant bought after it.
+func TestSourcePutsChangesAheadOfNewTenants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an API server")
+	}
+	g := NewWithT(t)
+	env, cfg, err := testenv.Start()
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = env.Stop() })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	managed := map[string]string{tenantryv1alpha1.LabelManagedBy: tenantryv1alpha1.ManagedByValue}
+	configMap := func(tenant string) *corev1.ConfigMap {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenantryv1alpha1.NamespaceName(tenant)}}
+		g.Expect(k8s.Create(ctx, ns)).To(Succeed())
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "info", Labels: managed},
+			Data: map[string]string{"k": "v"}}
+		g.Expect(k8s.Create(ctx, cm)).To(Succeed())
+		return cm
+	}
+	listed := configMap("listed")
+
+	children, err := childcache.New(cfg, nil, "tenantry-operator")
+	g.Expect(err).NotTo(HaveOccurred())
+	queue := priorityqueue.New[reconcile.Request]("children")
+	t.Cleanup(queue.ShutDown)
+	g.Expect(children.Source().Start(ctx, queue)).To(Succeed())
+	go func() { _ = children.Start(ctx) }()
+	g.Expect(children.Source().WaitForSync(ctx)).To(Succeed())
+	next := func() (string, int) {
+		req, priority, shutdown := queue.GetWithPriority()
+		g.Expect(shutdown).To(BeFalse())
+		queue.Done(req)
+		return req.Name, priority
+	}
+	g.Eventually(queue.Len).Should(Equal(1))
+	name, priority := next()
+	g.Expect(name).To(Equal("listed"))
+	g.Expect(priority).To(Equal(handler.LowPriority), "found by the first list")
+
+	// A tenant under way, then a new one: the new one's child is enqueued first, at 0, and the
+	// change of the first one's child, enqueued after it, is handed out before it.
+	underWay := configMap("under-way")
+	g.Eventually(queue.Len).Should(Equal(1))
+	name, priority = next()
+	g.Expect(name).To(Equal("under-way"))
+	g.Expect(priority).To(BeZero(), "a child just created")
+	configMap("new")
+	g.Eventually(queue.Len).Should(Equal(1))
+	underWay.Data = map[string]string{"k": "changed"}
+	g.Expect(k8s.Update(ctx, underWay)).To(Succeed())
+	g.Eventually(queue.Len).Should(Equal(2))
+	name, priority = next()
+	g.Expect(name).To(Equal("under-way"))
+	g.Expect(priority).To(Equal(childcache.ChangePriority), "a child changed")
+	name, priority = next()
+	g.Expect(name).To(Equal("new"))
+	g.Expect(priority).To(BeZero())
+
+	// A deleted child is repaired ahead of new work too.
+	g.Expect(k8s.Delete(ctx, listed)).To(Succeed())
+	g.Eventually(queue.Len).Should(Equal(1))
+	name, priority = next()
+	g.Expect(name).To(Equal("listed"))
+	g.Expect(priority).To(Equal(childcache.ChangePriority), "a child deleted")
 }

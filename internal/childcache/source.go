@@ -35,13 +35,23 @@ import (
 // Source feeds a controller of TenantInstances: any change of a child enqueues its tenant, the
 // instance its namespace is named after (tenantOf). Children are mapped by namespace rather than
 // by owner reference, as Owns would.
+//
+// A child's change or deletion enqueues its tenant at ChangePriority, ahead of new tenants
+// (a TenantInstance's creation enqueues it at priority 0), when the controller's queue is
+// controller-runtime's priority queue: the reconcile that finds a tenant's Deployment available
+// and reports it Ready, or that repairs a deleted object, then does not wait behind the first
+// reconciles of every tenant bought after it. Children the operator creates itself are enqueued
+// at priority 0, and those the first list finds at handler.LowPriority.
 func (c *Cache) Source() source.SyncingSource { return &childSource{cache: c} }
+
+// ChangePriority is the priority at which a change of a tenant's child enqueues the tenant.
+const ChangePriority = 10
 
 type childSource struct{ cache *Cache }
 
 // Start adds the event handlers; it does not block.
 func (s *childSource) Start(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-	enqueue := func(obj any, initial bool) {
+	enqueue := func(obj any, priority int) {
 		if tomb, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 			obj = tomb.Obj
 		}
@@ -53,17 +63,26 @@ func (s *childSource) Start(_ context.Context, q workqueue.TypedRateLimitingInte
 		if !ok {
 			return
 		}
-		// Like controller-runtime's own handlers: what the first list finds waits behind changes.
-		if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok && initial {
-			pq.AddWithOpts(priorityqueue.AddOpts{Priority: new(handler.LowPriority)}, req)
-			return
+		pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
+		switch {
+		case !ok || priority == 0:
+			q.Add(req)
+		default:
+			pq.AddWithOpts(priorityqueue.AddOpts{Priority: new(priority)}, req)
 		}
-		q.Add(req)
 	}
 	h := toolscache.ResourceEventHandlerDetailedFuncs{
-		AddFunc:    enqueue,
-		UpdateFunc: func(_, obj any) { enqueue(obj, false) },
-		DeleteFunc: func(obj any) { enqueue(obj, false) },
+		AddFunc: func(obj any, initial bool) {
+			// Like controller-runtime's own handlers: what the first list finds waits behind
+			// changes.
+			if initial {
+				enqueue(obj, handler.LowPriority)
+				return
+			}
+			enqueue(obj, 0)
+		},
+		UpdateFunc: func(_, obj any) { enqueue(obj, ChangePriority) },
+		DeleteFunc: func(obj any) { enqueue(obj, ChangePriority) },
 	}
 	for _, k := range s.cache.order {
 		if _, err := k.informer.AddEventHandler(h); err != nil {
