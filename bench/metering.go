@@ -311,7 +311,9 @@ func (h *harness) runMetering(ctx context.Context, e *env, n, periods int, perio
 	// first boundary after every instance has accounted usage and has nothing left pending.
 	started := time.Now()
 	sctx, cancelStart := context.WithTimeout(ctx, 30*time.Minute+time.Duration(n)*100*time.Millisecond)
-	err = poll(sctx, 5*time.Second, func() (bool, error) {
+	// A list of every instance is heavy at 10,000 (tens of MB): every 15 s, not to slow what it
+	// waits for.
+	err = poll(sctx, 15*time.Second, func() (bool, error) {
 		list := &tenantryv1alpha1.TenantInstanceList{}
 		if err := e.adminClient.List(sctx, list); err != nil {
 			return false, nil //nolint:nilerr // a failed list is retried at the next poll

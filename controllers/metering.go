@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,6 +87,10 @@ type Metering struct {
 	FlushTimeout time.Duration
 	// MaxBackoff bounds the wait between failed pushes; 5 minutes when zero.
 	MaxBackoff time.Duration
+	// MaxConcurrentReconciles bounds how many instances' accounting is brought up to date at
+	// once (closing a period is a status write each); 4 when zero. The operator gives it its
+	// --max-concurrent-reconciles.
+	MaxConcurrentReconciles int
 
 	once   sync.Once
 	resync chan event.GenericEvent
@@ -135,7 +140,7 @@ func (m *Metering) SetupWithManager(mgr ctrl.Manager) error {
 		For(&tenantryv1alpha1.TenantInstance{}, builder.WithPredicates(meteringRelevant())).
 		Watches(&tenantryv1alpha1.TenantPlan{}, handler.EnqueueRequestsFromMapFunc(m.instancesOfPlan)).
 		WatchesRawSource(source.Channel(m.resync, &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: cmp.Or(m.MaxConcurrentReconciles, 4)}).
 		Named("metering").
 		Complete(m)
 }

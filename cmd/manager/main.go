@@ -249,6 +249,7 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		}
 	}
 	meter.Client, meter.Recorder, meter.Clock = mgr.GetClient(), mgr.GetEventRecorder("tenantry-operator"), clock.RealClock{}
+	meter.MaxConcurrentReconciles = c.concurrency
 	if err := meter.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up usage metering: %w", err)
 	}
