@@ -330,15 +330,23 @@ func gauge(g Gomega, name string) float64 {
 	return 0
 }
 
+// newLedger starts a marketplace simulator taking usage pushes, on a fake clock starting now, and
+// stops it when the test ends.
+func newLedger(t *testing.T) (*clocktesting.FakeClock, *simulator.OrderServer, *httptest.Server) {
+	t.Helper()
+	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	ledger := simulator.NewOrderServer(simulator.OrderServerConfig{UsageKey: ledgerKey, Now: clk.Now})
+	srv := httptest.NewServer(ledger)
+	t.Cleanup(srv.Close)
+	return clk, ledger, srv
+}
+
 // TestMeteringSourcesReadyReplicasAndPrometheus: ReadyReplicaHours bills the app's ready
 // replicas by the hour; the Prometheus source evaluates the plan's query, filled with the
 // instance, at each period's end.
 func TestMeteringSourcesReadyReplicasAndPrometheus(t *testing.T) {
 	g := NewWithT(t)
-	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	ledger := simulator.NewOrderServer(simulator.OrderServerConfig{UsageKey: ledgerKey, Now: clk.Now})
-	srv := httptest.NewServer(ledger)
-	defer srv.Close()
+	clk, ledger, srv := newLedger(t)
 	var queries atomic.Value
 	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -508,10 +516,7 @@ func (w refusingAckWriter) Patch(ctx context.Context, obj client.Object, patch c
 // are resent, dropped by the marketplace by metering_sn).
 func TestOneFailingAcknowledgementHoldsBackNoOther(t *testing.T) {
 	g := NewWithT(t)
-	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	ledger := simulator.NewOrderServer(simulator.OrderServerConfig{UsageKey: ledgerKey, Now: clk.Now})
-	srv := httptest.NewServer(ledger)
-	defer srv.Close()
+	clk, ledger, srv := newLedger(t)
 
 	// The failing instance sorts first: when acknowledgements were written one after another in
 	// name order, its failure ended the round before the other's.

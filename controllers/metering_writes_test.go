@@ -19,7 +19,6 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,13 +26,11 @@ import (
 
 	. "github.com/onsi/gomega"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
 	"github.com/tenantry/tenantry/internal/metering"
-	"github.com/tenantry/tenantry/simulator"
 )
 
 // lookCounter is the metering's client with its writes counted (all of them, and the status
@@ -95,10 +92,7 @@ func (c *lookCounter) lookedAt(name string) int {
 func TestMeteringWritesTwicePerInstanceAndPeriod(t *testing.T) {
 	const instances, periods = 4, 3
 	g := NewWithT(t)
-	clk := clocktesting.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	ledger := simulator.NewOrderServer(simulator.OrderServerConfig{UsageKey: ledgerKey, Now: clk.Now})
-	srv := httptest.NewServer(ledger)
-	defer srv.Close()
+	clk, ledger, srv := newLedger(t)
 
 	create(t, meteredPlan("meter-writes", "METER-WRITES", tenantryv1alpha1.MeteringActiveHours))
 	names := make([]string, instances)

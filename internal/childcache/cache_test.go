@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,13 +38,10 @@ import (
 	"github.com/tenantry/tenantry/internal/testenv"
 )
 
-// The cache holds what the operator made, and nothing else: a ConfigMap without the managed-by
-// label is not in it, one with the label is, a Secret is never in it (the operator may not read
-// Secrets), nor any kind it does not hold. Its source enqueues the tenant of every change.
-func TestCacheHoldsOnlyManagedChildren(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an API server")
-	}
+// startAPIServer starts an API server for one test and returns a context ending with the test
+// and a client of the server.
+func startAPIServer(t *testing.T) (context.Context, *rest.Config, client.Client) {
+	t.Helper()
 	g := NewWithT(t)
 	env, cfg, err := testenv.Start()
 	g.Expect(err).NotTo(HaveOccurred())
@@ -52,13 +50,33 @@ func TestCacheHoldsOnlyManagedChildren(t *testing.T) {
 	t.Cleanup(cancel)
 	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
 	g.Expect(err).NotTo(HaveOccurred())
+	return ctx, cfg, k8s
+}
+
+// startCache starts a child cache whose source feeds queue, and waits for its first lists.
+func startCache(ctx context.Context, t *testing.T, cfg *rest.Config, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) *childcache.Cache {
+	t.Helper()
+	g := NewWithT(t)
 	children, err := childcache.New(cfg, nil, "tenantry-operator")
 	g.Expect(err).NotTo(HaveOccurred())
-	queue := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	t.Cleanup(queue.ShutDown)
 	g.Expect(children.Source().Start(ctx, queue)).To(Succeed())
 	go func() { _ = children.Start(ctx) }()
 	g.Expect(children.Source().WaitForSync(ctx)).To(Succeed())
+	return children
+}
+
+// The cache holds what the operator made, and nothing else: a ConfigMap without the managed-by
+// label is not in it, one with the label is, a Secret is never in it (the operator may not read
+// Secrets), nor any kind it does not hold. Its source enqueues the tenant of every change.
+func TestCacheHoldsOnlyManagedChildren(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an API server")
+	}
+	g := NewWithT(t)
+	ctx, cfg, k8s := startAPIServer(t)
+	queue := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	children := startCache(ctx, t, cfg, queue)
 
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenantryv1alpha1.NamespaceName("c1")}}
 	g.Expect(k8s.Create(ctx, ns)).To(Succeed())
@@ -140,13 +158,7 @@ func TestSourcePutsChangesAheadOfNewTenants(t *testing.T) {
 		t.Skip("starts an API server")
 	}
 	g := NewWithT(t)
-	env, cfg, err := testenv.Start()
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = env.Stop() })
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	g.Expect(err).NotTo(HaveOccurred())
+	ctx, cfg, k8s := startAPIServer(t)
 	managed := map[string]string{tenantryv1alpha1.LabelManagedBy: tenantryv1alpha1.ManagedByValue}
 	configMap := func(tenant string) *corev1.ConfigMap {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenantryv1alpha1.NamespaceName(tenant)}}
@@ -158,13 +170,8 @@ func TestSourcePutsChangesAheadOfNewTenants(t *testing.T) {
 	}
 	listed := configMap("listed")
 
-	children, err := childcache.New(cfg, nil, "tenantry-operator")
-	g.Expect(err).NotTo(HaveOccurred())
 	queue := priorityqueue.New[reconcile.Request]("children")
-	t.Cleanup(queue.ShutDown)
-	g.Expect(children.Source().Start(ctx, queue)).To(Succeed())
-	go func() { _ = children.Start(ctx) }()
-	g.Expect(children.Source().WaitForSync(ctx)).To(Succeed())
+	startCache(ctx, t, cfg, queue)
 	next := func() (string, int) {
 		req, priority, shutdown := queue.GetWithPriority()
 		g.Expect(shutdown).To(BeFalse())
