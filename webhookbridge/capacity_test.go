@@ -20,6 +20,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -48,6 +49,17 @@ func (o *gatedOrders) Query(ctx context.Context, orderID, lineID string) (*order
 	return o.inner.Query(ctx, orderID, lineID)
 }
 
+// oneSlot gives the bridge one call slot and puts the gate in front of its Order Query. A call
+// held at the gate keeps the slot until the test opens it, however slow the machine: with the
+// default 2 s Order Query deadline a loaded machine could free the slot first, and the next call
+// would take it instead of waiting for it.
+func (o *gatedOrders) oneSlot(opts *webhookbridge.Options) {
+	o.inner = opts.Orders
+	opts.Orders = o
+	opts.MaxInFlight = 1
+	opts.CallBudget, opts.OrderQueryTimeout = time.Minute, 40*time.Second
+}
+
 func shedCount(g Gomega) float64 {
 	families, err := ctrlmetrics.Registry.Gather()
 	g.ExpectWithOffset(1, err).NotTo(HaveOccurred())
@@ -65,9 +77,7 @@ func TestOverCapacityCallsAreShedWithARetryableAnswer(t *testing.T) {
 	ctx := context.Background()
 	gated := &gatedOrders{waiting: make(chan struct{}, 4), gate: make(chan struct{})}
 	base := newBridge(t, func(o *webhookbridge.Options) {
-		gated.inner = o.Orders
-		o.Orders = gated
-		o.MaxInFlight = 1
+		gated.oneSlot(o)
 	})
 	c := marketFor(t, base)
 	first, second := newOrder(skuSmall), newOrder(skuSmall)

@@ -123,9 +123,7 @@ func TestQueueingIsNotOwnTime(t *testing.T) {
 	const queueWait = 300 * time.Millisecond
 	gated := &gatedOrders{waiting: make(chan struct{}, 4), gate: make(chan struct{})}
 	base := newBridge(t, func(o *webhookbridge.Options) {
-		gated.inner = o.Orders
-		o.Orders = gated
-		o.MaxInFlight = 1
+		gated.oneSlot(o)
 		o.QueueWait = queueWait
 	})
 	c := marketFor(t, base)
