@@ -113,7 +113,9 @@ func TestStatusWritesOfOtherControllersCauseNoApply(t *testing.T) {
 	ns := tenantryv1alpha1.NamespaceName("status1")
 	deployKey := client.ObjectKey{Namespace: ns, Name: controllers.AppName}
 	quotaKey := client.ObjectKey{Namespace: ns, Name: tenantryv1alpha1.QuotaName}
-	// inSync waits until the cache holds the Deployment and the quota as the API server has them.
+	// inSync waits until the cache holds the Deployment and the quota as the API server has them,
+	// and the instance too, with the running operator's status of that Deployment: otherwise the
+	// restarted reconciler would write the status the running one is about to.
 	inSync := func() {
 		g.Eventually(func(g Gomega) {
 			for key, o := range map[client.ObjectKey]client.Object{deployKey: &appsv1.Deployment{}, quotaKey: &corev1.ResourceQuota{}} {
@@ -121,6 +123,15 @@ func TestStatusWritesOfOtherControllersCauseNoApply(t *testing.T) {
 				g.Expect(k8s.Get(ctx, key, fresh)).To(Succeed())
 				g.Expect(controllers.ChildVersion(children, key, o)).To(Equal(fresh.GetResourceVersion()))
 			}
+			live, seen := &tenantryv1alpha1.TenantInstance{}, &tenantryv1alpha1.TenantInstance{}
+			g.Expect(k8s.Get(ctx, req.NamespacedName, live)).To(Succeed())
+			g.Expect(cached.Get(ctx, req.NamespacedName, seen)).To(Succeed())
+			g.Expect(seen.ResourceVersion).To(Equal(live.ResourceVersion))
+			// ... with the running operator's status of the Deployment as it is now.
+			d := &appsv1.Deployment{}
+			g.Expect(k8s.Get(ctx, deployKey, d)).To(Succeed())
+			g.Expect(live.Status.Replicas).To(Equal(d.Status.Replicas))
+			g.Expect(live.Status.ReadyReplicas).To(Equal(d.Status.ReadyReplicas))
 		}).Should(Succeed())
 	}
 	inSync()
