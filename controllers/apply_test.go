@@ -132,6 +132,8 @@ func TestStatusWritesOfOtherControllersCauseNoApply(t *testing.T) {
 			g.Expect(k8s.Get(ctx, deployKey, d)).To(Succeed())
 			g.Expect(live.Status.Replicas).To(Equal(d.Status.Replicas))
 			g.Expect(live.Status.ReadyReplicas).To(Equal(d.Status.ReadyReplicas))
+			// ... and on the plan's revision, which the rollout controller makes meanwhile.
+			g.Expect(live.Status.Revision).NotTo(BeEmpty())
 		}).Should(Succeed())
 	}
 	inSync()
