@@ -203,9 +203,9 @@ func TestSetFrozenCondition(t *testing.T) {
 		{"frozen by expiry at zero", true, true, depAtZero,
 			cond(v1.ConditionFrozen, metav1.ConditionTrue, v1.ReasonFrozenByExpiry, "The paid period and the plan's grace period have passed; scaled to zero, all data kept")},
 		{"freezing, scaling down", true, false, depScalingDown,
-			cond(v1.ConditionFrozen, metav1.ConditionFalse, v1.ReasonFreezing, "Freezing: Scaling down: 2 replicas still running")},
+			cond(v1.ConditionFrozen, metav1.ConditionFalse, v1.ReasonFreezing, "Freezing: Waiting for the app Deployment to scale to zero")},
 		{"freezing, Deployment not observed", true, true, nil,
-			cond(v1.ConditionFrozen, metav1.ConditionFalse, v1.ReasonFreezing, "Freezing: Waiting for the app Deployment to be created")},
+			cond(v1.ConditionFrozen, metav1.ConditionFalse, v1.ReasonFreezing, "Freezing: Waiting for the app Deployment to scale to zero")},
 		{"freezing, a replica terminating", true, false, depTerminating, cond(v1.ConditionFrozen, metav1.ConditionFalse, v1.ReasonFreezing, "Freezing: ")},
 		{"active", false, false, depServing, cond(v1.ConditionFrozen, metav1.ConditionFalse, v1.ReasonActive, "Serving")},
 		{"active, even at zero", false, true, depAtZero, cond(v1.ConditionFrozen, metav1.ConditionFalse, v1.ReasonActive, "Serving")},
@@ -345,12 +345,12 @@ func TestWorkloadReadiness(t *testing.T) {
 		want    readiness
 	}{
 		{"serving", running, depServing, nil, nil, readiness{ready: true, reason: v1.ReasonAvailable, message: "Serving http://t1.apps.example.com with 3 ready replicas"}},
-		{"not observed", running, nil, nil, nil, progressing("Waiting for the app Deployment to be created")},
-		{"new spec not observed", running, depUnobserved, nil, nil, progressing("Waiting for the Deployment controller to observe the new spec")},
-		{"rolling", running, depRolling, nil, nil, progressing("Waiting for 3 available replicas (1 available, 2 updated)")},
-		{"too many replicas", running, observeDeployment(observedDeploy(3, 7, 4, 3, 3, 3, nil)), nil, nil, progressing("Waiting for 3 available replicas (3 available, 3 updated)")},
+		{"not observed", running, nil, nil, nil, progressing("Waiting for the app Deployment to run 3 available replicas of the current spec")},
+		{"new spec not observed", running, depUnobserved, nil, nil, progressing("Waiting for the app Deployment to run 3 available replicas of the current spec")},
+		{"rolling", running, depRolling, nil, nil, progressing("Waiting for the app Deployment to run 3 available replicas of the current spec")},
+		{"too many replicas", running, observeDeployment(observedDeploy(3, 7, 4, 3, 3, 3, nil)), nil, nil, progressing("Waiting for the app Deployment to run 3 available replicas of the current spec")},
 		{"frozen at zero", frozen, depAtZero, nil, nil, readiness{ready: true, reason: v1.ConditionFrozen, message: "Scaled to zero on purpose; all data kept"}},
-		{"frozen, scaling down", frozen, depScalingDown, nil, nil, progressing("Scaling down: 2 replicas still running")},
+		{"frozen, scaling down", frozen, depScalingDown, nil, nil, progressing("Waiting for the app Deployment to scale to zero")},
 		{"an apply failed", running, depServing, boom, nil, readiness{reason: v1.ReasonApplyFailed, message: "applying app service: boom"}},
 		{"an optional step failed", running, depServing, optional, nil, readiness{reason: v1.ReasonOptionalStepFailed, message: "applying tenant info config map: boom"}},
 		{"a failure wins over a wait", running, depServing, boom, tls, readiness{reason: v1.ReasonApplyFailed, message: "applying app service: boom"}},
@@ -523,5 +523,38 @@ func TestWorkloadReady(t *testing.T) {
 		if ok, _ := workloadReady(observeCounts(tc.d), tc.want); ok != tc.ok {
 			t.Errorf("%s: ready = %v, want %v", tc.name, ok, tc.ok)
 		}
+	}
+}
+
+// TestWorkloadReadyMessageNamesTheGoal: the steps of one rollout (and of one scale-down) are
+// waited for in the same words, so that the tenant's status is written when what it waits for
+// changes, not at each replica the Deployment reports.
+func TestWorkloadReadyMessageNamesTheGoal(t *testing.T) {
+	dep := func(gen, observed int64, replicas, updated, available int32) *childcache.DeploymentCounts {
+		return &childcache.DeploymentCounts{Generation: gen, ObservedGeneration: observed, StatusReplicas: replicas, UpdatedReplicas: updated, AvailableReplicas: available}
+	}
+	for _, tc := range []struct {
+		name  string
+		want  int32
+		steps []*childcache.DeploymentCounts
+	}{
+		{"provisioning", 2, []*childcache.DeploymentCounts{nil, dep(1, 0, 0, 0, 0), dep(1, 1, 2, 2, 0), dep(1, 1, 2, 2, 1)}},
+		{"rolling out a new spec", 2, []*childcache.DeploymentCounts{dep(2, 1, 2, 2, 2), dep(2, 2, 3, 1, 2), dep(2, 2, 3, 2, 2), dep(2, 2, 2, 2, 1)}},
+		{"scaling down", 0, []*childcache.DeploymentCounts{dep(3, 2, 2, 2, 2), dep(3, 3, 2, 0, 2), dep(3, 3, 1, 0, 1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var first string
+			for i, d := range tc.steps {
+				ok, msg := workloadReady(observeCounts(d), tc.want)
+				if ok || msg == "" {
+					t.Fatalf("step %d: ready = %v, message %q; want not ready, with a message", i, ok, msg)
+				}
+				if i == 0 {
+					first = msg
+				} else if msg != first {
+					t.Errorf("step %d says %q, step 0 said %q: the status would be written at each step", i, msg, first)
+				}
+			}
+		})
 	}
 }
