@@ -110,3 +110,10 @@ var (
 
 // DirectoryIndex is index.json of a tenant's directory.
 type DirectoryIndex = directoryIndex
+
+// StatusWriteRemembered says whether r still remembers a status write to the instance name
+// (one a cache behind it would be behind).
+func StatusWriteRemembered(r *TenantInstanceReconciler, name string) bool {
+	_, behind := r.statuses.Behind(name, "1")
+	return behind
+}

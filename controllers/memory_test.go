@@ -220,10 +220,13 @@ func TestAnInstanceGoneWithoutReleaseIsForgotten(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		_, err := r.Reconcile(l.ctx, req)
 		g.Expect(err).NotTo(HaveOccurred())
-		applied, status := remembered()
+		applied, _ := remembered()
 		g.Expect(applied).To(BeTrue(), "the applied objects are remembered")
-		g.Expect(status).To(BeTrue(), "the status write is remembered")
 	}).Should(Succeed())
+	// A status write the cache has not seen yet (the memory drops those it has).
+	r.statuses.Remember("gone1", "999999999", "h")
+	_, status := remembered()
+	g.Expect(status).To(BeTrue(), "the status write is remembered")
 
 	ti := &tenantryv1alpha1.TenantInstance{}
 	g.Expect(l.direct.Get(l.ctx, req.NamespacedName, ti)).To(Succeed())

@@ -100,6 +100,12 @@ type Metering struct {
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantinstances/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=tenantry.io,resources=tenantplans;tenantdirectories,verbs=get;list;watch
 
+// instanceOnDemandIndex indexes the pay-per-use instances, under "true"; others are not in it.
+const instanceOnDemandIndex = "onDemand"
+
+// onDemandOnly lists the pay-per-use instances of the cache, by instanceOnDemandIndex.
+var onDemandOnly = client.MatchingFields{instanceOnDemandIndex: "true"}
+
 // OnDemand reports whether an instance is billed by usage.
 func OnDemand(ti *tenantryv1alpha1.TenantInstance) bool {
 	m := ti.Spec.Order.ChargingMode
@@ -128,8 +134,18 @@ func (m *Metering) defaults() {
 }
 
 // SetupWithManager registers the metering controller and the pusher; both run on the leader only.
-func (m *Metering) SetupWithManager(mgr ctrl.Manager) error {
+func (m *Metering) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	m.init()
+	// Only pay-per-use instances are indexed: where nothing is metered the index holds nothing,
+	// and the pusher's rounds copy nothing out of the cache.
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &tenantryv1alpha1.TenantInstance{}, instanceOnDemandIndex, func(o client.Object) []string {
+		if OnDemand(o.(*tenantryv1alpha1.TenantInstance)) {
+			return []string{"true"}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("indexing %s: %w", instanceOnDemandIndex, err)
+	}
 	if m.APIReader == nil {
 		m.APIReader = mgr.GetAPIReader()
 	}
@@ -181,14 +197,14 @@ func (m *Metering) instancesOfPlan(ctx context.Context, o client.Object) []recon
 		return nil
 	}
 	list := &tenantryv1alpha1.TenantInstanceList{}
-	if err := m.Client.List(ctx, list); err != nil {
+	if err := m.Client.List(ctx, list, onDemandOnly, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	var out []reconcile.Request
 	for i := range list.Items {
 		ti := &list.Items[i]
 		for _, sku := range plan.Spec.SKUs {
-			if OnDemand(ti) && ti.Spec.SKU == sku {
+			if ti.Spec.SKU == sku {
 				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ti)})
 			}
 		}

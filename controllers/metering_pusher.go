@@ -104,7 +104,7 @@ func (m *Metering) Start(ctx context.Context) error {
 func (m *Metering) resyncAll(ctx context.Context) {
 	list := &tenantryv1alpha1.TenantInstanceList{}
 	// Read-only: the events carry the cached objects, of which only the names are used.
-	if err := m.Client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+	if err := m.Client.List(ctx, list, onDemandOnly, client.UnsafeDisableDeepCopy); err != nil {
 		return
 	}
 	for i := range list.Items {
@@ -137,7 +137,7 @@ func (m *Metering) PushAll(ctx context.Context) error {
 	list := &tenantryv1alpha1.TenantInstanceList{}
 	// Read-only: at 10,000 tenants a deep copy of every instance each round would cost more
 	// than the round itself. Nothing below writes to these objects.
-	if err := m.Client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+	if err := m.Client.List(ctx, list, onDemandOnly, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing instances: %w", err)
 	}
 	now := m.Clock.Now()

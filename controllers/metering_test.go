@@ -86,7 +86,7 @@ func startMetering(t *testing.T, clk *clocktesting.FakeClock, ledgerURL string, 
 	for _, o := range opts {
 		o(m)
 	}
-	if err := m.SetupWithManager(mgr); err != nil {
+	if err := m.SetupWithManager(context.Background(), mgr); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -176,3 +176,48 @@ func TestMeteringWritesTwicePerInstanceAndPeriod(t *testing.T) {
 		g.Expect(ledgerRecords(ledger, name)).To(HaveLen(1 + periods))
 	}
 }
+
+// listRecorder is the metering's client with the names of every TenantInstance its lists return.
+type listRecorder struct {
+	client.Client
+	mu     sync.Mutex
+	listed map[string]int
+}
+
+func (c *listRecorder) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	err := c.Client.List(ctx, list, opts...)
+	if l, ok := list.(*tenantryv1alpha1.TenantInstanceList); ok && err == nil {
+		c.mu.Lock()
+		for i := range l.Items {
+			c.listed[l.Items[i].Name]++
+		}
+		c.mu.Unlock()
+	}
+	return err
+}
+
+func (c *listRecorder) times(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.listed[name]
+}
+
+// TestThePusherListsOnlyPayPerUseInstances: the pusher's rounds, every sync interval, read the
+// pay-per-use instances only. Listing every instance would copy all of them out of the cache
+// each round, which at 10,000 tenants of which none is metered is megabytes of the operator's
+// memory for nothing.
+func TestThePusherListsOnlyPayPerUseInstances(t *testing.T) {
+	g := NewWithT(t)
+	clk, _, srv := newLedger(t)
+	create(t, meteredPlan("meter-lists", "METER-LISTS", tenantryv1alpha1.MeteringActiveHours),
+		payPerUse("meter-lists-od", "METER-LISTS", tenantryv1alpha1.ChargingOnDemand),
+		newInstance("meter-lists-period", "METER-LISTS"))
+	recorder := &listRecorder{listed: map[string]int{}}
+	startMetering(t, clk, srv.URL, false, func(m *controllers.Metering) {
+		recorder.Client = m.Client
+		m.Client = recorder
+	})
+	g.Eventually(func() int { return recorder.times("meter-lists-od") }).Should(BeNumerically(">=", 3),
+		"the pusher's rounds list the pay-per-use instance")
+	g.Expect(recorder.times("meter-lists-period")).To(BeZero(), "a period instance was listed")
+}

@@ -179,10 +179,15 @@ func TestInvalidPlanEgressIsRefusedAndChangesNothing(t *testing.T) {
 	}).Should(Succeed())
 	before := tenantPolicy(g, "egress-invalid")
 
-	p := &tenantryv1alpha1.TenantPlan{}
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: "egress-invalid"}, p)).To(Succeed())
-	p.Spec.Network.Egress = []tenantryv1alpha1.EgressRule{{To: []tenantryv1alpha1.EgressPeer{{IPBlock: &tenantryv1alpha1.IPBlock{CIDR: "api.example.com"}}}}}
-	g.Expect(k8s.Update(context.Background(), p)).To(MatchError(ContainSubstring("spec.network.egress[].to[].ipBlock.cidr must be a CIDR")))
+	// Read again after a conflict: the rollout controller writes the plan's status meanwhile.
+	g.Eventually(func() error {
+		p := &tenantryv1alpha1.TenantPlan{}
+		if err := k8s.Get(context.Background(), client.ObjectKey{Name: "egress-invalid"}, p); err != nil {
+			return err
+		}
+		p.Spec.Network.Egress = []tenantryv1alpha1.EgressRule{{To: []tenantryv1alpha1.EgressPeer{{IPBlock: &tenantryv1alpha1.IPBlock{CIDR: "api.example.com"}}}}}
+		return k8s.Update(context.Background(), p)
+	}).Should(MatchError(ContainSubstring("spec.network.egress[].to[].ipBlock.cidr must be a CIDR")))
 
 	// The plan is unchanged, so a reconcile of the tenant writes the same policy.
 	poke(g, "egress-invalid")

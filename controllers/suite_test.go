@@ -66,6 +66,8 @@ var (
 	restConfig *rest.Config
 	// releaseLedger is the marketplace usage endpoint the operator's release flushes to.
 	releaseLedger *simulator.OrderServer
+	// operator is the reconciler the manager runs.
+	operator *controllers.TenantInstanceReconciler
 )
 
 const (
@@ -118,7 +120,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := (&controllers.TenantInstanceReconciler{
+	operator = &controllers.TenantInstanceReconciler{
 		Children:                children,
 		Client:                  mgr.GetClient(),
 		Scheme:                  mgr.GetScheme(),
@@ -132,7 +134,8 @@ func run(m *testing.M) int {
 			Recorder: mgr.GetEventRecorder("tenantry-operator"), FlushTimeout: time.Hour,
 			Push: &metering.Client{Endpoint: ledgerServer.URL, AccessKey: ledgerKey}},
 		RolloutNamespace: rolloutNamespace,
-	}).SetupWithManager(ctx, mgr); err != nil {
+	}
+	if err := operator.SetupWithManager(ctx, mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -510,6 +510,13 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 	}
 	noteChange(ctx, "status")
 	r.statuses.Remember(s.instance.Name, s.instance.ResourceVersion, sum)
+	// The write's watch event can reach the cache before the patch's answer reaches here; then
+	// statusSeen saw it before there was anything to drop. The cache is updated before the event
+	// is handed on, so a read now tells.
+	cached := &tenantryv1alpha1.TenantInstance{}
+	if err := r.Get(ctx, client.ObjectKeyFromObject(s.instance), cached, client.UnsafeDisableDeepCopy); err == nil {
+		r.statuses.Seen(s.instance.Name, cached.ResourceVersion)
+	}
 	return nil
 }
 
@@ -566,9 +573,11 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 		r.Clock = clock.RealClock{}
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&tenantryv1alpha1.TenantInstance{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
-			deletionPredicate{})))
+		For(&tenantryv1alpha1.TenantInstance{}, builder.WithPredicates(
+			// Sees every event first, to drop the memory of status writes the cache now holds.
+			statusSeen{statuses: &r.statuses},
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+				deletionPredicate{})))
 	// What the operator makes for a tenant is watched as Owns would, but from the child cache,
 	// and mapped to its tenant by namespace rather than by owner reference (childcache's Source).
 	if r.Children == nil {
@@ -609,6 +618,24 @@ func (r *TenantInstanceReconciler) SetupWithManager(ctx context.Context, mgr ctr
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
 		Named("tenantinstance").
 		Complete(r)
+}
+
+// statusSeen lets every event through; on the way it tells the memory of status writes which
+// version of an instance the cache now holds, and forgets an instance that is gone, so that the
+// memory holds only writes the cache has not caught up with.
+type statusSeen struct{ statuses *statusmemory.Memory }
+
+func (p statusSeen) Create(event.CreateEvent) bool   { return true }
+func (p statusSeen) Generic(event.GenericEvent) bool { return true }
+
+func (p statusSeen) Update(e event.UpdateEvent) bool {
+	p.statuses.Seen(e.ObjectNew.GetName(), e.ObjectNew.GetResourceVersion())
+	return true
+}
+
+func (p statusSeen) Delete(e event.DeleteEvent) bool {
+	p.statuses.Forget(e.Object.GetName())
+	return true
 }
 
 // deletionPredicate lets through updates that start a deletion or change finalizers, which do not

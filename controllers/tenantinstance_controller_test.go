@@ -862,3 +862,17 @@ func TestFreezeReachesTheAppWhenAnOptionalStepFails(t *testing.T) {
 		expectCondition(g, "optional1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ConditionFrozen)
 	}).Should(Succeed())
 }
+
+// TestStatusWritesTheCacheHoldsAreForgotten: once the operator's cache holds its last status
+// write to a tenant, the operator keeps nothing of it (an idle tenant's next reconcile may be
+// hours away, and at 10,000 tenants the memory shows).
+func TestStatusWritesTheCacheHoldsAreForgotten(t *testing.T) {
+	g := NewWithT(t)
+	create(t, newPlan("seen-plan", "SKU-SEEN-1"), newInstance("seen1", "SKU-SEEN-1"))
+	g.Eventually(func(g Gomega) {
+		rollOut(g, "seen1")
+		expectCondition(g, "seen1", tenantryv1alpha1.ConditionReady, metav1.ConditionTrue, tenantryv1alpha1.ReasonAvailable)
+	}).Should(Succeed())
+	g.Eventually(func() bool { return controllers.StatusWriteRemembered(operator, "seen1") }).Should(BeFalse(),
+		"the operator still remembers a status write its cache holds")
+}

@@ -250,7 +250,7 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 	}
 	meter.Client, meter.Recorder, meter.Clock = mgr.GetClient(), mgr.GetEventRecorder("tenantry-operator"), clock.RealClock{}
 	meter.MaxConcurrentReconciles = c.concurrency
-	if err := meter.SetupWithManager(mgr); err != nil {
+	if err := meter.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up usage metering: %w", err)
 	}
 	if err := (&controllers.LoadBalancerPoolReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {

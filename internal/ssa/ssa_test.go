@@ -18,6 +18,7 @@ package ssa
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -221,6 +222,24 @@ func TestRememberAndRecall(t *testing.T) {
 	}
 	if _, ok := c.Recall(secret, "tenant-t2", "admin"); !ok {
 		t.Error("forgetting one tenant forgot another")
+	}
+}
+
+// TestATenantsRecordsGrowByFew: the records of a tenant's objects take about the room they need.
+// Doubling would leave a tenant of eleven objects with room for twenty, at 10,000 tenants some
+// megabytes of the operator's memory.
+func TestATenantsRecordsGrowByFew(t *testing.T) {
+	var c Cache
+	for objects := 1; objects <= 25; objects++ {
+		c.Remember(configMapKind, "tenant-t1", fmt.Sprintf("cm-%d", objects), State{Version: uint64(objects)})
+		if got := cap(c.byTenant["tenant-t1"]); got > objects+entriesGrowth {
+			t.Fatalf("%d records take room for %d", objects, got)
+		}
+	}
+	for objects := 1; objects <= 25; objects++ {
+		if st, ok := c.Recall(configMapKind, "tenant-t1", fmt.Sprintf("cm-%d", objects)); !ok || st.Version != uint64(objects) {
+			t.Errorf("record %d: recalled %+v, %v", objects, st, ok)
+		}
 	}
 }
 

@@ -69,6 +69,22 @@ func (m *Memory) Behind(name, cachedVersion string) (hash string, behind bool) {
 	return last.hash, true
 }
 
+// Seen tells the Memory that the cache now holds name at resourceVersion: a write it holds is
+// not behind any more, so what is remembered of it is dropped. Without this, the memory of a
+// tenant's last write would stay until its next reconcile, which for an idle tenant is hours
+// away: some megabytes at 10,000 tenants.
+func (m *Memory) Seen(name, resourceVersion string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last, ok := m.byName[name]
+	if !ok {
+		return
+	}
+	if cmp, err := resourceversion.CompareResourceVersion(resourceVersion, last.resourceVersion); err == nil && cmp >= 0 {
+		delete(m.byName, name)
+	}
+}
+
 // Forget drops what is remembered of name.
 func (m *Memory) Forget(name string) {
 	m.mu.Lock()

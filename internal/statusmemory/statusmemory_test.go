@@ -58,6 +58,29 @@ func TestBehindTheLastWrite(t *testing.T) {
 	}
 }
 
+func TestSeenDropsWhatTheCacheHolds(t *testing.T) {
+	var m Memory
+	m.Remember("t1", "10", "h10")
+	m.Remember("t2", "20", "h20")
+	m.Seen("t1", "9")
+	m.Seen("t1", "not-a-number")
+	if _, behind := m.Behind("t1", "9"); !behind {
+		t.Error("an older or unreadable version seen dropped the write")
+	}
+	m.Seen("t1", "10")
+	if _, ok := m.byName["t1"]; ok {
+		t.Error("the write is remembered after the cache was seen holding it")
+	}
+	if _, ok := m.byName["t2"]; !ok {
+		t.Error("seeing one object dropped another's write")
+	}
+	m.Seen("t2", "21")
+	m.Seen("t3", "1")
+	if len(m.byName) != 0 {
+		t.Errorf("remembered %v after every write was seen", m.byName)
+	}
+}
+
 func TestHashTellsStatusesApart(t *testing.T) {
 	ready := func(status metav1.ConditionStatus) tenantryv1alpha1.TenantInstanceStatus {
 		return tenantryv1alpha1.TenantInstanceStatus{
