@@ -39,8 +39,7 @@ import (
 // is a reconcile of it, which tells the test that the metering looked at it at the clock's time.
 type lookCounter struct {
 	controllers.WriteCounter
-	mu    sync.Mutex
-	looks map[string]int
+	looks nameCounts
 	// mine are the test's instances; minesWrites counts the status writes to them, conflicts
 	// those refused with a conflict.
 	mine                   map[string]bool
@@ -49,9 +48,7 @@ type lookCounter struct {
 
 func (c *lookCounter) Get(ctx context.Context, key client.ObjectKey, o client.Object, opts ...client.GetOption) error {
 	if _, ok := o.(*tenantryv1alpha1.TenantInstance); ok {
-		c.mu.Lock()
-		c.looks[key.Name]++
-		c.mu.Unlock()
+		c.looks.add(key.Name)
 	}
 	return c.WriteCounter.Get(ctx, key, o, opts...)
 }
@@ -77,10 +74,27 @@ func (w conflictCounter) Patch(ctx context.Context, o client.Object, p client.Pa
 	return err
 }
 
-func (c *lookCounter) lookedAt(name string) int {
+func (c *lookCounter) lookedAt(name string) int { return c.looks.of(name) }
+
+// nameCounts counts something per object name; safe for concurrent use.
+type nameCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *nameCounts) add(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.looks[name]
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[name]++
+}
+
+func (c *nameCounts) of(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[name]
 }
 
 // TestMeteringWritesTwicePerInstanceAndPeriod: metered, Ready, idle instances cost the metering
@@ -113,7 +127,7 @@ func TestMeteringWritesTwicePerInstanceAndPeriod(t *testing.T) {
 	var writes atomic.Int64
 	var counter *lookCounter
 	startMetering(t, clk, srv.URL, false, func(m *controllers.Metering) {
-		counter = &lookCounter{WriteCounter: controllers.WriteCounter{Client: m.Client, Writes: &writes}, looks: map[string]int{}, mine: map[string]bool{}}
+		counter = &lookCounter{WriteCounter: controllers.WriteCounter{Client: m.Client, Writes: &writes}, mine: map[string]bool{}}
 		for _, name := range names {
 			counter.mine[name] = true
 		}
@@ -180,26 +194,17 @@ func TestMeteringWritesTwicePerInstanceAndPeriod(t *testing.T) {
 // listRecorder is the metering's client with the names of every TenantInstance its lists return.
 type listRecorder struct {
 	client.Client
-	mu     sync.Mutex
-	listed map[string]int
+	listed nameCounts
 }
 
 func (c *listRecorder) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
 	err := c.Client.List(ctx, list, opts...)
 	if l, ok := list.(*tenantryv1alpha1.TenantInstanceList); ok && err == nil {
-		c.mu.Lock()
 		for i := range l.Items {
-			c.listed[l.Items[i].Name]++
+			c.listed.add(l.Items[i].Name)
 		}
-		c.mu.Unlock()
 	}
 	return err
-}
-
-func (c *listRecorder) times(name string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.listed[name]
 }
 
 // TestThePusherListsOnlyPayPerUseInstances: the pusher's rounds, every sync interval, read the
@@ -212,12 +217,12 @@ func TestThePusherListsOnlyPayPerUseInstances(t *testing.T) {
 	create(t, meteredPlan("meter-lists", "METER-LISTS", tenantryv1alpha1.MeteringActiveHours),
 		payPerUse("meter-lists-od", "METER-LISTS", tenantryv1alpha1.ChargingOnDemand),
 		newInstance("meter-lists-period", "METER-LISTS"))
-	recorder := &listRecorder{listed: map[string]int{}}
+	recorder := &listRecorder{}
 	startMetering(t, clk, srv.URL, false, func(m *controllers.Metering) {
 		recorder.Client = m.Client
 		m.Client = recorder
 	})
-	g.Eventually(func() int { return recorder.times("meter-lists-od") }).Should(BeNumerically(">=", 3),
+	g.Eventually(func() int { return recorder.listed.of("meter-lists-od") }).Should(BeNumerically(">=", 3),
 		"the pusher's rounds list the pay-per-use instance")
-	g.Expect(recorder.times("meter-lists-period")).To(BeZero(), "a period instance was listed")
+	g.Expect(recorder.listed.of("meter-lists-period")).To(BeZero(), "a period instance was listed")
 }
