@@ -143,15 +143,17 @@ func TestStatusIsNotLostBehindAStaleCache(t *testing.T) {
 	readySnapshot := &tenantryv1alpha1.TenantInstance{}
 	g.Expect(informers.Get(ctx, req.NamespacedName, readySnapshot)).To(Succeed())
 
-	// A replica goes away: the operator writes "not Ready".
+	// A replica goes away: the operator writes "not Ready", and from then on its cache does not
+	// see that write (a cache never goes back, so it is stale from the write on: the operator
+	// reads its cache right after a status write, to forget writes the cache already holds).
 	available(1)
+	stale.serve(readySnapshot)
 	reconcile()
 	g.Expect(ready()).To(BeFalse())
 
 	// It comes back, but the reconcile sees the TenantInstance as it was before the last status
 	// write: Ready, as it would now compute. It must not take that for "nothing to write".
 	available(2)
-	stale.serve(readySnapshot)
 	res := reconcile()
 	g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a reconcile that could not write its status must come back")
 	g.Expect(ready()).To(BeFalse(), "nothing is patched from a stale status")
