@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,29 +120,38 @@ func TestSlowUploadsBeyondTheSlotsAreShedUnread(t *testing.T) {
 		o.QueueWait = time.Millisecond
 	})
 
-	// Two uploads that send their headers and a first KiB, then stall.
-	var writers []*io.PipeWriter
-	done := make(chan struct{}, 2)
+	// Two uploads that send their headers and a first KiB, then stall. One that reaches the
+	// bridge while a call below holds a permit is itself shed, unread, so each upload is sent
+	// again until it stalls holding a permit.
+	var (
+		mu      sync.Mutex
+		writers []*io.PipeWriter
+		wg      sync.WaitGroup
+	)
 	for range 2 {
-		pr, pw := io.Pipe()
-		writers = append(writers, pw)
-		go func() {
-			defer func() { done <- struct{}{} }()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+protocol.KitPathPrefix+protocol.KitAuthSync, pr)
-			req.ContentLength = 1 << 20
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				_ = resp.Body.Close()
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				pr, pw := io.Pipe()
+				mu.Lock()
+				writers = append(writers, pw)
+				mu.Unlock()
+				go func() { _, _ = pw.Write(make([]byte, 1024)) }()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+protocol.KitPathPrefix+protocol.KitAuthSync, pr)
+				req.ContentLength = 1 << 20
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					_ = resp.Body.Close()
+				}
 			}
-		}()
-		go func() { _, _ = pw.Write(make([]byte, 1024)) }()
+		})
 	}
 	defer func() {
+		cancel()
+		mu.Lock()
 		for _, w := range writers {
 			_ = w.CloseWithError(io.ErrUnexpectedEOF)
 		}
-		cancel()
-		<-done
-		<-done
+		mu.Unlock()
+		wg.Wait()
 	}()
 
 	// Once the stalled uploads hold both permits, a further call is shed.
