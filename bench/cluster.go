@@ -211,6 +211,9 @@ func (h *harness) upCluster(ctx context.Context, name string) (*env, error) {
 		return e, fmt.Errorf("loading kubeconfig %q: %w", e.adminKubeconfig, err)
 	}
 	e.admin.QPS, e.admin.Burst = -1, 0 // the observer must never be what is slow
+	// Nor cost the API server gzip: the harness runs next to it, as the operator does (whose
+	// --kube-api-compression is off) and kube-controller-manager.
+	e.admin.DisableCompression = true
 	if e.adminClient, err = client.New(e.admin, client.Options{Scheme: scheme()}); err != nil {
 		return e, err
 	}
@@ -337,13 +340,16 @@ func (e *env) tokenKubeconfig(ctx context.Context, sa string) (string, error) {
 }
 
 // saConfig is a client configuration for a ServiceAccount with client-side limits off: the
-// load the harness generates must be limited by the API server, not by the harness.
+// load the harness generates must be limited by the API server, not by the harness. Like the
+// operator's, it does not ask for compression, so that the minimal path is the least a controller
+// next to its API server does.
 func (e *env) saConfig(sa string) (*rest.Config, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", e.kubeconfigs[sa])
 	if err != nil {
 		return nil, err
 	}
 	cfg.QPS, cfg.Burst = -1, 0
+	cfg.DisableCompression = true
 	cfg.UserAgent = "tenantry-bench"
 	return cfg, nil
 }

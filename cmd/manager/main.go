@@ -29,6 +29,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -49,7 +50,7 @@ func main() {
 		leaderElectNamespace, pprofAddr, sharedTLSNamespaces   string
 		rolloutNamespace                                       string
 		suspendedPort, concurrency, qps, burst                 int
-		leaderElect                                            bool
+		leaderElect, compression                               bool
 		leaseDuration, renewDeadline, retryPeriod, drain       time.Duration
 		mt                                                     meteringFlags
 	)
@@ -67,6 +68,7 @@ func main() {
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8, "TenantInstances reconciled in parallel.")
 	flag.IntVar(&qps, "kube-api-qps", 200, "Sustained requests per second to the API server, all kinds and Events together; 0 turns client-side limiting off.")
 	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of requests to the API server.")
+	flag.BoolVar(&compression, "kube-api-compression", false, "Ask the API server to gzip large responses and the streams that fill the caches. Off, as kube-controller-manager runs: next to the API server, compressing costs both sides CPU to save bandwidth that is not short.")
 	flag.StringVar(&sharedTLSNamespaces, "shared-tls-namespaces", "", "Comma-separated namespaces the operator may read Secrets in: the only ones a plan's shared TLS source may be in (its RBAC must grant get, list and watch on Secrets there, and nowhere else). Empty means none: plans naming a shared TLS source wait. Keep the bridge's namespace, which holds its keys, out of the list.")
 	flag.DurationVar(&drain, "release-drain-timeout", controllers.DefaultReleaseDrainTimeout, "How long a release waits for the app's pods to stop before it deletes the tenant namespace regardless.")
 	flag.StringVar(&mt.url, "metering-url", "", "Base URL of the marketplace's usage push API (https://mkt.myhuaweicloud.com in production; the simulator's serve-orders in tests). Empty: usage is accounted on the instances' status but not pushed.")
@@ -89,7 +91,7 @@ func main() {
 		metricsAddr: metricsAddr, probeAddr: probeAddr, leaderElect: leaderElect, leaderElectNamespace: leaderElectNamespace, pprofAddr: pprofAddr,
 		leaseDuration: leaseDuration, renewDeadline: renewDeadline, retryPeriod: retryPeriod,
 		suspendedHost: suspendedHost, suspendedPort: int32(suspendedPort), merchantKeyFile: merchantKeyFile,
-		concurrency: concurrency, qps: float32(qps), burst: burst, drainTimeout: drain,
+		concurrency: concurrency, qps: float32(qps), burst: burst, compression: compression, drainTimeout: drain,
 		sharedTLSNamespaces: sharedTLSNamespaces, metering: mt, rolloutNamespace: rolloutNamespace,
 	}); err != nil {
 		log.Error(err, "Operator failed")
@@ -101,12 +103,22 @@ type config struct {
 	metricsAddr, probeAddr, suspendedHost, merchantKeyFile  string
 	leaderElectNamespace, pprofAddr, sharedTLSNamespaces    string
 	rolloutNamespace                                        string
-	leaderElect                                             bool
+	leaderElect, compression                                bool
 	leaseDuration, renewDeadline, retryPeriod, drainTimeout time.Duration
 	suspendedPort                                           int32
 	concurrency, burst                                      int
 	qps                                                     float32
 	metering                                                meteringFlags
+}
+
+// clientConfig is base as the operator's clients use it: one client-side rate limit, its user
+// agent, and compression only when asked for (--kube-api-compression).
+func (c config) clientConfig(base *rest.Config) *rest.Config {
+	cfg := rest.CopyConfig(base)
+	ratelimit.Share(cfg, c.qps, c.burst)
+	cfg.UserAgent = "tenantry-operator"
+	cfg.DisableCompression = !c.compression
+	return cfg
 }
 
 type meteringFlags struct {
@@ -201,9 +213,7 @@ func run(log interface{ Info(string, ...any) }, c config) error {
 		log.Info("No namespace for plan revisions (--rollout-namespace): plan rollouts are off, tenants follow spec.app at once")
 	}
 
-	restConfig := ctrl.GetConfigOrDie()
-	ratelimit.Share(restConfig, c.qps, c.burst)
-	restConfig.UserAgent = "tenantry-operator"
+	restConfig := c.clientConfig(ctrl.GetConfigOrDie())
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                        scheme,
 		Cache:                         cacheOptions,

@@ -23,6 +23,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/client-go/rest"
+
+	"github.com/tenantry/tenantry/internal/testenv"
 )
 
 func TestParseNamespaces(t *testing.T) {
@@ -88,5 +91,31 @@ func TestMeteringFlags(t *testing.T) {
 		if _, err := bad.newMetering(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestClientsAskForCompressionOnlyWhenTold(t *testing.T) {
+	base := &rest.Config{Host: "https://api.invalid"}
+	for _, tc := range []struct {
+		compression bool
+		want        string
+	}{
+		{compression: false, want: ""},
+		{compression: true, want: "gzip"},
+	} {
+		cfg := config{qps: 200, burst: 400, compression: tc.compression}.clientConfig(base)
+		got, err := testenv.AcceptedEncoding(cfg)
+		if err != nil {
+			t.Fatalf("compression %v: %v", tc.compression, err)
+		}
+		if got != tc.want {
+			t.Errorf("compression %v: Accept-Encoding %q, want %q", tc.compression, got, tc.want)
+		}
+		if cfg.UserAgent != "tenantry-operator" || cfg.RateLimiter == nil {
+			t.Errorf("compression %v: user agent %q, rate limiter %v: want the operator's, shared", tc.compression, cfg.UserAgent, cfg.RateLimiter)
+		}
+	}
+	if base.DisableCompression || base.UserAgent != "" {
+		t.Errorf("the base config was changed: %+v", base)
 	}
 }

@@ -36,6 +36,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -64,7 +65,7 @@ type config struct {
 	maxInFlight, maxReads, maxLargeBodies                       int
 	domainParam                                                 string
 	denyHostSuffixes                                            webhookbridge.HostSuffixes
-	v1                                                          bool
+	v1, compression                                             bool
 	queueWait                                                   time.Duration
 	maxBody, maxBasicBody                                       int64
 	replayNamespace                                             string
@@ -111,6 +112,7 @@ func main() {
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", webhookbridge.DefaultMaxHeaderBytes, "HTTP server MaxHeaderBytes.")
 	flag.Float64Var(&c.qps, "kube-api-qps", 225, "Sustained requests per second to the API server, all kinds and Events together; a purchase, renewal, freeze, upgrade or release costs at most three requests (a new purchase two: create, Event), a user/org sync four, a query two per instance, so allow 3x the peak call rate. 0 turns client-side limiting off.")
 	flag.IntVar(&c.burst, "kube-api-burst", 450, "Burst of requests to the API server.")
+	flag.BoolVar(&c.compression, "kube-api-compression", false, "Ask the API server to gzip large responses and the streams that fill the caches. Off, as kube-controller-manager runs: next to the API server, compressing costs both sides CPU to save bandwidth that is not short.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -125,6 +127,18 @@ func main() {
 		log.Error(err, "Webhook bridge failed")
 		os.Exit(1)
 	}
+}
+
+// clientConfig is base as the bridge's clients use it: one client-side rate limit, its user
+// agent, compression only when asked for (--kube-api-compression), and every request charged to
+// the call that made it (tenantry_bridge_call_own_duration_seconds).
+func (c config) clientConfig(base *rest.Config) *rest.Config {
+	cfg := rest.CopyConfig(base)
+	ratelimit.Share(cfg, float32(c.qps), c.burst)
+	cfg.UserAgent = "tenantry-webhookbridge"
+	cfg.DisableCompression = !c.compression
+	cfg.Wrap(calltime.Wrapper(calltime.API))
+	return cfg
 }
 
 // fallbackFlag names the flag of the Order Query fallback host.
@@ -182,15 +196,12 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	ratelimit.Share(restConfig, float32(c.qps), c.burst)
-	// The waits for that limit, which a call's own time includes
+	restConfig = c.clientConfig(restConfig)
+	// The waits for the client-side rate limit, which a call's own time includes
 	// (rest_client_rate_limiter_duration_seconds, by verb).
 	ctrlmetrics.RegisterRESTClientMetricsWithOptions(ctrlmetrics.RESTClientMetricsOptions{
 		DurationBuckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 3},
 	}, ctrlmetrics.MetricRateLimiterLatency)
-	restConfig.UserAgent = "tenantry-webhookbridge"
-	// A call's API requests are charged to the call (tenantry_bridge_call_own_duration_seconds).
-	restConfig.Wrap(calltime.Wrapper(calltime.API))
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(tenantryv1alpha1.AddToScheme(scheme))

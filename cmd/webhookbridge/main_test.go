@@ -31,6 +31,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -273,4 +274,17 @@ func sampleValue(t *testing.T, page, series string) float64 {
 	}
 	t.Fatalf("no sample %s", series)
 	return 0
+}
+
+func TestClientsAskForCompressionOnlyWhenTold(t *testing.T) {
+	g := NewWithT(t)
+	base := &rest.Config{Host: "https://api.invalid"}
+	for compression, want := range map[bool]string{false: "", true: "gzip"} {
+		cfg := config{qps: 225, burst: 450, compression: compression}.clientConfig(base)
+		g.Expect(testenv.AcceptedEncoding(cfg)).To(Equal(want), "compression %v", compression)
+		g.Expect(cfg.UserAgent).To(Equal("tenantry-webhookbridge"))
+		g.Expect(cfg.RateLimiter).NotTo(BeNil())
+	}
+	g.Expect(base.DisableCompression).To(BeFalse())
+	g.Expect(base.UserAgent).To(BeEmpty())
 }

@@ -21,6 +21,8 @@ package testenv
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +31,7 @@ import (
 
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -83,4 +86,31 @@ func Start() (*envtest.Environment, *rest.Config, error) {
 		return nil, nil, fmt.Errorf("starting envtest: %w", err)
 	}
 	return env, cfg, nil
+}
+
+// AcceptedEncoding is the Accept-Encoding header a client built from cfg sends: cfg is pointed at
+// a local HTTPS server that records it, answering a discovery request. An empty result means the
+// client does not ask the API server to compress. (Over plain HTTP client-go would use Go's
+// default transport, which always asks; an API server is reached over TLS.)
+func AcceptedEncoding(cfg *rest.Config) (string, error) {
+	seen := make(chan string, 1)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case seen <- r.Header.Get("Accept-Encoding"):
+		default:
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"major":"1","minor":"37","gitVersion":"v1.37.2"}`))
+	}))
+	defer srv.Close()
+	c := rest.CopyConfig(cfg)
+	c.Host, c.TLSClientConfig, c.BearerToken = srv.URL, rest.TLSClientConfig{Insecure: true}, ""
+	dc, err := discovery.NewDiscoveryClientForConfig(c)
+	if err != nil {
+		return "", err
+	}
+	if _, err := dc.ServerVersion(); err != nil {
+		return "", err
+	}
+	return <-seen, nil
 }
