@@ -92,6 +92,12 @@ const (
 	// so a new operator build never rolls tenants' Deployments by itself.
 	AnnotationAppliedHash = "tenantry.io/applied-hash"
 
+	// AnnotationAppliedFields is set beside AnnotationAppliedHash: a hash of the set of fields
+	// that apply sets, as the API server lists them in the operator's managedFields entry. While
+	// the entry still hashes to it, no field the operator applied was changed or removed since,
+	// which a restarted operator reads from the object without computing the set again.
+	AnnotationAppliedFields = "tenantry.io/applied-fields"
+
 	// AnnotationInstanceUID is set on a tenant namespace the operator created: the UID of the
 	// TenantInstance it belongs to. A namespace without it (or with another UID) is never written
 	// into nor deleted by the operator.

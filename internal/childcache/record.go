@@ -63,10 +63,26 @@ func (r Record) AppliedHash() (Hash, bool) { return r.r.hash, r.r.hasHash }
 // ResourceQuotas and Ingresses).
 func (r Record) Fingerprint() (Hash, bool) { return r.r.fingerprint, r.r.hasFingerprint }
 
+// AppliedFieldsIntact reports whether the operator's server-side applies still own exactly the
+// fields its last apply set: whether its managedFields entry hashes to the object's
+// tenantry.io/applied-fields annotation, which that apply wrote. known is false when the object
+// carries no such annotation (it was applied by an earlier operator, or the annotation was
+// removed): then AppliedFields is what to compare with the apply configuration's own set.
+func (r Record) AppliedFieldsIntact() (intact, known bool) {
+	switch r.r.fields {
+	case fieldsIntact:
+		return true, true
+	case fieldsEdited:
+		return false, true
+	}
+	return false, false
+}
+
 // AppliedFields is the hash of the set of fields the operator's server-side applies own in the
-// object, as its managedFields entry lists them; false when the object carries no applied hash or
-// no such entry.
-func (r Record) AppliedFields() (Hash, bool) { return r.r.owned, r.r.hasOwned }
+// object, as its managedFields entry lists them, for an object whose AppliedFieldsIntact is not
+// known; false when the object carries no applied hash or no such entry, or when
+// AppliedFieldsIntact is known.
+func (r Record) AppliedFields() (Hash, bool) { return r.r.owned, r.r.fields == fieldsOwned }
 
 // UID is a Namespace's UID; empty for other kinds.
 func (r Record) UID() types.UID { return r.r.uid }
@@ -142,11 +158,11 @@ type record struct {
 	// fingerprint is set for the kinds whose status others write.
 	fingerprint    Hash
 	hasFingerprint bool
-	// owned is the hash of the set of fields the operator's last apply owns now, as its
-	// managedFields entry lists them; hasOwned is false when the object carries no applied hash
-	// or no such entry.
-	owned    Hash
-	hasOwned bool
+	// fields is what the record tells of the fields the operator's applies own now, as its
+	// managedFields entry lists them; owned is the entry's hash when that is all it tells
+	// (fieldsOwned).
+	owned  Hash
+	fields fieldsState
 	// deployment is set for Deployments only.
 	deployment *deploymentRecord
 	// owner is set for Namespaces only: the UID of the TenantInstance that made it (see
@@ -156,6 +172,21 @@ type record struct {
 	// tenant namespace is bound to it.
 	uid types.UID
 }
+
+// fieldsState is what a record tells of the fields the operator's applies own. Its zero value
+// tells nothing: the object has no applied hash, or neither a managedFields entry of the
+// operator's applies nor an applied-fields annotation.
+type fieldsState uint8
+
+const (
+	// fieldsOwned: an entry, whose hash is in owned, and no applied-fields annotation.
+	fieldsOwned fieldsState = iota + 1
+	// fieldsIntact: the entry hashes to the applied-fields annotation.
+	fieldsIntact
+	// fieldsEdited: the object has an applied-fields annotation, and no entry or one whose hash
+	// differs: someone changed or removed a field the operator applied.
+	fieldsEdited
+)
 
 // deploymentRecord is what the operator reads of a Deployment besides its metadata.
 type deploymentRecord struct {
@@ -195,9 +226,19 @@ func newRecord(obj client.Object, fieldOwner string) *record {
 		generation:        obj.GetGeneration(),
 		deletionTimestamp: obj.GetDeletionTimestamp(),
 	}
-	rec.hash, rec.hasHash = decodeHash(obj.GetAnnotations()[tenantryv1alpha1.AnnotationAppliedHash])
+	annotations := obj.GetAnnotations()
+	rec.hash, rec.hasHash = decodeHash(annotations[tenantryv1alpha1.AnnotationAppliedHash])
 	if rec.hasHash {
-		rec.owned, rec.hasOwned = appliedFieldsOf(obj, fieldOwner)
+		owned, hasEntry := appliedFieldsOf(obj, fieldOwner)
+		expected, hasExpected := decodeHash(annotations[tenantryv1alpha1.AnnotationAppliedFields])
+		switch {
+		case hasExpected && hasEntry && owned == expected:
+			rec.fields = fieldsIntact
+		case hasExpected:
+			rec.fields = fieldsEdited
+		case hasEntry:
+			rec.owned, rec.fields = owned, fieldsOwned
+		}
 	}
 	switch o := obj.(type) {
 	case *appsv1.Deployment:

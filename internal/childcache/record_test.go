@@ -287,3 +287,50 @@ func BenchmarkCompactDeployment(b *testing.B) {
 		}
 	}
 }
+
+func TestRecordTellsWhetherAppliedFieldsAreIntact(t *testing.T) {
+	hash := "00112233445566778899aabb"
+	fields := `{"f:spec":{"f:replicas":{}}}`
+	sum := HashOf([]byte(fields))
+	entry := metav1.ManagedFieldsEntry{Manager: owner, Operation: metav1.ManagedFieldsOperationApply, FieldsV1: metav1.NewFieldsV1(fields)}
+	for _, tc := range []struct {
+		name          string
+		annotations   map[string]string
+		entries       []metav1.ManagedFieldsEntry
+		intact, known bool
+		owned         bool
+	}{
+		{name: "the entry hashes to the annotation", intact: true, known: true,
+			annotations: map[string]string{v1.AnnotationAppliedHash: hash, v1.AnnotationAppliedFields: hex.EncodeToString(sum[:])},
+			entries:     []metav1.ManagedFieldsEntry{entry}},
+		{name: "a field left the entry", known: true,
+			annotations: map[string]string{v1.AnnotationAppliedHash: hash, v1.AnnotationAppliedFields: "ffffffffffffffffffffffff"},
+			entries:     []metav1.ManagedFieldsEntry{entry}},
+		{name: "every field left the entry", known: true,
+			annotations: map[string]string{v1.AnnotationAppliedHash: hash, v1.AnnotationAppliedFields: hex.EncodeToString(sum[:])}},
+		{name: "another manager's entry is not the operator's", known: true,
+			annotations: map[string]string{v1.AnnotationAppliedHash: hash, v1.AnnotationAppliedFields: hex.EncodeToString(sum[:])},
+			entries:     []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply, FieldsV1: metav1.NewFieldsV1(fields)}}},
+		{name: "no annotation: the entry's hash is kept for the caller", owned: true,
+			annotations: map[string]string{v1.AnnotationAppliedHash: hash},
+			entries:     []metav1.ManagedFieldsEntry{entry}},
+		{name: "an annotation that is no hash the operator writes counts as none", owned: true,
+			annotations: map[string]string{v1.AnnotationAppliedHash: hash, v1.AnnotationAppliedFields: "edited"},
+			entries:     []metav1.ManagedFieldsEntry{entry}},
+		{name: "no applied hash: nothing is known",
+			annotations: map[string]string{v1.AnnotationAppliedFields: hex.EncodeToString(sum[:])},
+			entries:     []metav1.ManagedFieldsEntry{entry}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "info", Namespace: "tenant-t1",
+				Annotations: tc.annotations, ManagedFields: tc.entries}}
+			rec := RecordOf(cm, owner)
+			if intact, known := rec.AppliedFieldsIntact(); intact != tc.intact || known != tc.known {
+				t.Errorf("AppliedFieldsIntact() = %v, %v; want %v, %v", intact, known, tc.intact, tc.known)
+			}
+			if h, ok := rec.AppliedFields(); ok != tc.owned || (ok && h != sum) {
+				t.Errorf("AppliedFields() = %x, %v; want the entry's hash: %v", h, ok, tc.owned)
+			}
+		})
+	}
+}

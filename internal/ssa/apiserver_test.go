@@ -30,6 +30,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/childcache"
 	"github.com/tenantry/tenantry/internal/ssa"
 	"github.com/tenantry/tenantry/internal/testenv"
@@ -84,9 +85,20 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 		return d
 	}
 
+	// fieldsIntact is what the record tells, from the object alone, of the fields the operator
+	// applied: the API server's entry against the hash the apply wrote beside it.
+	fieldsIntact := func() (intact, known bool) {
+		rec, ok := records.Lookup(deployment, key)
+		g.Expect(ok).To(BeTrue())
+		return rec.AppliedFieldsIntact()
+	}
+
 	var c ssa.Cache
 	g.Expect(apply(&c)).To(Equal(ssa.Applied))
 	synced()
+	intact, known := fieldsIntact()
+	g.Expect(known).To(BeTrue(), "the apply writes the hash of the fields it sets")
+	g.Expect(intact).To(BeTrue(), "the API server lists the very fields the apply's hash is of")
 	g.Expect(apply(&c)).To(Equal(ssa.Skipped))
 	g.Expect(apply(&ssa.Cache{})).To(Equal(ssa.Skipped), "a restarted operator over an object in sync")
 
@@ -105,8 +117,29 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 	d.Spec.Replicas = ptr.To[int32](5)
 	g.Expect(k8s.Update(ctx, d)).To(Succeed())
 	synced()
+	intact, known = fieldsIntact()
+	g.Expect([]bool{intact, known}).To(Equal([]bool{false, true}), "a hand edit takes its field out of the operator's entry")
 	g.Expect(apply(&ssa.Cache{})).To(Equal(ssa.Updated), "a restarted operator repairs a hand edit")
 	g.Expect(*synced().Spec.Replicas).To(Equal(int32(2)))
+
+	// An object without the applied-fields annotation, as an earlier operator applied it: a
+	// restarted operator computes the set of the apply configuration instead, and trusts the
+	// object while the fields are intact, and repairs a hand edit.
+	d = synced()
+	delete(d.Annotations, v1alpha1.AnnotationAppliedFields)
+	g.Expect(k8s.Update(ctx, d)).To(Succeed())
+	synced()
+	_, known = fieldsIntact()
+	g.Expect(known).To(BeFalse())
+	g.Expect(apply(&ssa.Cache{})).To(Equal(ssa.Skipped), "a restarted operator over an earlier operator's object in sync")
+	d = synced()
+	d.Spec.Template.Spec.Containers[0].Image = "edited:1"
+	g.Expect(k8s.Update(ctx, d)).To(Succeed())
+	synced()
+	g.Expect(apply(&ssa.Cache{})).To(Equal(ssa.Updated), "a restarted operator repairs a hand edit of an earlier operator's object")
+	synced()
+	intact, known = fieldsIntact()
+	g.Expect([]bool{intact, known}).To(Equal([]bool{true, true}), "the repair writes the annotation again")
 	g.Expect(k8s.Patch(ctx, d, client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"replicas":5}}`)))).To(Succeed())
 	synced()
 	g.Expect(apply(&c)).To(Equal(ssa.Updated), "the running operator repairs a hand edit")

@@ -21,7 +21,9 @@ limitations under the License.
 // configuration. A Cache remembers, per object, what the last apply returned (its
 // resourceVersion and, for the kinds whose status other controllers write, the fingerprint of
 // everything else); together with the child cache's record of the object (childcache.Record) it
-// tells whether the object still holds what would be applied. The Cache also remembers what the
+// tells whether the object still holds what would be applied. Each apply also carries
+// tenantry.io/applied-fields, the hash of the set of fields it sets, which tells a restarted
+// operator whether any of them was changed while it was not running. The Cache also remembers what the
 // operator wrote without applying (Remember, Recall), under the same keys.
 package ssa
 
@@ -41,6 +43,7 @@ import (
 	"k8s.io/client-go/applyconfigurations"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/childcache"
@@ -221,6 +224,18 @@ func (c *Cache) Apply(ctx context.Context, w Writer, records Records, ac runtime
 	if c.holds(u, records, tenant, k, hash) {
 		return res, nil
 	}
+	// The apply records in the object the set of fields it sets (AnnotationAppliedFields), so
+	// that a restarted operator can tell from the object alone whether they are intact. The set
+	// includes the annotation itself, whatever its value. Should the set not be computable, the
+	// object goes without the annotation and a restart computes it (appliedFieldsIntact).
+	annotations[tenantryv1alpha1.AnnotationAppliedFields] = ""
+	u.SetAnnotations(annotations)
+	if fields, err := appliedFieldsOfConfig(u); err == nil {
+		annotations[tenantryv1alpha1.AnnotationAppliedFields] = hex.EncodeToString(fields[:])
+	} else {
+		delete(annotations, tenantryv1alpha1.AnnotationAppliedFields)
+	}
+	u.SetAnnotations(annotations)
 	before, known := records.Lookup(gvk.GroupKind(), client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()})
 	if err := w.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(records.FieldOwner()), client.ForceOwnership); err != nil {
 		return res, err
@@ -311,11 +326,15 @@ func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 // set (a change by an update moves the field to the updater; a change by another apply has to
 // force it away). So the set the operator owns equals the set u would own if, and only if, no
 // field the operator applied has been changed since — and the hash annotation says u is what was
-// applied. This needs no read and no write, the cache keeps a 12-byte hash more per object, and the
-// set of u is computed once per object and process, at first sight (about half a millisecond for
-// the Deployment: BenchmarkAppliedFieldsOfConfig). Should the API server's schema of a kind ever
-// differ from client-go's, the two sets differ and such objects cost one apply per restart: never
-// a missed repair.
+// applied. This needs no read and no write. The set of u is computed when an apply is sent (about
+// half a millisecond for the Deployment: BenchmarkAppliedFieldsOfConfig) and its hash written
+// into the object with it (AnnotationAppliedFields), so the child cache's record tells, without
+// computing anything, whether the entry still hashes to it (Record.AppliedFieldsIntact): a
+// restart with thousands of tenants types no apply configuration. An object without that
+// annotation (applied by an earlier operator) has the set of u computed here, once per object and
+// process, and compared with the entry's hash the record keeps. Should the API server's schema of
+// a kind ever differ from client-go's, the two sets differ and such objects cost one apply per
+// restart: never a missed repair.
 //
 // Other ways were weighed: comparing a fingerprint of the live object with one of u fails on every
 // field the API server defaults; metadata.generation exists for some kinds only, misses edits of
@@ -323,6 +342,9 @@ func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 // the operator does not set (a status, the Deployment controller's revision annotation, a label
 // someone adds) leave its set alone and cost nothing, as an apply would not change them anyway.
 func appliedFieldsIntact(u *unstructured.Unstructured, rec childcache.Record) bool {
+	if intact, known := rec.AppliedFieldsIntact(); known {
+		return intact
+	}
 	owned, ok := rec.AppliedFields()
 	if !ok {
 		return false
@@ -336,6 +358,37 @@ var applyTypes = sync.OnceValue(func() managedfields.TypeConverter {
 	return applyconfigurations.NewTypeConverter(clientgoscheme.Scheme)
 })
 
+// identities holds, per kind, the set of fields of an object's identity and server-set metadata
+// (identityFields); a *fieldpath.Set per schema.GroupVersionKind.
+var identities sync.Map
+
+// identityFields is the set of fields of an object of kind gvk that holds just its identity and
+// server-set metadata, which the API server records no owner of (its "strip meta" field manager).
+// It depends on the kind alone and is computed once per kind.
+func identityFields(gvk schema.GroupVersionKind) (*fieldpath.Set, error) {
+	if set, ok := identities.Load(gvk); ok {
+		return set.(*fieldpath.Set), nil
+	}
+	id := &unstructured.Unstructured{}
+	id.SetGroupVersionKind(gvk)
+	id.SetName("name")
+	id.SetNamespace("namespace")
+	id.SetUID("uid")
+	id.SetResourceVersion("1")
+	id.SetGeneration(1)
+	id.SetCreationTimestamp(metav1.Unix(1, 0))
+	idv, err := applyTypes().ObjectToTyped(id)
+	if err != nil {
+		return nil, fmt.Errorf("typing the identity of %s: %w", gvk.Kind, err)
+	}
+	set, err := idv.ToFieldSet()
+	if err != nil {
+		return nil, fmt.Errorf("listing the identity fields of %s: %w", gvk.Kind, err)
+	}
+	stored, _ := identities.LoadOrStore(gvk, set)
+	return stored.(*fieldpath.Set), nil
+}
+
 // appliedFieldsOfConfig is childcache.Record's AppliedFields for the object an apply of u would
 // make: the hash of the set of fields u sets, serialised as the API server serialises a
 // managedFields entry.
@@ -348,23 +401,9 @@ func appliedFieldsOfConfig(u *unstructured.Unstructured) (childcache.Hash, error
 	if err != nil {
 		return childcache.Hash{}, fmt.Errorf("listing the fields of %s: %w", u.GroupVersionKind().Kind, err)
 	}
-	// The API server records no owner of an object's identity and server-set metadata (its
-	// "strip meta" field manager); the set of an object holding just those is taken away.
-	id := &unstructured.Unstructured{}
-	id.SetGroupVersionKind(u.GroupVersionKind())
-	id.SetName(u.GetName())
-	id.SetNamespace(u.GetNamespace())
-	id.SetUID("uid")
-	id.SetResourceVersion("1")
-	id.SetGeneration(1)
-	id.SetCreationTimestamp(metav1.Unix(1, 0))
-	idv, err := applyTypes().ObjectToTyped(id)
+	idSet, err := identityFields(u.GroupVersionKind())
 	if err != nil {
-		return childcache.Hash{}, fmt.Errorf("typing the identity of %s: %w", u.GroupVersionKind().Kind, err)
-	}
-	idSet, err := idv.ToFieldSet()
-	if err != nil {
-		return childcache.Hash{}, fmt.Errorf("listing the identity fields of %s: %w", u.GroupVersionKind().Kind, err)
+		return childcache.Hash{}, err
 	}
 	data, err := set.Difference(idSet).ToJSON()
 	if err != nil {
