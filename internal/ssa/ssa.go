@@ -206,24 +206,41 @@ func (c *Cache) Apply(ctx context.Context, w Writer, records Records, ac runtime
 	if err != nil {
 		return Result{}, fmt.Errorf("encoding apply configuration: %w", err)
 	}
-	u := &unstructured.Unstructured{}
-	if err := u.UnmarshalJSON(data); err != nil {
-		return Result{}, fmt.Errorf("decoding apply configuration: %w", err)
-	}
 	hash := childcache.HashOf(data)
-	annotations := u.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
+	// What is applied: ac with its hash annotation. It is decoded only once an apply is sent or
+	// the skip needs it, which a reconcile of a tenant in sync never does.
+	var u *unstructured.Unstructured
+	config := func() (*unstructured.Unstructured, error) {
+		if u != nil {
+			return u, nil
+		}
+		d := &unstructured.Unstructured{}
+		if err := d.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("decoding apply configuration: %w", err)
+		}
+		annotations := d.GetAnnotations()
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[tenantryv1alpha1.AnnotationAppliedHash] = hex.EncodeToString(hash[:])
+		d.SetAnnotations(annotations)
+		u = d
+		return u, nil
 	}
-	annotations[tenantryv1alpha1.AnnotationAppliedHash] = hex.EncodeToString(hash[:])
-	u.SetAnnotations(annotations)
 
-	gvk := u.GroupVersionKind()
-	res := Result{Kind: gvk.Kind, Name: u.GetName()}
-	tenant, k := keyOf(gvk.GroupKind(), u.GetNamespace(), u.GetName())
-	if c.holds(u, records, tenant, k, hash) {
+	gvk, namespace, name, err := identity(ac, config)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Kind: gvk.Kind, Name: name}
+	tenant, k := keyOf(gvk.GroupKind(), namespace, name)
+	if c.holds(gvk, namespace, records, tenant, k, hash, config) {
 		return res, nil
 	}
+	if _, err := config(); err != nil {
+		return res, err
+	}
+	annotations := u.GetAnnotations()
 	// The apply records in the object the set of fields it sets (AnnotationAppliedFields), so
 	// that a restarted operator can tell from the object alone whether they are intact. The set
 	// includes the annotation itself, whatever its value. Should the set not be computable, the
@@ -236,7 +253,7 @@ func (c *Cache) Apply(ctx context.Context, w Writer, records Records, ac runtime
 		delete(annotations, tenantryv1alpha1.AnnotationAppliedFields)
 	}
 	u.SetAnnotations(annotations)
-	before, known := records.Lookup(gvk.GroupKind(), client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()})
+	before, known := records.Lookup(gvk.GroupKind(), client.ObjectKey{Namespace: namespace, Name: name})
 	if err := w.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(records.FieldOwner()), client.ForceOwnership); err != nil {
 		return res, err
 	}
@@ -261,11 +278,10 @@ func (c *Cache) Apply(ctx context.Context, w Writer, records Records, ac runtime
 	return res, nil
 }
 
-// holds reports whether the recorded object already is what applying u, whose hash is hash, would
-// make it.
-func (c *Cache) holds(u *unstructured.Unstructured, records Records, tenant string, k key, hash childcache.Hash) bool {
-	gvk := u.GroupVersionKind()
-	rec, ok := records.Lookup(gvk.GroupKind(), client.ObjectKey{Namespace: u.GetNamespace(), Name: k.name})
+// holds reports whether the recorded object already is what applying config (of kind gvk, in
+// namespace, whose hash is hash) would make it.
+func (c *Cache) holds(gvk schema.GroupVersionKind, namespace string, records Records, tenant string, k key, hash childcache.Hash, config func() (*unstructured.Unstructured, error)) bool {
+	rec, ok := records.Lookup(gvk.GroupKind(), client.ObjectKey{Namespace: namespace, Name: k.name})
 	if !ok || rec.Deleting() {
 		return false
 	}
@@ -283,7 +299,7 @@ func (c *Cache) holds(u *unstructured.Unstructured, records Records, tenant stri
 	case !ok:
 		// First sight since this process started: nothing tells which writes came after the
 		// last apply, but the fields that apply owns do (appliedFieldsIntact).
-		if !appliedFieldsIntact(u, rec) {
+		if !appliedFieldsIntact(config, rec) {
 			return false
 		}
 		c.set(tenant, k, seen)
@@ -301,6 +317,32 @@ func (c *Cache) holds(u *unstructured.Unstructured, records Records, tenant stri
 	return false
 }
 
+// identified is what client-go's apply configurations tell of their object without being encoded.
+type identified interface {
+	GetAPIVersion() *string
+	GetKind() *string
+	GetName() *string
+	GetNamespace() *string
+}
+
+// identity is the kind, namespace and name of the object ac applies: read from ac itself, or else
+// from config, its decoded form.
+func identity(ac runtime.ApplyConfiguration, config func() (*unstructured.Unstructured, error)) (gvk schema.GroupVersionKind, namespace, name string, err error) {
+	if id, ok := ac.(identified); ok && id.GetAPIVersion() != nil && id.GetKind() != nil && id.GetName() != nil {
+		if gv, err := schema.ParseGroupVersion(*id.GetAPIVersion()); err == nil {
+			if ns := id.GetNamespace(); ns != nil {
+				namespace = *ns
+			}
+			return gv.WithKind(*id.GetKind()), namespace, *id.GetName(), nil
+		}
+	}
+	u, err := config()
+	if err != nil {
+		return gvk, "", "", err
+	}
+	return u.GroupVersionKind(), u.GetNamespace(), u.GetName(), nil
+}
+
 // statusWrittenByOthers lists the kinds the operator applies whose status (or metadata) other
 // controllers write after every apply: the Deployment controller, the quota controller, an
 // Ingress controller. Their records carry the fingerprint of what they held besides their status,
@@ -316,7 +358,7 @@ func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 }
 
 // appliedFieldsIntact reports whether the object rec records still holds every field that
-// applying u sets, with the value u gives it. It answers for an object first seen after a restart,
+// applying u (what config decodes) sets, with the value u gives it. It answers for an object first seen after a restart,
 // when this process has no resourceVersion of its own apply to compare with: was it edited while
 // no operator ran?
 //
@@ -341,12 +383,16 @@ func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 // labels and annotations, and cannot be written into the apply that raises it. Writes to fields
 // the operator does not set (a status, the Deployment controller's revision annotation, a label
 // someone adds) leave its set alone and cost nothing, as an apply would not change them anyway.
-func appliedFieldsIntact(u *unstructured.Unstructured, rec childcache.Record) bool {
+func appliedFieldsIntact(config func() (*unstructured.Unstructured, error), rec childcache.Record) bool {
 	if intact, known := rec.AppliedFieldsIntact(); known {
 		return intact
 	}
 	owned, ok := rec.AppliedFields()
 	if !ok {
+		return false
+	}
+	u, err := config()
+	if err != nil {
 		return false
 	}
 	want, err := appliedFieldsOfConfig(u)
