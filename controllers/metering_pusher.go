@@ -100,7 +100,7 @@ func (m *Metering) Start(ctx context.Context) error {
 	}
 }
 
-// resyncAll asks the controller to look at every pay-per-use instance.
+// resyncAll asks the controller to look at every pay-per-use instance (the index holds no other).
 func (m *Metering) resyncAll(ctx context.Context) {
 	list := &tenantryv1alpha1.TenantInstanceList{}
 	// Read-only: the events carry the cached objects, of which only the names are used.
@@ -108,9 +108,6 @@ func (m *Metering) resyncAll(ctx context.Context) {
 		return
 	}
 	for i := range list.Items {
-		if !OnDemand(&list.Items[i]) {
-			continue
-		}
 		select {
 		case m.resync <- event.GenericEvent{Object: &list.Items[i]}:
 		case <-ctx.Done():
@@ -135,8 +132,9 @@ type pendingRecord struct {
 func (m *Metering) PushAll(ctx context.Context) error {
 	m.init()
 	list := &tenantryv1alpha1.TenantInstanceList{}
-	// Read-only: at 10,000 tenants a deep copy of every instance each round would cost more
-	// than the round itself. Nothing below writes to these objects.
+	// Pay-per-use instances only (the index holds no other). Read-only: at 10,000 tenants a deep
+	// copy of every instance each round would cost more than the round itself. Nothing below
+	// writes to these objects.
 	if err := m.Client.List(ctx, list, onDemandOnly, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing instances: %w", err)
 	}
@@ -152,7 +150,7 @@ func (m *Metering) PushAll(ctx context.Context) error {
 	for i := range list.Items {
 		ti := &list.Items[i]
 		st := ti.Status.Metering
-		if !OnDemand(ti) || st == nil {
+		if st == nil {
 			continue
 		}
 		byName[ti.Name] = ti
