@@ -150,7 +150,7 @@ func setPlanFields(st *tenantryv1alpha1.TenantInstanceStatus, d *Desired) {
 
 // setFrozenCondition reports what the Deployment shows, not what was asked of it: True only
 // once it runs no replica, so that a freeze that could not be applied is never reported as done.
-func setFrozenCondition(st *tenantryv1alpha1.TenantInstanceStatus, p stamp, frozen, byExpiry bool, dep *observedDeployment) {
+func setFrozenCondition(st *tenantryv1alpha1.TenantInstanceStatus, p stamp, frozen, byExpiry bool, dep *childcache.DeploymentCounts) {
 	switch {
 	case frozen && deploymentAtZero(dep):
 		reason, msg := tenantryv1alpha1.ReasonFrozenByMarketplace, "Frozen by the marketplace; scaled to zero, all data kept"
@@ -169,7 +169,7 @@ func setFrozenCondition(st *tenantryv1alpha1.TenantInstanceStatus, p stamp, froz
 
 // setFrozenSince records when the tenant was first seen at zero while frozen, keeps it while
 // it is frozen, and clears it once it is not.
-func setFrozenSince(st *tenantryv1alpha1.TenantInstanceStatus, now time.Time, frozen bool, dep *observedDeployment) {
+func setFrozenSince(st *tenantryv1alpha1.TenantInstanceStatus, now time.Time, frozen bool, dep *childcache.DeploymentCounts) {
 	switch {
 	case frozen && deploymentAtZero(dep):
 		if st.FrozenSince == nil {
@@ -182,9 +182,9 @@ func setFrozenSince(st *tenantryv1alpha1.TenantInstanceStatus, now time.Time, fr
 }
 
 // setReadyReplicas reports the Deployment's ready replicas; unobserved, what was reported stays.
-func setReadyReplicas(st *tenantryv1alpha1.TenantInstanceStatus, dep *observedDeployment) {
+func setReadyReplicas(st *tenantryv1alpha1.TenantInstanceStatus, dep *childcache.DeploymentCounts) {
 	if dep != nil {
-		st.ReadyReplicas = dep.ready
+		st.ReadyReplicas = dep.ReadyReplicas
 	}
 }
 
@@ -241,7 +241,7 @@ func unplannedReadiness(reconcileErr error) readiness {
 // workloadReadiness is Ready once the Deployment runs what the plan asks (or, frozen, nothing)
 // and the reconcile neither failed nor waits; else why not: the failure (OptionalStepFailed when
 // only optional steps failed, else ApplyFailed), what is waited for, or the Deployment's progress.
-func workloadReadiness(d *Desired, dep *observedDeployment, reconcileErr error, waiting *outcome.Waiting) readiness {
+func workloadReadiness(d *Desired, dep *childcache.DeploymentCounts, reconcileErr error, waiting *outcome.Waiting) readiness {
 	ready, why := workloadReady(dep, d.Replicas())
 	reason := tenantryv1alpha1.ReasonProgressing
 	switch {
@@ -262,7 +262,7 @@ func workloadReadiness(d *Desired, dep *observedDeployment, reconcileErr error, 
 		return readiness{ready: true, reason: tenantryv1alpha1.ConditionFrozen, message: "Scaled to zero on purpose; all data kept"}
 	case ready:
 		return readiness{ready: true, reason: tenantryv1alpha1.ReasonAvailable,
-			message: fmt.Sprintf("Serving %s with %d ready replicas", d.URL(), dep.ready)}
+			message: fmt.Sprintf("Serving %s with %d ready replicas", d.URL(), dep.ReadyReplicas)}
 	}
 	return readiness{reason: reason, message: why}
 }
@@ -303,38 +303,13 @@ func setState(st *tenantryv1alpha1.TenantInstanceStatus, ph phase, frozen, atZer
 	}
 }
 
-// observedDeployment is what the status needs of the app Deployment as observed: its spec's
-// replicas (nil when unset), its generation and the replica counts of its status.
-type observedDeployment struct {
-	generation, observedGeneration                   int64
-	specReplicas                                     *int32
-	replicas, ready, available, updated, terminating int32
-}
-
-// observe takes from the Deployment's cached counts what the status needs.
-func observe(d childcache.DeploymentCounts) *observedDeployment {
-	o := &observedDeployment{
-		generation: d.Generation, observedGeneration: d.ObservedGeneration,
-		replicas: d.StatusReplicas, ready: d.ReadyReplicas, available: d.AvailableReplicas,
-		updated: d.UpdatedReplicas,
-	}
-	if d.Replicas != nil {
-		n := *d.Replicas
-		o.specReplicas = &n
-	}
-	if d.TerminatingReplicas != nil {
-		o.terminating = *d.TerminatingReplicas
-	}
-	return o
-}
-
 // deploymentAtZero says whether the Deployment as observed is asked for no replica and runs none.
-func deploymentAtZero(d *observedDeployment) bool {
-	if d == nil || d.specReplicas == nil || *d.specReplicas != 0 {
+func deploymentAtZero(d *childcache.DeploymentCounts) bool {
+	if d == nil || d.Replicas == nil || *d.Replicas != 0 {
 		return false
 	}
 	ok, _ := workloadReady(d, 0)
-	return ok && d.terminating == 0
+	return ok && (d.TerminatingReplicas == nil || *d.TerminatingReplicas == 0)
 }
 
 // workloadReady says whether the Deployment has caught up with the replicas the tenant should run,
@@ -343,14 +318,14 @@ func deploymentAtZero(d *observedDeployment) bool {
 // cost a status write at each step of every rollout (measured: 0.6 writes per tenant bought). A
 // Deployment that is missing, or whose controller has not seen its spec, is waited for in the
 // same words; its own status says which.
-func workloadReady(d *observedDeployment, want int32) (bool, string) {
+func workloadReady(d *childcache.DeploymentCounts, want int32) (bool, string) {
 	if want == 0 {
-		if d != nil && d.observedGeneration >= d.generation && d.replicas == 0 {
+		if d != nil && d.ObservedGeneration >= d.Generation && d.StatusReplicas == 0 {
 			return true, ""
 		}
 		return false, "Waiting for the app Deployment to scale to zero"
 	}
-	if d == nil || d.observedGeneration < d.generation || d.updated < want || d.available < want || d.replicas > want {
+	if d == nil || d.ObservedGeneration < d.Generation || d.UpdatedReplicas < want || d.AvailableReplicas < want || d.StatusReplicas > want {
 		return false, fmt.Sprintf("Waiting for the app Deployment to run %d available replicas of the current spec", want)
 	}
 	return true, ""

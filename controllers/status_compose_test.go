@@ -52,11 +52,12 @@ func observedDeploy(spec int32, observed int64, replicas, updated, available, re
 }
 
 // observeDeployment is what the status sees of d once the child cache has recorded it; nil for nil.
-func observeDeployment(d *appsv1.Deployment) *observedDeployment {
+func observeDeployment(d *appsv1.Deployment) *childcache.DeploymentCounts {
 	if d == nil {
 		return nil
 	}
-	return observe(childcache.DeploymentCountsOf(d))
+	counts := childcache.DeploymentCountsOf(d)
+	return &counts
 }
 
 // statusIn is what a reconcile observed and how it ended, in the terms the status is derived from.

@@ -150,31 +150,10 @@ var (
 	depAskedForSix = observeDeployment(observedDeploy(6, 7, 0, 0, 0, 0, nil))
 )
 
-func TestObserve(t *testing.T) {
-	if observeDeployment(nil) != nil {
-		t.Error("observeDeployment(nil) is not nil")
-	}
-	d := observedDeploy(2, 6, 3, 2, 1, 4, ptr.To[int32](5))
-	want := &observedDeployment{generation: 7, observedGeneration: 6, specReplicas: ptr.To[int32](2),
-		replicas: 3, updated: 2, available: 1, ready: 4, terminating: 5}
-	got := observeDeployment(d)
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(observedDeployment{})); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	*d.Spec.Replicas = 9
-	if *got.specReplicas != 2 {
-		t.Error("the observation shares the Deployment's replicas field")
-	}
-	unset := &appsv1.Deployment{}
-	if o := observeDeployment(unset); o.specReplicas != nil || o.terminating != 0 {
-		t.Errorf("observe of a Deployment without replicas = %+v", *o)
-	}
-}
-
 func TestDeploymentAtZero(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		d    *observedDeployment
+		d    *childcache.DeploymentCounts
 		want bool
 	}{
 		{"not observed", nil, false},
@@ -196,7 +175,7 @@ func TestSetFrozenCondition(t *testing.T) {
 	for _, tc := range []struct {
 		name             string
 		frozen, byExpiry bool
-		dep              *observedDeployment
+		dep              *childcache.DeploymentCounts
 		want             metav1.Condition
 	}{
 		{"frozen at zero", true, false, depAtZero, byMarketplace},
@@ -233,7 +212,7 @@ func TestSetFrozenSince(t *testing.T) {
 		name   string
 		prior  *metav1.Time
 		frozen bool
-		dep    *observedDeployment
+		dep    *childcache.DeploymentCounts
 		want   *metav1.Time
 	}{
 		{"first seen at zero", nil, true, depAtZero, now},
@@ -254,7 +233,7 @@ func TestSetFrozenSince(t *testing.T) {
 func TestSetReadyReplicas(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		dep   *observedDeployment
+		dep   *childcache.DeploymentCounts
 		prior int32
 		want  int32
 	}{
@@ -339,7 +318,7 @@ func TestWorkloadReadiness(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		d       *Desired
-		dep     *observedDeployment
+		dep     *childcache.DeploymentCounts
 		err     error
 		waiting *outcome.Waiting
 		want    readiness
@@ -495,14 +474,6 @@ func TestSettle(t *testing.T) {
 	}
 }
 
-// observeCounts is observe of counts that may be missing.
-func observeCounts(c *childcache.DeploymentCounts) *observedDeployment {
-	if c == nil {
-		return nil
-	}
-	return observe(*c)
-}
-
 func TestWorkloadReady(t *testing.T) {
 	dep := func(gen, observed int64, replicas, updated, available int32) *childcache.DeploymentCounts {
 		return &childcache.DeploymentCounts{Generation: gen, ObservedGeneration: observed, StatusReplicas: replicas, UpdatedReplicas: updated, AvailableReplicas: available}
@@ -520,7 +491,7 @@ func TestWorkloadReady(t *testing.T) {
 		{"scaled to zero", dep(3, 3, 0, 0, 0), 0, true},
 		{"still scaling down", dep(3, 3, 1, 0, 1), 0, false},
 	} {
-		if ok, _ := workloadReady(observeCounts(tc.d), tc.want); ok != tc.ok {
+		if ok, _ := workloadReady(tc.d, tc.want); ok != tc.ok {
 			t.Errorf("%s: ready = %v, want %v", tc.name, ok, tc.ok)
 		}
 	}
@@ -545,7 +516,7 @@ func TestWorkloadReadyMessageNamesTheGoal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var first string
 			for i, d := range tc.steps {
-				ok, msg := workloadReady(observeCounts(d), tc.want)
+				ok, msg := workloadReady(d, tc.want)
 				if ok || msg == "" {
 					t.Fatalf("step %d: ready = %v, message %q; want not ready, with a message", i, ok, msg)
 				}

@@ -103,7 +103,7 @@ type scope struct {
 	waiting *outcome.Waiting
 	// deployment is what the status needs of the app Deployment as last observed; nil when not
 	// observed.
-	deployment *observedDeployment
+	deployment *childcache.DeploymentCounts
 	// frozenByExpiry is true when the plan froze the tenant after its grace period.
 	frozenByExpiry bool
 	// releasing is true while the finalizer is removing the tenant.
@@ -451,7 +451,7 @@ func (r *TenantInstanceReconciler) reconcileWorkload(ctx context.Context, s *sco
 		return nil
 	}
 	if counts, ok := rec.Deployment(); ok {
-		s.deployment = observe(counts)
+		s.deployment = &counts
 		s.revisionObserved = unchanged
 	}
 	return nil
