@@ -592,6 +592,7 @@ func renderMarkdown(r *Results, base *baseline, plots []string, notes string) st
 			[]string{"idle client requests (operator's rest_client_requests_total)", methodsCell(s.IdleRestWrites)},
 			[]string{"idle CPU cores", cpuCell(s.IdleCPU)},
 			[]string{"cold start", fmt.Sprintf("leader after %s s; every tenant reconciled after **%s s** (%.0f reconciles)", f1(s.ColdLeaderSec), f1(s.ColdStartSec), s.ColdReconciles)},
+			[]string{"cold start CPU cores", cpuCell(s.ColdCPU)},
 			[]string{"cold start writes", fmt.Sprintf("%d: %s; requests by method %s", s.ColdWrites.Total, writesCell(s.ColdWrites), methodsCell(s.ColdRestRequests))},
 			[]string{"cold start memory", fmt.Sprintf("peak RSS %s MiB, settled %s MiB (heap %s MiB)", f0(s.ColdPeakRSSMiB), f0(s.ColdSettledRSSMiB), f0(s.ColdSettledHeapMiB))},
 		)
@@ -656,6 +657,9 @@ func renderProfiles(m *md, r *Results) {
 		}
 		if r.Scale.ColdCPUProfile != nil {
 			ps = append(ps, r.Scale.ColdCPUProfile)
+		}
+		if r.Scale.ColdAPIServerProfile != nil {
+			ps = append(ps, r.Scale.ColdAPIServerProfile)
 		}
 	}
 	m.p("## Profiles")

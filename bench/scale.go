@@ -55,6 +55,10 @@ type ScaleResult struct {
 	ColdSettledRSSMiB  float64            `json:"coldSettledRssMiB"`
 	ColdSettledHeapMiB float64            `json:"coldSettledHeapMiB"`
 	ColdCPUProfile     *Profile           `json:"coldCpuProfile,omitempty"`
+	// ColdCPU is the average cores each process used from the operator's start until every
+	// tenant was reconciled; ColdAPIServerProfile the API server's CPU profile meanwhile.
+	ColdCPU              map[string]float64 `json:"coldCpuCores,omitempty"`
+	ColdAPIServerProfile *Profile           `json:"coldApiserverProfile,omitempty"`
 	ColdComplete       bool               `json:"coldComplete"`
 	Samples            []OperatorSample   `json:"coldSamples"`
 }
@@ -197,11 +201,15 @@ func (h *harness) coldStart(ctx context.Context, e *env, n int, res *ScaleResult
 	}
 	e.manager = nil
 	audit0 := e.auditOffset()
+	// Before the operator starts, so its mark holds no operator: all the new process' CPU time
+	// is the cold start's.
+	cpu0 := e.markCPU()
 	start := time.Now()
 	if err := e.startManager(ctx); err != nil {
 		return err
 	}
 	res.ColdLeaderSec = time.Since(start).Seconds()
+	apiProf := h.profileAPIServer(ctx, e, fmt.Sprintf("kube-apiserver during the operator's cold start with %d tenants", n), fmt.Sprintf("apiserver-coldstart-%d.pb.gz", n), h.cfg.ColdProfileSecs)
 	smp := e.startSampler(start, 500*time.Millisecond, nil)
 	profc := make(chan *Profile, 1)
 	go func() {
@@ -226,6 +234,11 @@ func (h *harness) coldStart(ctx context.Context, e *env, n int, res *ScaleResult
 	})
 	res.ColdComplete = err == nil
 	res.ColdStartSec = time.Since(start).Seconds()
+	cpu1 := e.markCPU()
+	res.ColdCPU = cpuSince(cpu0, cpu1)
+	if secs, ok := cpu1.secs["operator"]; ok {
+		res.ColdCPU["operator"] = secs / cpu1.at.Sub(cpu0.at).Seconds()
+	}
 	if last != nil {
 		res.ColdReconciles = last.Sum("controller_runtime_reconcile_total", map[string]string{"controller": "tenantinstance"})
 		res.ColdRestRequests = restByMethod(last)
@@ -244,6 +257,7 @@ func (h *harness) coldStart(ctx context.Context, e *env, n int, res *ScaleResult
 		res.ColdSettledRSSMiB, res.ColdSettledHeapMiB = res.Samples[k-1].RSSMiB, res.Samples[k-1].HeapMiB
 	}
 	res.ColdCPUProfile = <-profc
+	res.ColdAPIServerProfile = <-apiProf
 	h.logf("scale: cold start: leader after %.1fs, every tenant reconciled after %.1fs (%.0f reconciles, %d writes besides leases), peak RSS %.0f MiB",
 		res.ColdLeaderSec, res.ColdStartSec, res.ColdReconciles, res.ColdWrites.Total, res.ColdPeakRSSMiB)
 	return nil
