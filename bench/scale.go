@@ -59,8 +59,8 @@ type ScaleResult struct {
 	// tenant was reconciled; ColdAPIServerProfile the API server's CPU profile meanwhile.
 	ColdCPU              map[string]float64 `json:"coldCpuCores,omitempty"`
 	ColdAPIServerProfile *Profile           `json:"coldApiserverProfile,omitempty"`
-	ColdComplete       bool               `json:"coldComplete"`
-	Samples            []OperatorSample   `json:"coldSamples"`
+	ColdComplete         bool               `json:"coldComplete"`
+	Samples              []OperatorSample   `json:"coldSamples"`
 }
 
 // runScale provisions n tenants, measures the idle operator, then restarts it.
