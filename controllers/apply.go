@@ -28,6 +28,7 @@ import (
 // The kinds the reconciler looks up in the child cache.
 var (
 	namespaceKind  = schema.GroupKind{Kind: "Namespace"}
+	configMapKind  = schema.GroupKind{Kind: "ConfigMap"}
 	deploymentKind = schema.GroupKind{Group: "apps", Kind: "Deployment"}
 	ingressKind    = schema.GroupKind{Group: "networking.k8s.io", Kind: "Ingress"}
 )

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -69,23 +70,29 @@ func directoryShardStem(part tenantryv1alpha1.DirectoryPart, index int) string {
 	return fmt.Sprintf("users-%02d", index)
 }
 
-// shardSlot is one directory shard an instance may have.
+// shardSlot is one directory shard an instance may have, with the names of its ConfigMap and file.
 type shardSlot struct {
-	part  tenantryv1alpha1.DirectoryPart
-	index int
+	part            tenantryv1alpha1.DirectoryPart
+	index           int
+	configMap, file string
 }
 
-// directoryShards lists every shard slot: the user shards, then the department shards.
-func directoryShards() []shardSlot {
+// directoryShards lists every shard slot: the user shards, then the department shards. The list
+// is shared: callers only read it.
+var directoryShards = sync.OnceValue(func() []shardSlot {
 	out := make([]shardSlot, 0, tenantryv1alpha1.DirectoryUserShards+tenantryv1alpha1.DirectoryOrgShards)
+	add := func(part tenantryv1alpha1.DirectoryPart, index int) {
+		out = append(out, shardSlot{part: part, index: index,
+			configMap: directoryShardConfigMapName(part, index), file: directoryShardFile(part, index)})
+	}
 	for i := range tenantryv1alpha1.DirectoryUserShards {
-		out = append(out, shardSlot{tenantryv1alpha1.DirectoryUsers, i})
+		add(tenantryv1alpha1.DirectoryUsers, i)
 	}
 	for i := range tenantryv1alpha1.DirectoryOrgShards {
-		out = append(out, shardSlot{tenantryv1alpha1.DirectoryOrgs, i})
+		add(tenantryv1alpha1.DirectoryOrgs, i)
 	}
 	return out
-}
+})
 
 // reconcileAppCredentials decrypts the 联营 applications' client secrets into a Secret. With no
 // application left (the kit removed the last one, or the tenant, or bound another tenant) the
@@ -119,26 +126,23 @@ func (r *TenantInstanceReconciler) reconcileAppCredentials(ctx context.Context, 
 	return nil
 }
 
-// deleteChild deletes a child object of a tenant when the child cache says it exists (or when
+// deleteConfigMap deletes a ConfigMap of a tenant when the child cache says it exists (or when
 // there is no child cache); absence is success.
-func (r *TenantInstanceReconciler) deleteChild(ctx context.Context, obj client.Object, key client.ObjectKey) error {
+func (r *TenantInstanceReconciler) deleteConfigMap(ctx context.Context, key client.ObjectKey) error {
 	if r.Children != nil {
-		gvk, err := r.GroupVersionKindFor(obj)
-		if err != nil {
-			return fmt.Errorf("resolving kind: %w", err)
-		}
-		if _, ok := r.Children.Lookup(gvk.GroupKind(), key); !ok {
+		if _, ok := r.Children.Lookup(configMapKind, key); !ok {
 			return nil
 		}
 	}
+	obj := &corev1.ConfigMap{}
 	obj.SetNamespace(key.Namespace)
 	obj.SetName(key.Name)
 	err := r.Delete(ctx, obj)
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting %T %s: %w", obj, key, err)
+		return fmt.Errorf("deleting ConfigMap %s: %w", key, err)
 	}
 	if err == nil {
-		noteChange(ctx, fmt.Sprintf("%T/%s deleted", obj, key.Name))
+		noteChange(ctx, "ConfigMap/"+key.Name+" deleted")
 	}
 	return nil
 }
@@ -157,6 +161,11 @@ func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *sc
 	slots := directoryShards()
 	dirs := make([]*tenantryv1alpha1.TenantDirectory, len(slots))
 	for i, sh := range slots {
+		if bound == "" {
+			// No shard is projected without a bound tenant: nothing to read, every shard's
+			// ConfigMap is deleted below (a lookup in the child cache each, most often).
+			break
+		}
 		dir := &tenantryv1alpha1.TenantDirectory{}
 		err := r.Get(ctx, client.ObjectKey{Name: tenantryv1alpha1.DirectoryShardName(s.instance.Name, sh.part, sh.index)}, dir)
 		switch {
@@ -172,10 +181,9 @@ func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *sc
 	resolveDirectory(dirs)
 	index := directoryIndex{Users: []string{}, Orgs: []string{}}
 	for i, sh := range slots {
-		cmName := directoryShardConfigMapName(sh.part, sh.index)
 		dir := dirs[i]
 		if dir == nil {
-			if err := r.deleteChild(ctx, &corev1.ConfigMap{}, client.ObjectKey{Namespace: ns, Name: cmName}); err != nil {
+			if err := r.deleteConfigMap(ctx, client.ObjectKey{Namespace: ns, Name: sh.configMap}); err != nil {
 				return err
 			}
 			continue
@@ -187,15 +195,14 @@ func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *sc
 		if err := r.apply(ctx, cm); err != nil {
 			return fmt.Errorf("applying tenant directory shard config map: %w", err)
 		}
-		file := directoryShardFile(sh.part, sh.index)
 		if sh.part == tenantryv1alpha1.DirectoryUsers {
-			index.Users, index.UserCount = append(index.Users, file), index.UserCount+len(dir.Spec.Users)
+			index.Users, index.UserCount = append(index.Users, sh.file), index.UserCount+len(dir.Spec.Users)
 		} else {
-			index.Orgs, index.OrgCount = append(index.Orgs, file), index.OrgCount+len(dir.Spec.Orgs)
+			index.Orgs, index.OrgCount = append(index.Orgs, sh.file), index.OrgCount+len(dir.Spec.Orgs)
 		}
 	}
 	if bound == "" {
-		return r.deleteChild(ctx, &corev1.ConfigMap{}, client.ObjectKey{Namespace: ns, Name: DirectoryName})
+		return r.deleteConfigMap(ctx, client.ObjectKey{Namespace: ns, Name: DirectoryName})
 	}
 	cm, err := s.desired.DirectoryIndexConfigMap(index)
 	if err != nil {
@@ -299,7 +306,7 @@ func (d Desired) directoryVolumes() []*corev1ac.VolumeApplyConfiguration {
 	}
 	for _, sh := range directoryShards() {
 		sources = append(sources, corev1ac.VolumeProjection().WithConfigMap(
-			corev1ac.ConfigMapProjection().WithName(directoryShardConfigMapName(sh.part, sh.index)).WithOptional(true)))
+			corev1ac.ConfigMapProjection().WithName(sh.configMap).WithOptional(true)))
 	}
 	return []*corev1ac.VolumeApplyConfiguration{
 		corev1ac.Volume().WithName("directory").
