@@ -160,22 +160,21 @@ func (r *TenantInstanceReconciler) reconcileDirectory(ctx context.Context, s *sc
 	ns := s.desired.namespace()
 	slots := directoryShards()
 	dirs := make([]*tenantryv1alpha1.TenantDirectory, len(slots))
-	for i, sh := range slots {
-		if bound == "" {
-			// No shard is projected without a bound tenant: nothing to read, every shard's
-			// ConfigMap is deleted below (a lookup in the child cache each, most often).
-			break
-		}
-		dir := &tenantryv1alpha1.TenantDirectory{}
-		err := r.Get(ctx, client.ObjectKey{Name: tenantryv1alpha1.DirectoryShardName(s.instance.Name, sh.part, sh.index)}, dir)
-		switch {
-		case apierrors.IsNotFound(err):
-			continue
-		case err != nil:
-			return fmt.Errorf("reading tenant directory shard: %w", err)
-		}
-		if bound != "" && dir.Spec.TenantID == bound && dir.Spec.InstanceName == s.instance.Name && dir.Spec.Part == sh.part {
-			dirs[i] = dir
+	// Without a bound tenant no shard is projected, so none is read: every shard's ConfigMap is
+	// deleted below, which is most often a lookup in the child cache.
+	if bound != "" {
+		for i, sh := range slots {
+			dir := &tenantryv1alpha1.TenantDirectory{}
+			err := r.Get(ctx, client.ObjectKey{Name: tenantryv1alpha1.DirectoryShardName(s.instance.Name, sh.part, sh.index)}, dir)
+			switch {
+			case apierrors.IsNotFound(err):
+				continue
+			case err != nil:
+				return fmt.Errorf("reading tenant directory shard: %w", err)
+			}
+			if dir.Spec.TenantID == bound && dir.Spec.InstanceName == s.instance.Name && dir.Spec.Part == sh.part {
+				dirs[i] = dir
+			}
 		}
 	}
 	resolveDirectory(dirs)

@@ -23,8 +23,8 @@ limitations under the License.
 // everything else); together with the child cache's record of the object (childcache.Record) it
 // tells whether the object still holds what would be applied. Each apply also carries
 // tenantry.io/applied-fields, the hash of the set of fields it sets, which tells a restarted
-// operator whether any of them was changed while it was not running. The Cache also remembers what the
-// operator wrote without applying (Remember, Recall), under the same keys.
+// operator whether any of them was changed while it was not running. The Cache also remembers
+// what the operator wrote without applying (Remember, Recall), under the same keys.
 package ssa
 
 import (
@@ -358,9 +358,9 @@ func statusWrittenByOthers(gvk schema.GroupVersionKind) bool {
 }
 
 // appliedFieldsIntact reports whether the object rec records still holds every field that
-// applying u (what config decodes) sets, with the value u gives it. It answers for an object first seen after a restart,
-// when this process has no resourceVersion of its own apply to compare with: was it edited while
-// no operator ran?
+// applying u (what config decodes) sets, with the value u gives it. It answers for an object
+// first seen after a restart, when this process has no resourceVersion of its own apply to
+// compare with: was it edited while no operator ran?
 //
 // The API server records in managedFields, per field manager, the set of fields that manager owns
 // (names and list keys, not values). An apply makes the operator own exactly the fields of its
