@@ -491,7 +491,7 @@ func (h *harness) run(ctx context.Context) (err error) {
 				if e, err = cluster(fmt.Sprintf("minimal%d", n)); err != nil {
 					return err
 				}
-				pr.Minimal, err = h.runMinimal(ctx, e, n)
+				pr.Minimal, err = h.runMinimal(ctx, e, n, profile)
 				record("minimal path", err)
 			}
 			e, err = cluster(fmt.Sprintf("operator%d", n))

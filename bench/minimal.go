@@ -63,6 +63,8 @@ type MinimalResult struct {
 	// statuses), as the audit log recorded them.
 	Writes          WriteCounts `json:"auditWrites"`
 	WritesPerTenant float64     `json:"auditWritesPerTenant"`
+	// APIServerProfile is kube-apiserver's CPU profile over the phase's first seconds.
+	APIServerProfile *Profile `json:"apiserverProfile,omitempty"`
 }
 
 // minimalStatus is the one status the minimal path writes: what the operator's status says of a
@@ -105,7 +107,7 @@ func retryWrite(ctx context.Context, errs *atomic.Int64, lastErr *atomic.Value, 
 
 // runMinimal runs the minimal path for n tenants, h.cfg.Workers requests in flight for the
 // creates; a tenant's status is written as soon as the watch sees its Deployment available.
-func (h *harness) runMinimal(ctx context.Context, e *env, n int) (*MinimalResult, error) {
+func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int) (*MinimalResult, error) {
 	bridgeCfg, err := e.saConfig(bridgeSA)
 	if err != nil {
 		return nil, err
@@ -170,6 +172,7 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n int) (*MinimalResult
 	audit0 := e.auditOffset()
 	cpu0 := e.markCPU()
 	start := time.Now()
+	apiProf := h.profileAPIServer(ctx, e, fmt.Sprintf("kube-apiserver while the minimal path provisions %d tenants", n), fmt.Sprintf("apiserver-minimal-%d.pb.gz", n), profileSecs)
 
 	// Status writers: one write per tenant, from the instance as created (a merge patch of the
 	// status subresource, as the operator writes it).
@@ -246,6 +249,7 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n int) (*MinimalResult
 	swg.Wait()
 
 	res.APIServer = apiserverDelta(api0, api1)
+	res.APIServerProfile = <-apiProf
 	res.ControlPlaneCPUPerTenant = controlPlaneSeconds(cpu0, cpu1) / float64(n)
 	res.CPU = cpuSince(cpu0, cpu1)
 	res.Errors = int(errs.Load())

@@ -665,26 +665,30 @@ func renderProfiles(m *md, r *Results) {
 	m.p("## Profiles")
 	m.p("")
 	for _, p := range r.Provisioning {
-		var c, o *Profile
+		var c, mp, o *Profile
 		if p.Ceiling != nil {
 			c = p.Ceiling.APIServerProfile
+		}
+		if p.Minimal != nil {
+			mp = p.Minimal.APIServerProfile
 		}
 		if p.Operator != nil {
 			o = p.Operator.APIServerProfile
 		}
-		if c == nil && o == nil {
+		if c == nil && mp == nil && o == nil {
 			continue
 		}
-		m.p("### kube-apiserver CPU while N = %d tenants are created: ceiling vs operator", p.N)
+		m.p("### kube-apiserver CPU while N = %d tenants are created: ceiling, minimal path, operator", p.N)
 		m.p("")
 		m.p("Share of the API server's CPU samples spent in each part (a sample can count in more than one); "+
-			"profiles `%s`, `%s` (`go tool pprof -top -cum` of each beside it).", fileOf(c), fileOf(o))
+			"profiles `%s`, `%s`, `%s` (`go tool pprof -top -cum` of each beside it; "+
+			"`go tool pprof -top -diff_base` of two compares them).", fileOf(c), fileOf(mp), fileOf(o))
 		m.p("")
 		var rows [][]string
 		for _, k := range sortedKeys(apiserverFocus) {
-			rows = append(rows, []string{k, pct(c, k), pct(o, k)})
+			rows = append(rows, []string{k, pct(c, k), pct(mp, k), pct(o, k)})
 		}
-		m.table([]string{"part of kube-apiserver", "ceiling", "operator"}, rows)
+		m.table([]string{"part of kube-apiserver", "ceiling", "minimal path", "operator"}, rows)
 	}
 	if !r.Machine.PprofAvailable {
 		m.p("The operator binary has no `--pprof-bind-address` flag, so no profile was taken.")

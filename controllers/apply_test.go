@@ -35,7 +35,8 @@ import (
 
 // TestReconcileWithNothingToChangeWritesNothing runs a second reconciler — a freshly started
 // operator, remembering nothing — over a Ready tenant: it sends no write, neither at once nor
-// on later reconciles, until somebody changes a child; then it writes again and repairs it.
+// on later reconciles, until somebody changes a child; then it writes again and repairs it. Having
+// no bound 联营 tenant, it reads none of the tenant's directory shards either.
 func TestReconcileWithNothingToChangeWritesNothing(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -45,9 +46,11 @@ func TestReconcileWithNothingToChangeWritesNothing(t *testing.T) {
 		expectCondition(g, "quiet1", tenantryv1alpha1.ConditionReady, "True", "")
 	}).Should(Succeed())
 
-	var writes atomic.Int64
+	var writes, directoryReads atomic.Int64
+	// The tenant has no bound 联营 tenant, so it has no directory shard to read either.
+	reads := directoryReadCounter{Client: controllers.WriteCounter{Client: cached, Writes: &writes}, reads: &directoryReads}
 	restarted := &controllers.TenantInstanceReconciler{
-		Client: controllers.WriteCounter{Client: cached, Writes: &writes}, Scheme: cached.Scheme(), Children: children,
+		Client: reads, Scheme: cached.Scheme(), Children: children,
 		Clock: fakeClock, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort, MerchantKey: merchantKey,
 		RolloutNamespace: rolloutNamespace,
 	}
@@ -76,6 +79,7 @@ func TestReconcileWithNothingToChangeWritesNothing(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 	}
 	g.Expect(writes.Load()).To(BeZero(), "reconciles of a tenant in sync must not write")
+	g.Expect(directoryReads.Load()).To(BeZero(), "a tenant with no bound 联营 tenant has no directory shard to read")
 
 	// A hand edit of the spec is put back. (The suite's running operator repairs it too, so which
 	// of the two writes first is not asserted; the fingerprint tests cover the detection.)
@@ -87,6 +91,19 @@ func TestReconcileWithNothingToChangeWritesNothing(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(*deployment(g, "quiet1").Spec.Replicas).To(Equal(int32(2)))
 	}).Should(Succeed())
+}
+
+// directoryReadCounter counts the reads of TenantDirectory shards.
+type directoryReadCounter struct {
+	client.Client
+	reads *atomic.Int64
+}
+
+func (c directoryReadCounter) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*tenantryv1alpha1.TenantDirectory); ok {
+		c.reads.Add(1)
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
 }
 
 // TestStatusWritesOfOtherControllersCauseNoApply: the Deployment and quota controllers write the

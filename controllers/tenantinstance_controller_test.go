@@ -81,6 +81,15 @@ func TestSharedTenantIsProvisionedAndBecomesReady(t *testing.T) {
 	// could delete it through: only the release deletes it.
 	g.Expect(namespace.OwnerReferences).To(BeEmpty())
 	g.Expect(namespace.Annotations).To(HaveKeyWithValue(tenantryv1alpha1.AnnotationInstanceUID, string(getInstance(g, "shared1").UID)))
+	// It was made by one apply conditional on its absence, not a create and then an apply: the
+	// operator's only entry in its managed fields is an apply's.
+	var mine []metav1.ManagedFieldsEntry
+	for _, e := range namespace.ManagedFields {
+		if e.Manager == controllers.FieldOwner {
+			mine = append(mine, e)
+		}
+	}
+	g.Expect(mine).To(ConsistOf(HaveField("Operation", metav1.ManagedFieldsOperationApply)))
 
 	quota := &corev1.ResourceQuota{}
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenantryv1alpha1.QuotaName}, quota)).To(Succeed())

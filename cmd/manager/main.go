@@ -38,10 +38,10 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/internal/kubeclient"
 	"github.com/tenantry/tenantry/internal/logcap"
 	"github.com/tenantry/tenantry/internal/merchantkey"
 	"github.com/tenantry/tenantry/internal/metering"
-	"github.com/tenantry/tenantry/internal/ratelimit"
 )
 
 func main() {
@@ -68,7 +68,7 @@ func main() {
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8, "TenantInstances reconciled in parallel.")
 	flag.IntVar(&qps, "kube-api-qps", 200, "Sustained requests per second to the API server, all kinds and Events together; 0 turns client-side limiting off.")
 	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of requests to the API server.")
-	flag.BoolVar(&compression, "kube-api-compression", false, "Ask the API server to gzip large responses and the streams that fill the caches. Off, as kube-controller-manager runs: next to the API server, compressing costs both sides CPU to save bandwidth that is not short.")
+	flag.BoolVar(&compression, "kube-api-compression", false, kubeclient.CompressionUsage)
 	flag.StringVar(&sharedTLSNamespaces, "shared-tls-namespaces", "", "Comma-separated namespaces the operator may read Secrets in: the only ones a plan's shared TLS source may be in (its RBAC must grant get, list and watch on Secrets there, and nowhere else). Empty means none: plans naming a shared TLS source wait. Keep the bridge's namespace, which holds its keys, out of the list.")
 	flag.DurationVar(&drain, "release-drain-timeout", controllers.DefaultReleaseDrainTimeout, "How long a release waits for the app's pods to stop before it deletes the tenant namespace regardless.")
 	flag.StringVar(&mt.url, "metering-url", "", "Base URL of the marketplace's usage push API (https://mkt.myhuaweicloud.com in production; the simulator's serve-orders in tests). Empty: usage is accounted on the instances' status but not pushed.")
@@ -114,11 +114,7 @@ type config struct {
 // clientConfig is base as the operator's clients use it: one client-side rate limit, its user
 // agent, and compression only when asked for (--kube-api-compression).
 func (c config) clientConfig(base *rest.Config) *rest.Config {
-	cfg := rest.CopyConfig(base)
-	ratelimit.Share(cfg, c.qps, c.burst)
-	cfg.UserAgent = "tenantry-operator"
-	cfg.DisableCompression = !c.compression
-	return cfg
+	return kubeclient.Config(base, "tenantry-operator", c.qps, c.burst, c.compression)
 }
 
 type meteringFlags struct {

@@ -45,9 +45,9 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/internal/kubeclient"
 	"github.com/tenantry/tenantry/internal/logcap"
 	"github.com/tenantry/tenantry/internal/merchantkey"
-	"github.com/tenantry/tenantry/internal/ratelimit"
 	"github.com/tenantry/tenantry/webhookbridge"
 	"github.com/tenantry/tenantry/webhookbridge/calltime"
 	"github.com/tenantry/tenantry/webhookbridge/orderquery"
@@ -112,7 +112,7 @@ func main() {
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", webhookbridge.DefaultMaxHeaderBytes, "HTTP server MaxHeaderBytes.")
 	flag.Float64Var(&c.qps, "kube-api-qps", 225, "Sustained requests per second to the API server, all kinds and Events together; a purchase, renewal, freeze, upgrade or release costs at most three requests (a new purchase two: create, Event), a user/org sync four, a query two per instance, so allow 3x the peak call rate. 0 turns client-side limiting off.")
 	flag.IntVar(&c.burst, "kube-api-burst", 450, "Burst of requests to the API server.")
-	flag.BoolVar(&c.compression, "kube-api-compression", false, "Ask the API server to gzip large responses and the streams that fill the caches. Off, as kube-controller-manager runs: next to the API server, compressing costs both sides CPU to save bandwidth that is not short.")
+	flag.BoolVar(&c.compression, "kube-api-compression", false, kubeclient.CompressionUsage)
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -133,10 +133,7 @@ func main() {
 // agent, compression only when asked for (--kube-api-compression), and every request charged to
 // the call that made it (tenantry_bridge_call_own_duration_seconds).
 func (c config) clientConfig(base *rest.Config) *rest.Config {
-	cfg := rest.CopyConfig(base)
-	ratelimit.Share(cfg, float32(c.qps), c.burst)
-	cfg.UserAgent = "tenantry-webhookbridge"
-	cfg.DisableCompression = !c.compression
+	cfg := kubeclient.Config(base, "tenantry-webhookbridge", float32(c.qps), c.burst, c.compression)
 	cfg.Wrap(calltime.Wrapper(calltime.API))
 	return cfg
 }

@@ -24,9 +24,11 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -153,4 +155,69 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 	g.Expect(k8s.Update(ctx, d)).To(Succeed())
 	synced()
 	g.Expect(apply(&c)).To(Equal(ssa.Unchanged))
+}
+
+// Against a real API server: Create makes an object that is the operator's exactly as an Apply's
+// (one managed-fields entry, of the apply, and the applied-fields hash intact), so an Apply of the
+// same configuration afterwards is skipped, by this process and by a restarted one; and a Create
+// of an object that exists, made by someone else, fails with a Conflict and changes nothing.
+func TestCreateAgainstTheAPIServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an API server")
+	}
+	g := NewWithT(t)
+	env, cfg, err := testenv.Start()
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = env.Stop() })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	records, err := childcache.New(cfg, nil, "tenantry-operator")
+	g.Expect(err).NotTo(HaveOccurred())
+	go func() { _ = records.Start(ctx) }()
+	g.Expect(records.WaitForCacheSync(ctx)).To(BeTrue())
+	namespaceKind := schema.GroupKind{Kind: "Namespace"}
+	namespace := func(name string) *corev1ac.NamespaceApplyConfiguration {
+		return corev1ac.Namespace(name).
+			WithLabels(map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, "pod-security.kubernetes.io/enforce": "restricted"}).
+			WithAnnotations(map[string]string{v1alpha1.AnnotationInstanceUID: "uid-1"})
+	}
+
+	var c ssa.Cache
+	res, err := c.Create(ctx, k8s, records, namespace("created"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.Change).To(Equal(ssa.Applied))
+	ns := &corev1.Namespace{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: "created"}, ns)).To(Succeed())
+	g.Expect(ns.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
+	g.Expect(ns.Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationInstanceUID, "uid-1"))
+	g.Expect(ns.ManagedFields).To(ConsistOf(And(
+		HaveField("Manager", "tenantry-operator"), HaveField("Operation", metav1.ManagedFieldsOperationApply))),
+		"the object is owned as an apply's, with no entry of an update")
+	g.Eventually(func(g Gomega) {
+		rec, ok := records.Lookup(namespaceKind, client.ObjectKey{Name: "created"})
+		g.Expect(ok).To(BeTrue())
+		g.Expect(rec.ResourceVersion()).To(Equal(ns.ResourceVersion))
+		intact, known := rec.AppliedFieldsIntact()
+		g.Expect([]bool{intact, known}).To(Equal([]bool{true, true}))
+	}).Should(Succeed())
+	for _, cache := range []*ssa.Cache{&c, {}} {
+		res, err = cache.Apply(ctx, k8s, records, namespace("created"))
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(res.Change).To(Equal(ssa.Skipped), "an apply after the create, by the same or a restarted operator")
+	}
+	_, err = c.Create(ctx, k8s, records, namespace("created"))
+	g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "a second create: %v", err)
+
+	// Somebody else's namespace of the name is left as it is.
+	theirs := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Labels: map[string]string{"team": "x"}}}
+	g.Expect(k8s.Create(ctx, theirs)).To(Succeed())
+	_, err = c.Create(ctx, k8s, records, namespace("theirs"))
+	g.Expect(apierrors.IsConflict(err)).To(BeTrue(), "a create over an existing object: %v", err)
+	after := &corev1.Namespace{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: "theirs"}, after)).To(Succeed())
+	g.Expect(after.ResourceVersion).To(Equal(theirs.ResourceVersion))
+	g.Expect(after.Labels).To(Equal(theirs.Labels))
+	g.Expect(after.Annotations).To(BeEmpty())
 }

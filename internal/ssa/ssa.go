@@ -202,6 +202,28 @@ func (c *Cache) set(tenant string, k key, st State) {
 // which a hand edit made while no operator ran breaks; so a restart with thousands of tenants in
 // sync sends no writes, and one with edited tenants repairs them.
 func (c *Cache) Apply(ctx context.Context, w Writer, records Records, ac runtime.ApplyConfiguration) (Result, error) {
+	return c.apply(ctx, w, records, ac, false)
+}
+
+// absentVersion is the resourceVersion a Create makes its apply conditional on. A resourceVersion
+// in an apply is a precondition on the object it changes, and one that creates its object has none
+// to meet (the API server checks it only against an existing object, then wipes it). Versions are
+// etcd revisions, and revision 1 is the first write of the cluster's storage, made when the
+// API server starts, so no object the operator creates or finds later can be at it: an apply
+// at this version to an existing object always fails.
+const absentVersion = "1"
+
+// Create server-side applies ac on the condition that its object does not exist yet: it creates
+// the object, or fails with a Conflict (apierrors.IsConflict) when an object of that name exists,
+// whoever made it, and changes nothing. It is the apply's counterpart of a create, and makes the
+// object the operator's exactly as Apply would (the same annotations, the same managed fields),
+// in one write: an object it creates is later skipped or applied like any other. It is always
+// sent.
+func (c *Cache) Create(ctx context.Context, w Writer, records Records, ac runtime.ApplyConfiguration) (Result, error) {
+	return c.apply(ctx, w, records, ac, true)
+}
+
+func (c *Cache) apply(ctx context.Context, w Writer, records Records, ac runtime.ApplyConfiguration, create bool) (Result, error) {
 	data, err := json.Marshal(ac)
 	if err != nil {
 		return Result{}, fmt.Errorf("encoding apply configuration: %w", err)
@@ -234,7 +256,7 @@ func (c *Cache) Apply(ctx context.Context, w Writer, records Records, ac runtime
 	}
 	res := Result{Kind: gvk.Kind, Name: name}
 	tenant, k := keyOf(gvk.GroupKind(), namespace, name)
-	if c.holds(gvk, namespace, records, tenant, k, hash, config) {
+	if !create && c.holds(gvk, namespace, records, tenant, k, hash, config) {
 		return res, nil
 	}
 	if _, err := config(); err != nil {
@@ -253,6 +275,9 @@ func (c *Cache) Apply(ctx context.Context, w Writer, records Records, ac runtime
 		delete(annotations, tenantryv1alpha1.AnnotationAppliedFields)
 	}
 	u.SetAnnotations(annotations)
+	if create {
+		u.SetResourceVersion(absentVersion)
+	}
 	before, known := records.Lookup(gvk.GroupKind(), client.ObjectKey{Namespace: namespace, Name: name})
 	if err := w.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(records.FieldOwner()), client.ForceOwnership); err != nil {
 		return res, err

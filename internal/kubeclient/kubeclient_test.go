@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package ratelimit_test
+package kubeclient_test
 
 import (
 	"context"
@@ -32,7 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tenantry/tenantry/internal/ratelimit"
+	"github.com/tenantry/tenantry/internal/kubeclient"
 )
 
 // TestOneBucketForEveryKind: with a burst of one and a rate of a request every ~17 minutes, a
@@ -52,7 +52,7 @@ func TestOneBucketForEveryKind(t *testing.T) {
 	mapper.Add(schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, meta.RESTScopeNamespace)
 	mapper.Add(schema.GroupVersionKind{Version: "v1", Kind: "Secret"}, meta.RESTScopeNamespace)
 	cfg := &rest.Config{Host: srv.URL}
-	ratelimit.Share(cfg, 0.001, 1)
+	kubeclient.Share(cfg, 0.001, 1)
 	c, err := client.New(cfg, client.Options{Mapper: mapper})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestOneBucketForEveryKind(t *testing.T) {
 // zero means its default of 5), as controller-runtime's default.
 func TestZeroTurnsLimitingOff(t *testing.T) {
 	cfg := &rest.Config{QPS: 5, Burst: 10}
-	ratelimit.Share(cfg, 0, 0)
+	kubeclient.Share(cfg, 0, 0)
 	if cfg.RateLimiter != nil || cfg.QPS >= 0 {
 		t.Errorf("RateLimiter = %v, QPS = %v; want none and a negative QPS", cfg.RateLimiter, cfg.QPS)
 	}

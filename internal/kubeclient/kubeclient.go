@@ -14,8 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package ratelimit gives a component one client-side rate limit towards the API server.
-package ratelimit
+// Package kubeclient configures how a Tenantry process talks to the API server: one client-side
+// rate limit for all its clients, its user agent, and whether responses are compressed.
+package kubeclient
 
 import (
 	"k8s.io/client-go/rest"
@@ -36,4 +37,19 @@ func Share(cfg *rest.Config, qps float32, burst int) {
 	}
 	cfg.QPS = qps
 	cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(qps, burst)
+}
+
+// CompressionUsage is the help text of --kube-api-compression, which both binaries have.
+const CompressionUsage = "Ask the API server to gzip large responses and the streams that fill the caches. Off, as kube-controller-manager runs: next to the API server, compressing costs both sides CPU to save bandwidth that is not short."
+
+// Config returns a copy of base as a process's clients use it: every client sharing one token
+// bucket of qps and burst (Share), userAgent, and compression only when asked for. With client-go's
+// watch-list the API server gzips every event of a stream that asks for it, so it is off unless
+// the API server is far away.
+func Config(base *rest.Config, userAgent string, qps float32, burst int, compression bool) *rest.Config {
+	cfg := rest.CopyConfig(base)
+	Share(cfg, qps, burst)
+	cfg.UserAgent = userAgent
+	cfg.DisableCompression = !compression
+	return cfg
 }
