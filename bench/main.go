@@ -290,9 +290,14 @@ func (h *harness) has(scenario string) bool {
 }
 
 func main() {
+	os.Exit(runMain())
+}
+
+// runMain runs the harness and returns its exit code, once its deferred calls have run.
+func runMain() int {
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
-		os.Exit(2)
+		return 2
 	}
 	// controller-runtime's clients log through this; the harness reports errors itself.
 	ctrllog.SetLogger(logr.Discard())
@@ -302,16 +307,15 @@ func main() {
 	if cfg.Render != "" {
 		if err := h.render(cfg.Render); err != nil {
 			h.logf("FAILED: %v", err)
-			os.Exit(1)
+			return 1
 		}
-		return
+		return 0
 	}
-	code := 0
 	if err := h.run(ctx); err != nil {
 		h.logf("FAILED: %v", err)
-		code = 1
+		return 1
 	}
-	os.Exit(code)
+	return 0
 }
 
 // render writes the report of an earlier run again, keeping its configuration but taking notes

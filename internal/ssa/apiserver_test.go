@@ -18,7 +18,9 @@ package ssa_test
 
 import (
 	"context"
+	"net/http"
 	"os"
+	"sync"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -27,8 +29,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -38,11 +43,16 @@ import (
 	"github.com/tenantry/tenantry/internal/testenv"
 )
 
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
 // Against a real API server: an object applied and unchanged is not applied again, neither by
 // the same process nor by a restarted one (whose Cache is empty: the fields the API server says
 // the operator owns must be those of the apply configuration, which this proves for the largest
 // object the operator applies); the Deployment controller's status writes cost nothing; a hand
-// edit is put back, also by a restarted operator.
+// edit is put back, also by a restarted operator. The API server answers each apply in protobuf.
 func TestApplyAgainstTheAPIServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an API server")
@@ -53,7 +63,24 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 	t.Cleanup(func() { _ = env.Stop() })
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	// The content type of every answer to an apply.
+	var (
+		mu      sync.Mutex
+		answers []string
+	)
+	recorded := rest.CopyConfig(cfg)
+	recorded.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			resp, err := rt.RoundTrip(req)
+			if err == nil && req.Method == http.MethodPatch && req.Header.Get("Content-Type") == string(types.ApplyPatchType) {
+				mu.Lock()
+				answers = append(answers, resp.Header.Get("Content-Type"))
+				mu.Unlock()
+			}
+			return resp, err
+		})
+	})
+	k8s, err := client.New(recorded, client.Options{Scheme: testenv.Scheme()})
 	g.Expect(err).NotTo(HaveOccurred())
 	records, err := childcache.New(cfg, nil, "tenantry-operator")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -97,6 +124,9 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 
 	var c ssa.Cache
 	g.Expect(apply(&c)).To(Equal(ssa.Applied))
+	mu.Lock()
+	g.Expect(answers).To(Equal([]string{runtime.ContentTypeProtobuf}), "the API server answers the apply of a built-in kind in protobuf")
+	mu.Unlock()
 	synced()
 	intact, known := fieldsIntact()
 	g.Expect(known).To(BeTrue(), "the apply writes the hash of the fields it sets")

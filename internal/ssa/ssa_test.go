@@ -18,6 +18,7 @@ package ssa
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -62,18 +64,29 @@ type fakeWriter struct {
 	applies int
 	version int
 	last    map[string]any
-	opts    []client.ApplyOption
+	opts    []client.PatchOption
 }
 
-func (w *fakeWriter) Apply(_ context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+func (w *fakeWriter) Patch(_ context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	if patch.Type() != types.ApplyPatchType {
+		return fmt.Errorf("a patch of type %s, not an apply", patch.Type())
+	}
+	data, err := patch.Data(obj)
+	if err != nil {
+		return err
+	}
+	last := map[string]any{}
+	if err := json.Unmarshal(data, &last); err != nil {
+		return err
+	}
 	w.applies++
 	w.version++
-	u := obj.(interface {
-		SetResourceVersion(string)
-		UnstructuredContent() map[string]any
-	})
-	u.SetResourceVersion(strconv.Itoa(w.version))
-	w.last, w.opts = u.UnstructuredContent(), opts
+	// The answer: the object as applied, with its new resourceVersion.
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(last, obj); err != nil {
+		return err
+	}
+	obj.SetResourceVersion(strconv.Itoa(w.version))
+	w.last, w.opts = last, opts
 	return nil
 }
 
