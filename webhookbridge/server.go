@@ -132,8 +132,9 @@ type Options struct {
 	// marketplace resends it later instead of every call slowing down past its timeout.
 	// DefaultMaxInFlight when zero; negative means unlimited.
 	MaxInFlight int
-	// QueueWait is how long a call may wait for a slot, or for a read permit; DefaultQueueWait
-	// when zero.
+	// QueueWait is how long a call may wait in all for a read permit and then a call slot (what
+	// it waited for its permit is taken off what it may wait for its slot); DefaultQueueWait when
+	// zero.
 	QueueWait time.Duration
 	// MaxConcurrentReads is how many calls may hold a request body at once, from before it is
 	// read until the call is answered, so that bodies in memory are bounded by MaxConcurrentReads
@@ -353,8 +354,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	// at most MaxConcurrentReads bodies are in memory at once however many clients upload
 	// (docs/protocol.md §1); a client trickling its body in is cut off by the server's
 	// ReadTimeout. The call slot is taken once the body is in, so slow senders hold no slot.
+	queue := &queueBudget{left: s.queueWait}
 	queued := tracker.Begin(calltime.Queue)
-	releaseRead, ok := acquire(ctx, s.reads, s.queueWait)
+	releaseRead, ok := queue.acquire(ctx, s.reads)
 	queued()
 	if !ok {
 		s.shed(ctx, w, c, start, errTooManyReads)
@@ -369,7 +371,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, family string) {
 	}
 
 	queued = tracker.Begin(calltime.Queue)
-	release, ok := acquire(ctx, s.slots, s.queueWait)
+	release, ok := queue.acquire(ctx, s.slots)
 	queued()
 	if !ok {
 		s.shed(ctx, w, c, start, errOverCapacity)
@@ -404,9 +406,16 @@ func (s *Server) shed(ctx context.Context, w http.ResponseWriter, c *call, start
 	s.audit(ctx, c, protocol.CodeInternalError, time.Since(start), reason)
 }
 
-// acquire takes a place in sem (nil: unlimited), waiting at most wait (and never past ctx). It
-// reports false when none freed up in time.
-func acquire(ctx context.Context, sem chan struct{}, wait time.Duration) (release func(), ok bool) {
+// queueBudget is how long one call may still wait, in all, for a read permit and then a call
+// slot (Options.QueueWait): a call that waited for its permit has only the rest for its slot, so
+// that an acknowledged call queues at most QueueWait however both are contended.
+type queueBudget struct {
+	left time.Duration
+}
+
+// acquire takes a place in sem (nil: unlimited), waiting at most what is left of the budget (and
+// never past ctx), and takes the wait off the budget. It reports false when none freed up in time.
+func (b *queueBudget) acquire(ctx context.Context, sem chan struct{}) (release func(), ok bool) {
 	if sem == nil {
 		return func() {}, true
 	}
@@ -415,7 +424,12 @@ func acquire(ctx context.Context, sem chan struct{}, wait time.Duration) (releas
 		return func() { <-sem }, true
 	default:
 	}
-	t := time.NewTimer(wait)
+	start := time.Now()
+	defer func() { b.left -= time.Since(start) }()
+	if b.left <= 0 {
+		return nil, false
+	}
+	t := time.NewTimer(b.left)
 	defer t.Stop()
 	select {
 	case sem <- struct{}{}:
