@@ -48,12 +48,9 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
-// Against a real API server: an object applied and unchanged is not applied again, neither by
-// the same process nor by a restarted one (whose Cache is empty: the fields the API server says
-// the operator owns must be those of the apply configuration, which this proves for the largest
-// object the operator applies); the Deployment controller's status writes cost nothing; a hand
-// edit is put back, also by a restarted operator. The API server answers each apply in protobuf.
-func TestApplyAgainstTheAPIServer(t *testing.T) {
+// apiServer starts an API server for one test, and the child cache over it, synced.
+func apiServer(t *testing.T) (context.Context, *rest.Config, *childcache.Cache) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts an API server")
 	}
@@ -63,6 +60,21 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 	t.Cleanup(func() { _ = env.Stop() })
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	records, err := childcache.New(cfg, nil, "tenantry-operator")
+	g.Expect(err).NotTo(HaveOccurred())
+	go func() { _ = records.Start(ctx) }()
+	g.Expect(records.WaitForCacheSync(ctx)).To(BeTrue())
+	return ctx, cfg, records
+}
+
+// Against a real API server: an object applied and unchanged is not applied again, neither by
+// the same process nor by a restarted one (whose Cache is empty: the fields the API server says
+// the operator owns must be those of the apply configuration, which this proves for the largest
+// object the operator applies); the Deployment controller's status writes cost nothing; a hand
+// edit is put back, also by a restarted operator. The API server answers each apply in protobuf.
+func TestApplyAgainstTheAPIServer(t *testing.T) {
+	ctx, cfg, records := apiServer(t)
+	g := NewWithT(t)
 	// The content type of every answer to an apply.
 	var (
 		mu      sync.Mutex
@@ -82,10 +94,6 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 	})
 	k8s, err := client.New(recorded, client.Options{Scheme: testenv.Scheme()})
 	g.Expect(err).NotTo(HaveOccurred())
-	records, err := childcache.New(cfg, nil, "tenantry-operator")
-	g.Expect(err).NotTo(HaveOccurred())
-	go func() { _ = records.Start(ctx) }()
-	g.Expect(records.WaitForCacheSync(ctx)).To(BeTrue())
 
 	// The apply configuration of a tenant's app Deployment, as the operator builds it.
 	data, err := os.ReadFile("testdata/deployment.json")
@@ -192,21 +200,10 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 // same configuration afterwards is skipped, by this process and by a restarted one; and a Create
 // of an object that exists, made by someone else, fails with a Conflict and changes nothing.
 func TestCreateAgainstTheAPIServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an API server")
-	}
+	ctx, cfg, records := apiServer(t)
 	g := NewWithT(t)
-	env, cfg, err := testenv.Start()
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = env.Stop() })
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
 	g.Expect(err).NotTo(HaveOccurred())
-	records, err := childcache.New(cfg, nil, "tenantry-operator")
-	g.Expect(err).NotTo(HaveOccurred())
-	go func() { _ = records.Start(ctx) }()
-	g.Expect(records.WaitForCacheSync(ctx)).To(BeTrue())
 	namespaceKind := schema.GroupKind{Kind: "Namespace"}
 	namespace := func(name string) *corev1ac.NamespaceApplyConfiguration {
 		return corev1ac.Namespace(name).
