@@ -23,13 +23,13 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 )
 
-// Share makes every client built from cfg draw on one token bucket of qps requests per second
+// share makes every client built from cfg draw on one token bucket of qps requests per second
 // with burst. Without it, client-go gives each REST client a bucket of its own, and
 // controller-runtime builds a REST client per resource kind (the event recorder another), so
 // --kube-api-qps would limit each kind separately and the whole component to many times that.
 // A qps of zero or less turns client-side limiting off (client-go would otherwise apply its
 // default of 5 per client); API Priority and Fairness still applies on the server.
-func Share(cfg *rest.Config, qps float32, burst int) {
+func share(cfg *rest.Config, qps float32, burst int) {
 	cfg.Burst = burst
 	if qps <= 0 {
 		cfg.QPS, cfg.RateLimiter = -1, nil
@@ -43,12 +43,12 @@ func Share(cfg *rest.Config, qps float32, burst int) {
 const CompressionUsage = "Ask the API server to gzip large responses and the streams that fill the caches. Off, as kube-controller-manager runs: next to the API server, compressing costs both sides CPU to save bandwidth that is not short."
 
 // Config returns a copy of base as a process's clients use it: every client sharing one token
-// bucket of qps and burst (Share), userAgent, and compression only when asked for. With client-go's
+// bucket of qps and burst (share), userAgent, and compression only when asked for. With client-go's
 // watch-list the API server gzips every event of a stream that asks for it, so it is off unless
 // the API server is far away.
 func Config(base *rest.Config, userAgent string, qps float32, burst int, compression bool) *rest.Config {
 	cfg := rest.CopyConfig(base)
-	Share(cfg, qps, burst)
+	share(cfg, qps, burst)
 	cfg.UserAgent = userAgent
 	cfg.DisableCompression = !compression
 	return cfg

@@ -51,8 +51,7 @@ func TestOneBucketForEveryKind(t *testing.T) {
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, meta.RESTScopeNamespace)
 	mapper.Add(schema.GroupVersionKind{Version: "v1", Kind: "Secret"}, meta.RESTScopeNamespace)
-	cfg := &rest.Config{Host: srv.URL}
-	kubeclient.Share(cfg, 0.001, 1)
+	cfg := kubeclient.Config(&rest.Config{Host: srv.URL}, "test", 0.001, 1, false)
 	c, err := client.New(cfg, client.Options{Mapper: mapper})
 	if err != nil {
 		t.Fatal(err)
@@ -74,8 +73,7 @@ func TestOneBucketForEveryKind(t *testing.T) {
 // TestZeroTurnsLimitingOff: qps 0 means no client-side limit (a negative QPS to client-go, whose
 // zero means its default of 5), as controller-runtime's default.
 func TestZeroTurnsLimitingOff(t *testing.T) {
-	cfg := &rest.Config{QPS: 5, Burst: 10}
-	kubeclient.Share(cfg, 0, 0)
+	cfg := kubeclient.Config(&rest.Config{QPS: 5, Burst: 10}, "test", 0, 0, false)
 	if cfg.RateLimiter != nil || cfg.QPS >= 0 {
 		t.Errorf("RateLimiter = %v, QPS = %v; want none and a negative QPS", cfg.RateLimiter, cfg.QPS)
 	}
