@@ -128,8 +128,9 @@ type Options struct {
 	// resend window documented for status calls) when zero.
 	FreezeRetryHorizon time.Duration
 	// MaxInFlight is how many calls are worked on at once; a call arriving when all slots are
-	// taken waits up to QueueWait for one and is otherwise answered 000005 at once, so that the
-	// marketplace resends it later instead of every call slowing down past its timeout.
+	// taken waits for one up to what QueueWait leaves after its wait for a read permit, and is
+	// otherwise answered 000005 at once, so that the marketplace resends it later instead of
+	// every call slowing down past its timeout.
 	// DefaultMaxInFlight when zero; negative means unlimited.
 	MaxInFlight int
 	// QueueWait is how long a call may wait in all for a read permit and then a call slot (what
