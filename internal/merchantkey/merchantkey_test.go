@@ -62,6 +62,12 @@ func TestDecryptClientSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	wrapped := javaDefault[:76] + "\r\n" + javaDefault[76:]
+	// The first character replaced by another: "A" unless it is one already (1 in 64), which
+	// would leave the ciphertext as it was. Either keeps the number below the modulus.
+	tampered := "A" + javaDefault[1:]
+	if javaDefault[0] == 'A' {
+		tampered = "B" + javaDefault[1:]
+	}
 	tests := []struct {
 		name string
 		in   string
@@ -76,7 +82,7 @@ func TestDecryptClientSecret(t *testing.T) {
 		{name: "with label unsupported", in: encrypt(rsa.OAEPOptions{Hash: crypto.SHA256, MGFHash: crypto.SHA1, Label: []byte("x")}), bad: true},
 		{name: "not base64", in: "%%%", bad: true},
 		{name: "wrong length", in: base64.StdEncoding.EncodeToString([]byte("short")), bad: true},
-		{name: "tampered", in: "A" + javaDefault[1:], bad: true},
+		{name: "tampered", in: tampered, bad: true},
 		{name: "plaintext not UTF-8", in: notUTF8, bad: true},
 	}
 	for _, tt := range tests {
