@@ -45,6 +45,12 @@ func TestDecryptClientSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The first character replaced by another ("A" would leave a ciphertext that begins with one
+	// as it was).
+	tampered := "A" + valid[1:]
+	if valid[0] == 'A' {
+		tampered = "B" + valid[1:]
+	}
 	tests := []struct {
 		name    string
 		key     *rsa.PrivateKey
@@ -54,7 +60,7 @@ func TestDecryptClientSecret(t *testing.T) {
 	}{
 		{name: "valid", key: key, in: valid, want: secret},
 		{name: "not base64", key: key, in: "%%%", wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
-		{name: "tampered", key: key, in: "A" + valid[1:], wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
+		{name: "tampered", key: key, in: tampered, wantErr: errInfo{CodeInvalidParam, ReasonBadCiphertext, "clientSecret"}},
 		{name: "key too small is not the caller's fault", key: small, in: valid, wantErr: errInfo{Code: CodeInternalError, Reason: ReasonInternal}},
 		{name: "no key is not the caller's fault", key: nil, in: valid, wantErr: errInfo{Code: CodeInternalError, Reason: ReasonInternal}},
 	}
