@@ -321,7 +321,7 @@ func converged(tn *tenant) *world {
 		}}},
 		replicaSets: map[string][]appsv1.ReplicaSet{ns: {{Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](1)}}}},
 		pods:        map[string][]corev1.Pod{tn.id: {{Status: corev1.PodStatus{Phase: corev1.PodRunning}}}},
-		deadPods:    map[string]int{},
+		terminating: map[string][]corev1.Pod{},
 	}
 }
 

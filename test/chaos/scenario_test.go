@@ -24,6 +24,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
+	k8stypes "k8s.io/apimachinery/pkg/types"
 )
 
 // scenarioT is what a scenario and its helpers report to, with testing.T's meaning: Errorf
@@ -38,6 +39,8 @@ type scenarioT struct {
 	errs    []string
 	stopped bool // Fatal has failed the spec
 	ended   bool // the scenario's body has returned
+	// resyncedPods are the Pods the suite made kwok play again (resync_test.go).
+	resyncedPods map[k8stypes.UID]bool
 }
 
 // scenario is the body of an It running f: the spec fails with every error f recorded.
@@ -45,8 +48,26 @@ func scenario(f func(t *scenarioT)) func() {
 	return func() {
 		t := &scenarioT{name: CurrentSpecReport().LeafNodeText}
 		defer t.end()
+		defer func() {
+			t.mu.Lock()
+			n := len(t.resyncedPods)
+			t.mu.Unlock()
+			if n > 0 {
+				report(t, "Pods kwok left stuck, resynced by the suite", "%d", n)
+			}
+		}()
 		f(t)
 	}
+}
+
+// resynced counts a Pod the suite made kwok play again.
+func (t *scenarioT) resynced(uid k8stypes.UID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.resyncedPods == nil {
+		t.resyncedPods = map[k8stypes.UID]bool{}
+	}
+	t.resyncedPods[uid] = true
 }
 
 func (t *scenarioT) end() {

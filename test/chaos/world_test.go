@@ -260,7 +260,7 @@ type world struct {
 	deployments  map[string][]appsv1.Deployment // by namespace
 	replicaSets  map[string][]appsv1.ReplicaSet // by namespace
 	pods         map[string][]corev1.Pod        // live Pods, by instance label
-	deadPods     map[string]int
+	terminating  map[string][]corev1.Pod        // Pods being deleted, by instance label
 }
 
 func observe(ctx context.Context) (*world, error) {
@@ -268,7 +268,7 @@ func observe(ctx context.Context) (*world, error) {
 		instances: map[string]*tenantryv1alpha1.TenantInstance{}, byOrder: map[string]int{},
 		namespaces: map[string]*corev1.Namespace{}, nsByInstance: map[string]int{},
 		deployments: map[string][]appsv1.Deployment{}, replicaSets: map[string][]appsv1.ReplicaSet{},
-		pods: map[string][]corev1.Pod{}, deadPods: map[string]int{},
+		pods: map[string][]corev1.Pod{}, terminating: map[string][]corev1.Pod{},
 	}
 	tis := &tenantryv1alpha1.TenantInstanceList{}
 	if err := admin.List(ctx, tis); err != nil {
@@ -312,7 +312,7 @@ func observe(ctx context.Context) (*world, error) {
 	for _, p := range pods.Items {
 		id := p.Labels[tenantryv1alpha1.LabelInstance]
 		if p.DeletionTimestamp != nil {
-			w.deadPods[id]++
+			w.terminating[id] = append(w.terminating[id], p)
 			continue
 		}
 		w.pods[id] = append(w.pods[id], p)
@@ -393,7 +393,7 @@ func (w *world) check(t *tenant, e expectation) []string {
 		wantState, want = tenantryv1alpha1.StateFrozen, 0
 	}
 	if ti.Status.State != wantState {
-		add("status.state is %s, want %s", ti.Status.State, wantState)
+		add("status.state is %s, want %s (%s)", ti.Status.State, wantState, w.workload(ns, t.id))
 	}
 	if plan := plans[ti.Spec.SKU].name; ti.Status.Plan != plan {
 		add("status.plan is %q, want %q", ti.Status.Plan, plan)
@@ -429,6 +429,23 @@ func (w *world) check(t *tenant, e expectation) []string {
 	return problems
 }
 
+// workload describes the Deployment and the Pods of instance id in namespace ns, for a problem
+// with its state.
+func (w *world) workload(ns, id string) string {
+	var d string
+	switch deps := w.deployments[ns]; len(deps) {
+	case 0:
+		d = "no Deployment"
+	case 1:
+		s := deps[0].Status
+		d = fmt.Sprintf("Deployment generation %d (observed %d): spec %d replicas, status %d, %d ready, %d terminating",
+			deps[0].Generation, s.ObservedGeneration, ptrValue(deps[0].Spec.Replicas), s.Replicas, s.ReadyReplicas, ptrValue(s.TerminatingReplicas))
+	default:
+		d = fmt.Sprintf("%d Deployments", len(deps))
+	}
+	return fmt.Sprintf("%s; %d Pods, %d terminating", d, len(w.pods[id]), len(w.terminating[id]))
+}
+
 // converge polls the cluster until every tenant is what the ledger allows, and returns how long
 // that took; on timeout it fails the test with what is still wrong.
 func converge(ctx context.Context, t *scenarioT, tenants []*tenant, timeout time.Duration) (time.Duration, bool) {
@@ -440,9 +457,11 @@ func converge(ctx context.Context, t *scenarioT, tenants []*tenant, timeout time
 	}
 	var problems []string
 	var err error
+	var kwok resyncer
 	for {
 		var w *world
 		if w, err = observe(ctx); err == nil {
+			kwok.resync(ctx, t, w, time.Now())
 			problems = problems[:0]
 			for i, tn := range tenants {
 				problems = append(problems, w.check(tn, expectations[i])...)
