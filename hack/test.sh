@@ -43,8 +43,6 @@ if [ "${1:-}" = --summarize ]; then
 fi
 
 FUZZTIME=${FUZZTIME:-30s}
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 
 echo "==> Providing the Kubernetes test binaries (kube-apiserver, etcd, kubectl)"
 KUBEBUILDER_ASSETS=$(hack/tools.sh envtest | tail -1)
@@ -70,6 +68,11 @@ fi
 TENANTRY_BROWSER=$(command -v chromium || true)
 export TENANTRY_BROWSER TENANTRY_REQUIRE_BROWSER=1
 export TENANTRY_ARTIFACTS=${TENANTRY_ARTIFACTS:-$PWD/bin/test-artifacts}
+# The whole output is kept: what is shown below is go test's summary lines and where each failure
+# is, not the failure's message (a Gomega message spans several lines).
+mkdir -p "$TENANTRY_ARTIFACTS"
+log=$TENANTRY_ARTIFACTS/test.log
+: >"$log"
 
 status=0
 # The Ginkgo suites that start a whole local cluster (test/e2e, test/chaos; not their framework,
@@ -98,6 +101,7 @@ hack/fuzz.sh "$FUZZTIME" 2>&1 | tee -a "$log" || status=1
 
 echo
 echo "==> Summary"
+echo "artifact: $log (the whole output)"
 for a in "$TENANTRY_ARTIFACTS"/*.png "$TENANTRY_ARTIFACTS"/*.junit.xml "$TENANTRY_ARTIFACTS"/*.ginkgo.json; do
   [ -f "$a" ] && echo "artifact: $a"
 done
