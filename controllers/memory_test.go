@@ -42,6 +42,7 @@ import (
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/internal/childcache"
+	"github.com/tenantry/tenantry/internal/statusmemory"
 	"github.com/tenantry/tenantry/internal/testenv"
 )
 
@@ -319,4 +320,39 @@ func TestAHandEditMadeWhileNoOperatorRanIsRepairedAfterARestart(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 	}
 	g.Expect(writes.Load()).To(BeZero(), "a restart over a tenant in sync must not write")
+}
+
+// TestAReadOlderThanTheLastStatusWriteIsNotPatchedFrom: a reconcile that read the instance
+// before the cache held the operator's last status write neither compares its status with that
+// read nor patches from it, even when the cache catches up while the reconcile runs (and the
+// memory of status writes then forgets the write). It once judged by the memory as it was at the
+// end of the reconcile: a change of SKU made just before the first status write was then
+// reported without its PlanChanged Event, the status being compared with a read that held none.
+func TestAReadOlderThanTheLastStatusWriteIsNotPatchedFrom(t *testing.T) {
+	g := NewWithT(t)
+	l := startLone(t)
+	req := l.tenant(g, "behind1", "SKU-BEHIND")
+	r := l.reconciler(nil)
+	// The instance as bought: no status yet. A reconcile reads this while the cache is behind.
+	stale := &tenantryv1alpha1.TenantInstance{}
+	g.Expect(l.direct.Get(l.ctx, req.NamespacedName, stale)).To(Succeed())
+
+	_, err := r.Reconcile(l.ctx, req)
+	g.Expect(err).NotTo(HaveOccurred())
+	written := &tenantryv1alpha1.TenantInstance{}
+	g.Expect(l.direct.Get(l.ctx, req.NamespacedName, written)).To(Succeed())
+	g.Expect(written.Status.Plan).To(Equal("behind1-plan"), "the reconcile wrote the status")
+	// The cache has not seen that write yet (the cache of this test may have; the memory is
+	// told otherwise), and the next reconcile reads the instance as bought.
+	r.statuses.Remember(req.Name, written.ResourceVersion, statusmemory.Hash(written.Status))
+	s := r.newScope(stale.DeepCopy())
+	// The cache catches up while that reconcile runs.
+	r.statuses.Seen(req.Name, written.ResourceVersion)
+
+	g.Expect(r.finalizeStatus(l.ctx, s, nil)).To(Succeed())
+	g.Expect(s.statusPending).To(BeTrue(), "the reconcile comes back once the cache holds the write")
+	after := &tenantryv1alpha1.TenantInstance{}
+	g.Expect(l.direct.Get(l.ctx, req.NamespacedName, after)).To(Succeed())
+	g.Expect(after.ResourceVersion).To(Equal(written.ResourceVersion), "nothing was written from the older read")
+	g.Expect(after.Status).To(Equal(written.Status))
 }

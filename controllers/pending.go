@@ -97,7 +97,7 @@ func (r *TenantInstanceReconciler) reconcilePendingChange(ctx context.Context, s
 		return 0, fmt.Errorf("applying the pending change of order %q: %w", pc.OrderID, err)
 	}
 	noteChange(ctx, "spec.pendingChange taken")
-	s.before = s.instance.DeepCopy()
+	s.rebase()
 	r.event(s.instance, corev1.EventTypeNormal, "PendingChangeApplied", "Update",
 		"Renewal order %s took effect at %s: SKU %s to %s, quantity %d to %d",
 		pc.OrderID, pc.EffectiveAt.UTC().Format(time.RFC3339), before.SKU, s.instance.Spec.SKU,

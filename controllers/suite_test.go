@@ -258,6 +258,36 @@ func deployment(g Gomega, instance string) *appsv1.Deployment {
 	return d
 }
 
+// describe is what a failed wait on an instance shows: the instance's spec, annotations and
+// status, its Deployment and the reasons of its Events, as they are when the wait gives up.
+func describe(instance string) func() string {
+	return func() string {
+		ctx := context.Background()
+		out := ""
+		ti := &tenantryv1alpha1.TenantInstance{}
+		if err := k8s.Get(ctx, client.ObjectKey{Name: instance}, ti); err != nil {
+			out += fmt.Sprintf("instance: %v\n", err)
+		} else {
+			out += fmt.Sprintf("instance: generation %d, sku %s, annotations %v\nstatus: %+v\n", ti.Generation, ti.Spec.SKU, ti.Annotations, ti.Status)
+		}
+		d := &appsv1.Deployment{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: tenantryv1alpha1.NamespaceName(instance), Name: controllers.AppName}, d); err != nil {
+			out += fmt.Sprintf("deployment: %v\n", err)
+		} else {
+			out += fmt.Sprintf("deployment: generation %d, replicas %d, labels %v, annotations %v, template annotations %v, image %s\n",
+				d.Generation, ptr.Deref(d.Spec.Replicas, -1), d.Labels, d.Annotations, d.Spec.Template.Annotations, d.Spec.Template.Spec.Containers[0].Image)
+		}
+		events, err := clientset.EventsV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "regarding.name=" + instance})
+		if err != nil {
+			return out + fmt.Sprintf("events: %v", err)
+		}
+		for _, e := range events.Items {
+			out += fmt.Sprintf("event %s %s: %s\n", e.EventTime.Format(time.RFC3339Nano), e.Reason, e.Note)
+		}
+		return out
+	}
+}
+
 // rollOut plays the Deployment controller, which envtest does not run: it reports the desired
 // replicas as available.
 func rollOut(g Gomega, instance string) {

@@ -116,6 +116,12 @@ type scope struct {
 	// statusPending is set when the status could not be written because the cache has not yet
 	// seen the operator's own previous status write; the reconcile then comes back shortly.
 	statusPending bool
+	// behind says whether before, as read, predates the operator's last status write, whose
+	// status hash is lastWritten (statusmemory.Memory.Behind). It is taken when before is read,
+	// not when the status is written: the cache may catch up meanwhile, and the memory then
+	// forgets the write, but before stays what was read.
+	behind      bool
+	lastWritten string
 	// listener is the ELB listener the tenant is put on (listeners.go).
 	listener listenerState
 	// revision is the plan revision the Deployment is built from, and revisionObserved says the
@@ -147,7 +153,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	s := &scope{instance: instance, before: instance.DeepCopy(), now: r.Clock.Now()}
+	s := r.newScope(instance)
 	ctx, changed := withChanges(ctx)
 
 	defer func() {
@@ -178,7 +184,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
 		}
 		noteChange(ctx, "finalizer added")
-		s.before = instance.DeepCopy()
+		s.rebase()
 	}
 
 	// A pending change is taken before the plan is resolved: it may name another SKU, and a
@@ -251,6 +257,20 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, &optionalStepError{err: kerrors.NewAggregate(optional)}
 	}
 	return ctrl.Result{RequeueAfter: earliestRequeue(earliestRequeue(r.nextExpiryCheck(s), pendingWait), later)}, nil
+}
+
+// newScope is the scope of a reconcile of instance, as read from the cache.
+func (r *TenantInstanceReconciler) newScope(instance *tenantryv1alpha1.TenantInstance) *scope {
+	s := &scope{instance: instance, before: instance.DeepCopy(), now: r.Clock.Now()}
+	s.lastWritten, s.behind = r.statuses.Behind(instance.Name, instance.ResourceVersion)
+	return s
+}
+
+// rebase makes the instance, as the API server just answered a write of it, what the status is
+// compared with and patched from: that answer holds every status written before it.
+func (s *scope) rebase() {
+	s.before = s.instance.DeepCopy()
+	s.behind, s.lastWritten = false, ""
 }
 
 // settle sorts what a step returned (outcome.Split): a Stalling or a Waiting is recorded in the
@@ -486,13 +506,13 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 	}
 	computeStatus(s, reconcileErr)
 	sum := statusmemory.Hash(s.instance.Status)
-	if last, behind := r.statuses.Behind(s.instance.Name, s.before.ResourceVersion); behind {
-		// The cache has not caught up with this operator's last status write. Comparing with the
-		// cached status would be comparing with the past: a status equal to it would not be
-		// written, and the newer one, written from a staler view, would stay. A merge patch from
-		// the cached status would miss fields. So: nothing to do if the last write said the same,
-		// else come back once the cache has it.
-		if sum != last {
+	if s.behind {
+		// The cache had not caught up with this operator's last status write when the instance
+		// was read. Comparing with the cached status would be comparing with the past: a status
+		// equal to it would not be written, and the newer one, written from a staler view, would
+		// stay. A merge patch from the cached status would miss fields. So: nothing to do if the
+		// last write said the same, else come back once the cache has it.
+		if sum != s.lastWritten {
 			s.statusPending = true
 		}
 		return nil

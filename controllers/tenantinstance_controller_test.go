@@ -247,7 +247,7 @@ func TestSKUChangeAppliesTheNewPlanInPlace(t *testing.T) {
 		g.Expect(d.Labels).To(HaveKeyWithValue(tenantryv1alpha1.LabelSKU, "SKU-LARGE"))
 		g.Expect(getInstance(g, "upgrade1").Status.Plan).To(Equal("sku-large"))
 		g.Expect(eventReasons(g, "upgrade1")).To(ContainElement("PlanChanged"))
-	}).Should(Succeed())
+	}).Should(Succeed(), describe("upgrade1"))
 	nsAfter := &corev1.Namespace{}
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: ns}, nsAfter)).To(Succeed())
 	g.Expect(nsAfter.UID).To(Equal(nsBefore.UID), "the namespace must be the same one")
