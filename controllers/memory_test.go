@@ -324,10 +324,12 @@ func TestAHandEditMadeWhileNoOperatorRanIsRepairedAfterARestart(t *testing.T) {
 
 // TestAReadOlderThanTheLastStatusWriteIsNotPatchedFrom: a reconcile that read the instance
 // before the cache held the operator's last status write neither compares its status with that
-// read nor patches from it, even when the cache catches up while the reconcile runs (and the
-// memory of status writes then forgets the write). It once judged by the memory as it was at the
-// end of the reconcile: a change of SKU made just before the first status write was then
-// reported without its PlanChanged Event, the status being compared with a read that held none.
+// read nor patches from it. While the cache is still behind, it writes nothing and comes back;
+// once the cache has caught up, even while the reconcile ran (the memory of status writes then
+// forgets the write), it compares with and patches from the status the cache holds. It once
+// judged by the memory only at the end, and then patched from the read: a change of SKU made just
+// before the first status write was reported without its PlanChanged Event, and fields of the
+// last write that the new status no longer has were left behind.
 func TestAReadOlderThanTheLastStatusWriteIsNotPatchedFrom(t *testing.T) {
 	g := NewWithT(t)
 	l := startLone(t)
@@ -342,17 +344,24 @@ func TestAReadOlderThanTheLastStatusWriteIsNotPatchedFrom(t *testing.T) {
 	written := &tenantryv1alpha1.TenantInstance{}
 	g.Expect(l.direct.Get(l.ctx, req.NamespacedName, written)).To(Succeed())
 	g.Expect(written.Status.Plan).To(Equal("behind1-plan"), "the reconcile wrote the status")
-	// The cache has not seen that write yet (the cache of this test may have; the memory is
-	// told otherwise), and the next reconcile reads the instance as bought.
+	l.synced(g, req.NamespacedName, &tenantryv1alpha1.TenantInstance{})
+
+	// The cache has not seen that write yet (the memory is told so), and the next reconcile
+	// reads the instance as bought. It resolves no plan (its status has none).
 	r.statuses.Remember(req.Name, written.ResourceVersion, statusmemory.Hash(written.Status))
 	s := r.newScope(stale.DeepCopy())
-	// The cache catches up while that reconcile runs.
-	r.statuses.Seen(req.Name, written.ResourceVersion)
-
 	g.Expect(r.finalizeStatus(l.ctx, s, nil)).To(Succeed())
 	g.Expect(s.statusPending).To(BeTrue(), "the reconcile comes back once the cache holds the write")
 	after := &tenantryv1alpha1.TenantInstance{}
 	g.Expect(l.direct.Get(l.ctx, req.NamespacedName, after)).To(Succeed())
-	g.Expect(after.ResourceVersion).To(Equal(written.ResourceVersion), "nothing was written from the older read")
-	g.Expect(after.Status).To(Equal(written.Status))
+	g.Expect(after.ResourceVersion).To(Equal(written.ResourceVersion), "nothing was written while the cache was behind")
+
+	// The same, but the cache catches up while the reconcile runs.
+	s = r.newScope(stale.DeepCopy())
+	r.statuses.Seen(req.Name, written.ResourceVersion)
+	g.Expect(r.finalizeStatus(l.ctx, s, nil)).To(Succeed())
+	g.Expect(s.statusPending).To(BeFalse())
+	g.Expect(l.direct.Get(l.ctx, req.NamespacedName, after)).To(Succeed())
+	g.Expect(after.Status.Plan).To(BeEmpty(), "patched from the status the cache holds, which names the plan, not from the read, which did not")
+	g.Expect(after.Status).To(Equal(s.instance.Status))
 }

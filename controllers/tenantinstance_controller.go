@@ -508,14 +508,22 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 	sum := statusmemory.Hash(s.instance.Status)
 	if s.behind {
 		// The cache had not caught up with this operator's last status write when the instance
-		// was read. Comparing with the cached status would be comparing with the past: a status
+		// was read. Comparing with the status read would be comparing with the past: a status
 		// equal to it would not be written, and the newer one, written from a staler view, would
-		// stay. A merge patch from the cached status would miss fields. So: nothing to do if the
-		// last write said the same, else come back once the cache has it.
-		if sum != s.lastWritten {
-			s.statusPending = true
+		// stay; a merge patch from it would miss fields. If the cache has caught up since, the
+		// status it holds now is what to compare with and patch from. If not: nothing to do if
+		// the last write said the same, else come back once the cache has it.
+		if _, still := r.statuses.Behind(s.instance.Name, s.before.ResourceVersion); still {
+			if sum != s.lastWritten {
+				s.statusPending = true
+			}
+			return nil
 		}
-		return nil
+		cached := &tenantryv1alpha1.TenantInstance{}
+		if err := r.Get(ctx, client.ObjectKeyFromObject(s.instance), cached); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		s.before.Status = cached.Status
 	}
 	r.emitTransitions(s, reconcileErr)
 	if equalStatus(s.before.Status, s.instance.Status) {
