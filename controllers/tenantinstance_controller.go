@@ -116,12 +116,11 @@ type scope struct {
 	// statusPending is set when the status could not be written because the cache has not yet
 	// seen the operator's own previous status write; the reconcile then comes back shortly.
 	statusPending bool
-	// behind says whether before, as read, predates the operator's last status write, whose
-	// status hash is lastWritten (statusmemory.Memory.Behind). It is taken when before is read,
-	// not when the status is written: the cache may catch up meanwhile, and the memory then
-	// forgets the write, but before stays what was read.
-	behind      bool
-	lastWritten string
+	// behind says whether before, as read, predates the operator's last status write
+	// (statusmemory.Memory.Behind). It is taken when before is read, not when the status is
+	// written: the cache may catch up meanwhile, and the memory then forgets the write, but
+	// before stays what was read.
+	behind bool
 	// listener is the ELB listener the tenant is put on (listeners.go).
 	listener listenerState
 	// revision is the plan revision the Deployment is built from, and revisionObserved says the
@@ -262,7 +261,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // newScope is the scope of a reconcile of instance, as read from the cache.
 func (r *TenantInstanceReconciler) newScope(instance *tenantryv1alpha1.TenantInstance) *scope {
 	s := &scope{instance: instance, before: instance.DeepCopy(), now: r.Clock.Now()}
-	s.lastWritten, s.behind = r.statuses.Behind(instance.Name, instance.ResourceVersion)
+	_, s.behind = r.statuses.Behind(instance.Name, instance.ResourceVersion)
 	return s
 }
 
@@ -270,7 +269,7 @@ func (r *TenantInstanceReconciler) newScope(instance *tenantryv1alpha1.TenantIns
 // compared with and patched from: that answer holds every status written before it.
 func (s *scope) rebase() {
 	s.before = s.instance.DeepCopy()
-	s.behind, s.lastWritten = false, ""
+	s.behind = false
 }
 
 // settle sorts what a step returned (outcome.Split): a Stalling or a Waiting is recorded in the
@@ -513,8 +512,8 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 		// stay; a merge patch from it would miss fields. If the cache has caught up since, the
 		// status it holds now is what to compare with and patch from. If not: nothing to do if
 		// the last write said the same, else come back once the cache has it.
-		if _, still := r.statuses.Behind(s.instance.Name, s.before.ResourceVersion); still {
-			if sum != s.lastWritten {
+		if last, still := r.statuses.Behind(s.instance.Name, s.before.ResourceVersion); still {
+			if sum != last {
 				s.statusPending = true
 			}
 			return nil

@@ -92,13 +92,17 @@ func (r *resyncer) resync(ctx context.Context, t *scenarioT, w *world, now time.
 		if last, ok := r.last[p.UID]; ok && now.Sub(last) < resyncEvery {
 			continue
 		}
+		patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, annotationResync, strconv.FormatInt(now.UnixMilli(), 10))
+		if err := admin.Patch(ctx, &p, client.RawPatch(types.MergePatchType, patch)); err != nil {
+			// Gone meanwhile, or the API server is down: tried again at the next poll.
+			t.Logf("resync: Pod %s/%s left by kwok: %v", p.Namespace, p.Name, err)
+			continue
+		}
+		t.Logf("resync: Pod %s/%s (%s, deletion %v) left by kwok: annotated", p.Namespace, p.Name, p.Status.Phase, p.DeletionTimestamp)
 		if r.last == nil {
 			r.last = map[types.UID]time.Time{}
 		}
 		r.last[p.UID] = now
-		patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, annotationResync, strconv.FormatInt(now.UnixMilli(), 10))
-		err := admin.Patch(ctx, &p, client.RawPatch(types.MergePatchType, patch))
-		t.Logf("resync: Pod %s/%s (%s, deletion %v) left by kwok: annotated (%v)", p.Namespace, p.Name, p.Status.Phase, p.DeletionTimestamp, err)
 		t.resynced(p.UID)
 	}
 }
