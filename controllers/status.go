@@ -341,3 +341,14 @@ func equalStatus(a, b tenantryv1alpha1.TenantInstanceStatus) bool {
 // not yet seen the previous status write, comes back. Watch events usually arrive within
 // milliseconds; the operator's own status writes do not trigger reconciles (see SetupWithManager).
 const statusRetryAfter = 200 * time.Millisecond
+
+// statusRetry is how soon a reconcile whose status is pending comes back; zero when none is.
+func statusRetry(s *scope) time.Duration {
+	switch {
+	case !s.statusPending:
+		return 0
+	case s.statusCaughtUp:
+		return time.Millisecond
+	}
+	return statusRetryAfter
+}

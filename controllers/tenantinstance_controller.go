@@ -113,9 +113,11 @@ type scope struct {
 	retainUntil       *metav1.Time
 	retainedUntil     *time.Time
 	namespaceObserved bool
-	// statusPending is set when the status could not be written because the cache has not yet
-	// seen the operator's own previous status write; the reconcile then comes back shortly.
-	statusPending bool
+	// statusPending is set when the status could not be written because the instance was read
+	// before the cache held the operator's own previous status write; the reconcile then comes
+	// back shortly (statusRetryAfter), or at once when the cache has caught up since
+	// (statusCaughtUp).
+	statusPending, statusCaughtUp bool
 	// behind says whether before, as read, predates the operator's last status write
 	// (statusmemory.Memory.Behind). It is taken when before is read, not when the status is
 	// written: the cache may catch up meanwhile, and the memory then forgets the write, but
@@ -161,8 +163,8 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if what := changed.list(); len(what) > 0 {
 			logf.FromContext(ctx).Info("Reconciled", "changed", what, "state", s.instance.Status.State, "generation", s.instance.Generation)
 		}
-		if s.statusPending && retErr == nil && (result.RequeueAfter == 0 || result.RequeueAfter > statusRetryAfter) {
-			result.RequeueAfter = statusRetryAfter
+		if retry := statusRetry(s); retry > 0 && retErr == nil && (result.RequeueAfter == 0 || result.RequeueAfter > retry) {
+			result.RequeueAfter = retry
 		}
 		if onlyConflicts(retErr) {
 			// Someone else wrote the object meanwhile: the watch brings the new version. The
@@ -509,20 +511,19 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 		// The cache had not caught up with this operator's last status write when the instance
 		// was read. Comparing with the status read would be comparing with the past: a status
 		// equal to it would not be written, and the newer one, written from a staler view, would
-		// stay; a merge patch from it would miss fields. If the cache has caught up since, the
-		// status it holds now is what to compare with and patch from. If not: nothing to do if
-		// the last write said the same, else come back once the cache has it.
-		if last, still := r.statuses.Behind(s.instance.Name, s.before.ResourceVersion); still {
-			if sum != last {
-				s.statusPending = true
-			}
-			return nil
+		// stay; a merge patch from it would miss fields. Patching from the status the cache holds
+		// now instead would undo what others wrote there since the read (the metering's records).
+		// So nothing is written: while the cache is still behind, nothing is to be done when the
+		// last write said the same, else the reconcile comes back once the cache has it; if the
+		// cache has caught up since, it comes back at once.
+		last, still := r.statuses.Behind(s.instance.Name, s.before.ResourceVersion)
+		switch {
+		case !still:
+			s.statusPending, s.statusCaughtUp = true, true
+		case sum != last:
+			s.statusPending = true
 		}
-		cached := &tenantryv1alpha1.TenantInstance{}
-		if err := r.Get(ctx, client.ObjectKeyFromObject(s.instance), cached); err != nil {
-			return client.IgnoreNotFound(err)
-		}
-		s.before.Status = cached.Status
+		return nil
 	}
 	r.emitTransitions(s, reconcileErr)
 	if equalStatus(s.before.Status, s.instance.Status) {
