@@ -72,6 +72,14 @@ type RateResult struct {
 	OwnP50Ms float64 `json:"ownP50Ms"`
 	OwnP99Ms float64 `json:"ownP99Ms"`
 	OwnCalls float64 `json:"ownCalls"`
+	// OwnMeanMs is the mean own time (the histogram's sum over its count).
+	OwnMeanMs float64 `json:"ownMeanMs"`
+	// BridgeRunMsPerCall and BridgeWaitMsPerCall are how long all of the bridge's threads ran,
+	// and were runnable but waited for a core, over the step, per newInstance call
+	// (/proc/<pid>/task/*/schedstat): the CPU a call costs, and how much of the machine's
+	// contention the bridge met. NaN when the kernel does not tell.
+	BridgeRunMsPerCall  float64 `json:"bridgeRunMsPerCall"`
+	BridgeWaitMsPerCall float64 `json:"bridgeWaitMsPerCall"`
 	// QueuedP99Ms is how long newInstance calls waited for a read permit and a call slot
 	// (tenantry_bridge_call_queued_duration_seconds), which own time leaves out.
 	QueuedP99Ms float64 `json:"queuedP99Ms"`
@@ -158,6 +166,7 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	api0, _ := e.apiserverMetrics(ctx)
 	log0 := fileSize(e.bridge.logPath)
 	cpu0 := e.markCPU()
+	run0, wait0, sched0 := schedOf(e.bridge.pid())
 	smp := e.startSampler(time.Now(), time.Second, nil)
 	start := time.Now()
 	probe, err := h.startCreateProbe(ctx, e, fmt.Sprintf("probe-%d", int(r)), h.cfg.CreateProbeRate)
@@ -192,6 +201,7 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	wg.Wait()
 	probeLat, probeErrs := probe.stop()
 	cpu1 := e.markCPU()
+	run1, wait1, sched1 := schedOf(e.bridge.pid())
 	samples := smp.stop()
 	b1, err := framework.Scrape(ctx, h.hc, e.bridgeMetrics)
 	if err != nil {
@@ -204,7 +214,13 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	step.Shed = b1.Sum("tenantry_bridge_shed_calls_total", nil) - b0.Sum("tenantry_bridge_shed_calls_total", nil)
 	own := map[string]string{"activity": "newInstance"}
 	step.OwnCalls = b1.Sum(ownMetric+"_count", own) - b0.Sum(ownMetric+"_count", own)
+	step.OwnMeanMs, step.BridgeRunMsPerCall, step.BridgeWaitMsPerCall = math.NaN(), math.NaN(), math.NaN()
 	if step.OwnCalls > 0 {
+		step.OwnMeanMs = 1000 * (b1.Sum(ownMetric+"_sum", own) - b0.Sum(ownMetric+"_sum", own)) / step.OwnCalls
+		if sched0 && sched1 {
+			step.BridgeRunMsPerCall = float64(run1-run0) / float64(time.Millisecond) / step.OwnCalls
+			step.BridgeWaitMsPerCall = float64(wait1-wait0) / float64(time.Millisecond) / step.OwnCalls
+		}
 		step.OwnP50Ms = 1000 * histogramDeltaQuantile(b0, b1, ownMetric, own, 0.5)
 		step.OwnP99Ms = 1000 * histogramDeltaQuantile(b0, b1, ownMetric, own, 0.99)
 		step.QueuedP99Ms = 1000 * histogramDeltaQuantile(b0, b1, queuedMetric, own, 0.99)

@@ -56,7 +56,10 @@ type Config struct {
 	// in flight.
 	Workers int `json:"workers"`
 	// Minimal runs the minimal-path ceiling beside the bare one in scenario 1.
-	Minimal      bool  `json:"minimalPath"`
+	Minimal bool `json:"minimalPath"`
+	// MinimalApply runs the minimal path a second time, writing the children by server-side
+	// apply as the operator does (MinimalResult.ByApply).
+	MinimalApply bool  `json:"minimalPathByApply"`
 	HelmTenants  int   `json:"helmTenants"`
 	HelmParallel []int `json:"helmParallel"`
 	Rates        []int `json:"ratesPerSec"`
@@ -163,6 +166,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.StringVar(&scenarios, "scenarios", "ceiling,helm,callbacks,unauth,scale,lifecycle", "Scenarios to run: ceiling (1), helm (2), callbacks (3), lifecycle (4), scale (5), unauth (6), metering (7), rollout (8); 7 and 8 only when named.")
 	fs.StringVar(&tenants, "tenants", "1000,5000", "Scenario 1: N for the ceiling and the operator, comma-separated.")
 	fs.BoolVar(&c.Minimal, "minimal-path", true, "Scenario 1: also run the minimal-path ceiling (TenantInstance, its objects, one status write per tenant) before the operator.")
+	fs.BoolVar(&c.MinimalApply, "minimal-apply", true, "Scenario 1, with -minimal-path: also run the minimal path writing the tenant's objects as the operator does (server-side apply under its field owner) instead of creating them: what server-side apply costs.")
 	fs.IntVar(&c.Workers, "workers", 32, "Requests the ceiling program (and the harness creating TenantInstances) keeps in flight.")
 	fs.IntVar(&c.HelmTenants, "helm-tenants", 100, "Scenario 2: releases installed.")
 	var helmParallel string
@@ -495,8 +499,15 @@ func (h *harness) run(ctx context.Context) (err error) {
 				if e, err = cluster(fmt.Sprintf("minimal%d", n)); err != nil {
 					return err
 				}
-				pr.Minimal, err = h.runMinimal(ctx, e, n, profile)
+				pr.Minimal, err = h.runMinimal(ctx, e, n, profile, false)
 				record("minimal path", err)
+				if h.cfg.MinimalApply {
+					if e, err = cluster(fmt.Sprintf("minimalapply%d", n)); err != nil {
+						return err
+					}
+					pr.MinimalApply, err = h.runMinimal(ctx, e, n, profile, true)
+					record("minimal path by apply", err)
+				}
 			}
 			e, err = cluster(fmt.Sprintf("operator%d", n))
 			if err != nil {
@@ -512,6 +523,10 @@ func (h *harness) run(ctx context.Context) (err error) {
 				pr.MinimalRatio = ratio(pr.Operator.TenantsPerSec, pr.Minimal.TenantsPerSec)
 				pr.MinimalCPURatio = ratio(pr.Operator.ControlPlaneCPUPerTenant, pr.Minimal.ControlPlaneCPUPerTenant)
 				pr.Writes = writeDiffs(pr.Minimal.Writes, pr.Minimal.Tenants, pr.Operator.PathWrites, pr.Operator.Tenants)
+			}
+			if pr.MinimalApply != nil && pr.Operator != nil {
+				pr.MinimalApplyRatio = ratio(pr.Operator.TenantsPerSec, pr.MinimalApply.TenantsPerSec)
+				pr.MinimalApplyCPURatio = ratio(pr.Operator.ControlPlaneCPUPerTenant, pr.MinimalApply.ControlPlaneCPUPerTenant)
 			}
 			res.Provisioning = append(res.Provisioning, pr)
 			if ctx.Err() != nil {

@@ -29,11 +29,15 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
 	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/internal/childcache"
+	"github.com/tenantry/tenantry/internal/ssa"
 )
 
 // MinimalResult is the minimal-path ceiling: the least any declarative system must write per
@@ -41,7 +45,14 @@ import (
 // children (the operator's objects, owned by it, created once each), and once the tenant's
 // Deployment is available one status write marks it Ready. Nothing is read back from the API
 // server but one watch of Deployments, and nothing is written twice.
+//
+// ByApply marks the same path writing each child as the operator does instead of creating it:
+// by server-side apply under the operator's field owner, sent by the operator's own ssa package
+// (the namespace by an apply conditional on its absence, the admin Secret by a create). It
+// measures what server-side apply itself costs over creates, which any operator that owns its
+// fields the way this one must (and so this one) pays.
 type MinimalResult struct {
+	ByApply          bool    `json:"byApply,omitempty"`
 	Tenants          int     `json:"tenants"`
 	ObjectsPerTenant int     `json:"objectsPerTenant"`
 	Workers          int     `json:"workers"`
@@ -107,7 +118,7 @@ func retryWrite(ctx context.Context, errs *atomic.Int64, lastErr *atomic.Value, 
 
 // runMinimal runs the minimal path for n tenants, h.cfg.Workers requests in flight for the
 // creates; a tenant's status is written as soon as the watch sees its Deployment available.
-func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int) (*MinimalResult, error) {
+func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int, byApply bool) (*MinimalResult, error) {
 	bridgeCfg, err := e.saConfig(bridgeSA)
 	if err != nil {
 		return nil, err
@@ -130,7 +141,12 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int) (*
 	}
 	plan := benchPlan(h.cfg.Replicas)
 	names := tenantNames("min", n)
-	res := &MinimalResult{Tenants: n, Workers: h.cfg.Workers}
+	res := &MinimalResult{Tenants: n, Workers: h.cfg.Workers, ByApply: byApply}
+	what, profileFile := "minimal path", fmt.Sprintf("apiserver-minimal-%d.pb.gz", n)
+	if byApply {
+		what, profileFile = "minimal path by apply", fmt.Sprintf("apiserver-minimal-apply-%d.pb.gz", n)
+	}
+	var applied ssa.Cache
 
 	var (
 		mu        sync.Mutex
@@ -167,12 +183,12 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int) (*
 	})
 	defer unwatch()
 
-	h.logf("minimal path: %d tenants (TenantInstance, its objects, one status each) with %d workers", n, h.cfg.Workers)
+	h.logf("%s: %d tenants (TenantInstance, its objects, one status each) with %d workers", what, n, h.cfg.Workers)
 	api0, _ := e.apiserverMetrics(ctx)
 	audit0 := e.auditOffset()
 	cpu0 := e.markCPU()
 	start := time.Now()
-	apiProf := h.profileAPIServer(ctx, e, fmt.Sprintf("kube-apiserver while the minimal path provisions %d tenants", n), fmt.Sprintf("apiserver-minimal-%d.pb.gz", n), profileSecs)
+	apiProf := h.profileAPIServer(ctx, e, fmt.Sprintf("kube-apiserver while the %s provisions %d tenants", what, n), profileFile, profileSecs)
 
 	// Status writers: one write per tenant, from the instance as created (a merge patch of the
 	// status subresource, as the operator writes it).
@@ -213,6 +229,15 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int) (*
 						continue
 					}
 				}
+				if byApply {
+					mu.Lock()
+					instances[ti.Name], createdAt[ti.Name] = ti, t0
+					mu.Unlock()
+					for _, w := range tenantWrites(ti, plan) {
+						_ = retryWrite(ctx, &errs, &lastErr, func() error { return writeAsOperator(ctx, &applied, ceiling, w) })
+					}
+					continue
+				}
 				objs, err := ownedTenantObjects(ti, plan)
 				if err != nil {
 					errs.Add(1)
@@ -230,12 +255,12 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int) (*
 	}
 	wg.Wait()
 	res.CreatedSec = time.Since(start).Seconds()
-	h.logf("minimal path: every object created after %.1fs; waiting for the Deployments and writing statuses", res.CreatedSec)
+	h.logf("%s: every object written after %.1fs; waiting for the Deployments and writing statuses", what, res.CreatedSec)
 
 	wctx, cancel := context.WithTimeout(ctx, h.readyTimeout(n))
 	defer cancel()
 	if err := ready.wait(wctx); err != nil {
-		h.logf("minimal path: not every tenant became Ready: %v%s", err, deadNote(e))
+		h.logf("%s: not every tenant became Ready: %v%s", what, err, deadNote(e))
 	} else {
 		res.AllReady = true
 	}
@@ -266,10 +291,38 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int) (*
 		h.logf("reading the audit log: %v", err)
 	}
 	res.WritesPerTenant = ratio(float64(res.Writes.Total), float64(n))
-	h.logf("minimal path: %d of %d tenants Ready after %.1fs (%.1f tenants/s, %.1f writes per tenant, %d errors)",
-		res.ReadyCount, n, res.ElapsedSec, res.TenantsPerSec, res.WritesPerTenant, res.Errors)
+	h.logf("%s: %d of %d tenants Ready after %.1fs (%.1f tenants/s, %.1f writes per tenant, %d errors)",
+		what, res.ReadyCount, n, res.ElapsedSec, res.TenantsPerSec, res.WritesPerTenant, res.Errors)
 	return res, nil
 }
+
+// writeAsOperator writes one of a tenant's objects as the operator's first reconcile does, with
+// the operator's own ssa package and field owner: the namespace by an apply conditional on its
+// absence, the admin Secret by a create, every other object by server-side apply. Nothing is
+// recorded for the applies to be skipped against, so each is sent.
+func writeAsOperator(ctx context.Context, applied *ssa.Cache, c client.Client, w tenantWrite) error {
+	if w.secret != nil {
+		return c.Create(ctx, w.secret, client.FieldOwner(controllers.FieldOwner))
+	}
+	if _, ok := w.ac.(*corev1ac.NamespaceApplyConfiguration); ok {
+		_, err := applied.Create(ctx, c, noRecords{}, w.ac)
+		if apierrors.IsConflict(err) {
+			return nil // a retry of an apply the API server had carried out: the namespace is ours
+		}
+		return err
+	}
+	_, err := applied.Apply(ctx, c, noRecords{}, w.ac)
+	return err
+}
+
+// noRecords is a child cache that holds nothing, under the operator's field owner.
+type noRecords struct{}
+
+func (noRecords) Lookup(schema.GroupKind, client.ObjectKey) (childcache.Record, bool) {
+	return childcache.Record{}, false
+}
+
+func (noRecords) FieldOwner() string { return controllers.FieldOwner }
 
 // WriteDiff is one resource's writes per tenant on the minimal path and on the operator's path
 // (the bridge's TenantInstance creates and the operator's writes).

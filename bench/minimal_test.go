@@ -18,7 +18,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -26,8 +29,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tenantryv1alpha1 "github.com/tenantry/tenantry/api/v1alpha1"
+	"github.com/tenantry/tenantry/controllers"
+	"github.com/tenantry/tenantry/internal/ssa"
 )
 
 // Every object of a tenant has a typed create: none is left out of the ceilings.
@@ -80,6 +86,99 @@ func TestOwnedTenantObjectsPointAtTheInstance(t *testing.T) {
 		case len(refs) != 1 || refs[0].UID != ti.UID || refs[0].Kind != "TenantInstance" || refs[0].Name != ti.Name:
 			t.Errorf("%T %s is owned by %v", o, o.GetName(), refs)
 		}
+	}
+}
+
+// recordingClient records the writes sent through it and answers each as the API server would
+// not need to: nothing is stored.
+type recordingClient struct {
+	client.Client
+	writes []string
+}
+
+func (c *recordingClient) Create(_ context.Context, obj client.Object, opts ...client.CreateOption) error {
+	o := &client.CreateOptions{}
+	o.ApplyOptions(opts)
+	c.writes = append(c.writes, fmt.Sprintf("create %T %s by %s", obj, obj.GetName(), o.FieldManager))
+	return nil
+}
+
+func (c *recordingClient) Patch(_ context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	o := &client.PatchOptions{}
+	o.ApplyOptions(opts)
+	body, err := patch.Data(obj)
+	if err != nil {
+		return err
+	}
+	var sent struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name            string `json:"name"`
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(body, &sent); err != nil {
+		return err
+	}
+	w := fmt.Sprintf("%s %s %s by %s force=%v", patch.Type(), sent.Kind, sent.Metadata.Name, o.FieldManager, o.Force != nil && *o.Force)
+	if sent.Metadata.ResourceVersion != "" {
+		w += " at resourceVersion " + sent.Metadata.ResourceVersion
+	}
+	c.writes = append(c.writes, w)
+	obj.SetResourceVersion("2")
+	return nil
+}
+
+// The minimal path by apply writes each of a tenant's objects once, as the operator's first
+// reconcile does: the namespace by an apply conditional on its absence, the admin Secret by a
+// create, the rest by forced server-side apply, all under the operator's field owner.
+func TestWriteAsOperatorSendsTheOperatorsWrites(t *testing.T) {
+	ti := benchInstance("min-00001")
+	ti.UID = types.UID("0f1e2d3c-0000-4000-8000-000000000001")
+	ws := tenantWrites(ti, benchPlan(1))
+	objs, err := ownedTenantObjects(ti, benchPlan(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != len(objs) {
+		t.Fatalf("%d writes for %d objects", len(ws), len(objs))
+	}
+	c := &recordingClient{}
+	var applied ssa.Cache
+	for _, w := range ws {
+		if err := writeAsOperator(context.Background(), &applied, c, w); err != nil {
+			t.Fatalf("writing %T: %v", w.ac, err)
+		}
+	}
+	owner := controllers.FieldOwner
+	want := []string{
+		"application/apply-patch+yaml Namespace tenant-min-00001 by " + owner + " force=true at resourceVersion 1",
+		"application/apply-patch+yaml ResourceQuota tenant-quota by " + owner + " force=true",
+		"application/apply-patch+yaml LimitRange tenant-limits by " + owner + " force=true",
+		"application/apply-patch+yaml NetworkPolicy tenant-isolation by " + owner + " force=true",
+		"create *v1.Secret tenant-admin by " + owner,
+		"application/apply-patch+yaml ConfigMap tenant-info by " + owner + " force=true",
+		"application/apply-patch+yaml Deployment app by " + owner + " force=true",
+		"application/apply-patch+yaml Service app by " + owner + " force=true",
+		"application/apply-patch+yaml Service suspended by " + owner + " force=true",
+		"application/apply-patch+yaml Ingress app by " + owner + " force=true",
+	}
+	if diff := cmp.Diff(want, c.writes); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+}
+
+// schedOf reads the run and wait times of every thread of a process.
+func TestSchedOf(t *testing.T) {
+	if _, err := os.Stat("/proc/self/schedstat"); err != nil {
+		t.Skipf("this kernel keeps no scheduler statistics: %v", err)
+	}
+	run, wait, ok := schedOf(os.Getpid())
+	if !ok || run <= 0 || wait < 0 {
+		t.Errorf("schedOf(self) = %v, %v, %v; want a positive run time", run, wait, ok)
+	}
+	if _, _, ok := schedOf(-1); ok {
+		t.Error("schedOf of no process reported figures")
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,34 @@ func cpuSecondsOf(pid int, children bool) (float64, bool) {
 		}
 	}
 	return total / clockTicks, true
+}
+
+// schedOf is how long all of a process's threads ran, and how long they were runnable but
+// waiting for a core, from /proc/<pid>/task/*/schedstat (a thread that exits takes its figures
+// with it; Go processes seldom end threads).
+func schedOf(pid int) (run, wait time.Duration, ok bool) {
+	stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(stats) == 0 {
+		return 0, 0, false
+	}
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			return 0, 0, false
+		}
+		r, err1 := strconv.ParseInt(f[0], 10, 64)
+		w, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, 0, false
+		}
+		run += time.Duration(r)
+		wait += time.Duration(w)
+	}
+	return run, wait, true
 }
 
 // rssBytes is a process's resident set size from /proc/<pid>/status.

@@ -83,17 +83,20 @@ func ownedTenantObjects(ti *tenantryv1alpha1.TenantInstance, plan *tenantryv1alp
 }
 
 func objectsOf(ti *tenantryv1alpha1.TenantInstance, plan *tenantryv1alpha1.TenantPlan, owned bool) ([]client.Object, error) {
-	d := controllers.Desired{Instance: ti, Plan: plan, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort}
 	var objs []client.Object
-	add := func(ac runtime.ApplyConfiguration) error {
-		data, err := json.Marshal(ac)
+	for _, w := range tenantWrites(ti, plan) {
+		if w.secret != nil {
+			objs = append(objs, w.secret)
+			continue
+		}
+		data, err := json.Marshal(w.ac)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		sum := sha256.Sum256(data)
 		obj, _, err := clientgoscheme.Codecs.UniversalDeserializer().Decode(data, nil, nil)
 		if err != nil {
-			return fmt.Errorf("decoding %T: %w", ac, err)
+			return nil, fmt.Errorf("decoding %T: %w", w.ac, err)
 		}
 		o := obj.(client.Object)
 		if !owned {
@@ -106,30 +109,34 @@ func objectsOf(ti *tenantryv1alpha1.TenantInstance, plan *tenantryv1alpha1.Tenan
 		a[tenantryv1alpha1.AnnotationAppliedHash] = hex.EncodeToString(sum[:12])
 		o.SetAnnotations(a)
 		objs = append(objs, o)
-		return nil
-	}
-	for _, ac := range []runtime.ApplyConfiguration{d.Namespace(), d.ResourceQuota(), d.LimitRange(), d.NetworkPolicy()} {
-		if err := add(ac); err != nil {
-			return nil, err
-		}
-	}
-	objs = append(objs, d.AdminSecret(randomKey()))
-	for _, ac := range []runtime.ApplyConfiguration{d.TenantInfoConfigMap(), d.Deployment(), d.Service()} {
-		if err := add(ac); err != nil {
-			return nil, err
-		}
-	}
-	if svc := d.SuspendedService(); svc != nil {
-		if err := add(svc); err != nil {
-			return nil, err
-		}
-	}
-	if ing := d.Ingress(); ing != nil {
-		if err := add(ing); err != nil {
-			return nil, err
-		}
 	}
 	return objs, nil
+}
+
+// tenantWrite is one object the operator writes for a tenant: an apply configuration it applies
+// (the namespace by an apply conditional on its absence), or the admin account Secret, which it
+// creates.
+type tenantWrite struct {
+	ac     runtime.ApplyConfiguration
+	secret *corev1.Secret
+}
+
+// tenantWrites are the operator's objects of ti, built by its own builders, in the order it
+// writes them.
+func tenantWrites(ti *tenantryv1alpha1.TenantInstance, plan *tenantryv1alpha1.TenantPlan) []tenantWrite {
+	d := controllers.Desired{Instance: ti, Plan: plan, SuspendedHost: suspendedHost, SuspendedPort: suspendedPort}
+	ws := []tenantWrite{
+		{ac: d.Namespace()}, {ac: d.ResourceQuota()}, {ac: d.LimitRange()}, {ac: d.NetworkPolicy()},
+		{secret: d.AdminSecret(randomKey())},
+		{ac: d.TenantInfoConfigMap()}, {ac: d.Deployment()}, {ac: d.Service()},
+	}
+	if svc := d.SuspendedService(); svc != nil {
+		ws = append(ws, tenantWrite{ac: svc})
+	}
+	if ing := d.Ingress(); ing != nil {
+		ws = append(ws, tenantWrite{ac: ing})
+	}
+	return ws
 }
 
 // objectKinds names the objects of a tenant, for the report.

@@ -450,6 +450,9 @@ func renderMarkdown(r *Results, base *baseline, plots []string, notes string) st
 			if mp := p.Minimal; mp != nil {
 				rows = append(rows, []string{fmt.Sprintf("minimal path N=%d", p.N), cpuCell(mp.CPU), f2(mp.ControlPlaneCPUPerTenant), apfCell(mp.APIServer), writesCell(mp.Writes)})
 			}
+			if ma := p.MinimalApply; ma != nil {
+				rows = append(rows, []string{fmt.Sprintf("minimal path by apply N=%d", p.N), cpuCell(ma.CPU), f2(ma.ControlPlaneCPUPerTenant), apfCell(ma.APIServer), writesCell(ma.Writes)})
+			}
 			if o := p.Operator; o != nil {
 				rows = append(rows, []string{fmt.Sprintf("operator N=%d", p.N), cpuCell(o.CPU), f2(o.ControlPlaneCPUPerTenant), apfCell(o.APIServer), writesCell(o.AuditWrites)})
 			}
@@ -665,30 +668,33 @@ func renderProfiles(m *md, r *Results) {
 	m.p("## Profiles")
 	m.p("")
 	for _, p := range r.Provisioning {
-		var c, mp, o *Profile
+		var c, mp, ma, o *Profile
 		if p.Ceiling != nil {
 			c = p.Ceiling.APIServerProfile
 		}
 		if p.Minimal != nil {
 			mp = p.Minimal.APIServerProfile
 		}
+		if p.MinimalApply != nil {
+			ma = p.MinimalApply.APIServerProfile
+		}
 		if p.Operator != nil {
 			o = p.Operator.APIServerProfile
 		}
-		if c == nil && mp == nil && o == nil {
+		if c == nil && mp == nil && ma == nil && o == nil {
 			continue
 		}
-		m.p("### kube-apiserver CPU while N = %d tenants are created: ceiling, minimal path, operator", p.N)
+		m.p("### kube-apiserver CPU while N = %d tenants are created: ceiling, minimal path (creates, then by apply), operator", p.N)
 		m.p("")
 		m.p("Share of the API server's CPU samples spent in each part (a sample can count in more than one); "+
-			"profiles `%s`, `%s`, `%s` (`go tool pprof -top -cum` of each beside it; "+
-			"`go tool pprof -top -diff_base` of two compares them).", fileOf(c), fileOf(mp), fileOf(o))
+			"profiles `%s`, `%s`, `%s`, `%s` (`go tool pprof -top -cum` of each beside it; "+
+			"`go tool pprof -top -diff_base` of two compares them).", fileOf(c), fileOf(mp), fileOf(ma), fileOf(o))
 		m.p("")
 		var rows [][]string
 		for _, k := range sortedKeys(apiserverFocus) {
-			rows = append(rows, []string{k, pct(c, k), pct(mp, k), pct(o, k)})
+			rows = append(rows, []string{k, pct(c, k), pct(mp, k), pct(ma, k), pct(o, k)})
 		}
-		m.table([]string{"part of kube-apiserver", "ceiling", "minimal path", "operator"}, rows)
+		m.table([]string{"part of kube-apiserver", "ceiling", "minimal path", "minimal path by apply", "operator"}, rows)
 	}
 	if !r.Machine.PprofAvailable {
 		m.p("The operator binary has no `--pprof-bind-address` flag, so no profile was taken.")
@@ -859,6 +865,43 @@ func renderMinimal(m *md, r *Results) {
 		}
 		m.table([]string{"resource", "minimal path", "operator path", "operator extra"}, rows)
 	}
+	renderMinimalApply(m, r)
+}
+
+// renderMinimalApply compares the minimal path writing the children by server-side apply with
+// the same path by creates, and the operator with it.
+func renderMinimalApply(m *md, r *Results) {
+	var rows [][]string
+	for _, p := range r.Provisioning {
+		ma, mp, o := p.MinimalApply, p.Minimal, p.Operator
+		if ma == nil {
+			continue
+		}
+		row := []string{fmt.Sprint(p.N), fmt.Sprintf("%s (%d/%d Ready in %s s; objects written in %s s, %d errors)", f1(ma.TenantsPerSec), ma.ReadyCount, ma.Tenants, f1(ma.ElapsedSec), f1(ma.CreatedSec), ma.Errors),
+			fmt.Sprintf("%s / %s", f1(ma.ReadyLatency.P50/1000), f1(ma.ReadyLatency.P99/1000)), f3(ma.ControlPlaneCPUPerTenant), f1(ma.WritesPerTenant)}
+		if mp != nil {
+			row = append(row, fmt.Sprintf("%.2f× tenants/s, %.2f× CPU", ratio(ma.TenantsPerSec, mp.TenantsPerSec), ratio(ma.ControlPlaneCPUPerTenant, mp.ControlPlaneCPUPerTenant)))
+		} else {
+			row = append(row, "–")
+		}
+		if o != nil {
+			row = append(row, fmt.Sprintf("**%.2f×** tenants/s, **%.2f×** CPU", p.MinimalApplyRatio, p.MinimalApplyCPURatio))
+		} else {
+			row = append(row, "–")
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	m.p("The same minimal path, on a fresh cluster of its own, writing each of the tenant's objects as the operator does " +
+		"instead of creating it: by server-side apply under the operator's field owner, sent by the operator's own `ssa` " +
+		"package (the namespace by an apply conditional on its absence, the admin Secret by a create). It tells what " +
+		"server-side apply itself costs over creates, which any operator owning its fields this way pays, from what the " +
+		"operator adds beyond it (its caches' watches, its reconciles, its two writes beyond the minimum):")
+	m.p("")
+	m.table([]string{"N", "minimal path by apply tenants/s", "create→Ready p50/p99 (s)", "apiserver+etcd CPU-s/tenant", "writes/tenant",
+		"by apply ÷ by creates", "operator ÷ minimal path by apply"}, rows)
 }
 
 func verbsCell(v map[string]float64) string {
@@ -885,14 +928,18 @@ func renderOwnTime(m *md, r *Results) {
 		"of newInstance calls over the step (the call's time less the time during which a request to the API server or to " +
 		"Order Query was in flight or the call queued for a read permit and a call slot, which " +
 		"`tenantry_bridge_call_queued_duration_seconds` gives; percentiles estimated from the histograms' buckets), and a probe creating bare " +
-		"TenantInstances open-loop meanwhile, with the bridge's identity, timed like the calls from when each was due:")
+		"TenantInstances open-loop meanwhile, with the bridge's identity, timed like the calls from when each was due. " +
+		"Beside the mean own time, how long all of the bridge's threads ran and how long they were runnable but waited " +
+		"for a core over the step, per call (the kernel's `/proc/<pid>/task/*/schedstat`): what a call costs in CPU, " +
+		"and how much of the machine's contention the bridge met, in its own time or while its requests were in flight:")
 	m.p("")
 	var rows [][]string
 	for _, s := range c.Steps {
-		rows = append(rows, []string{f0(s.Rate), fmt.Sprintf("%.1f / %.1f (%.0f calls)", s.OwnP50Ms, s.OwnP99Ms, s.OwnCalls), f1(s.RateLimitedP99Ms), f1(s.QueuedP99Ms),
+		rows = append(rows, []string{f0(s.Rate), fmt.Sprintf("%.1f / %.1f (%.0f calls)", s.OwnP50Ms, s.OwnP99Ms, s.OwnCalls),
+			fmt.Sprintf("%s / %s / %s", f2(s.OwnMeanMs), f2(s.BridgeRunMsPerCall), f2(s.BridgeWaitMsPerCall)), f1(s.RateLimitedP99Ms), f1(s.QueuedP99Ms),
 			fmt.Sprintf("%s / %s", f0(s.AckLatency.P50), f0(s.AckLatency.P99)),
 			fmt.Sprintf("%s / %s (%d at %.0f/s, %d failed)", f0(s.ProbeCreate.P50), f0(s.ProbeCreate.P99), s.ProbeCreate.Count, s.ProbeRate, s.ProbeErrors),
 			fmt.Sprintf("%.2f×", s.AckVsProbe)})
 	}
-	m.table([]string{"calls/s", "bridge's own time p50/p99 ms", "client-side rate limit wait p99 per request ms (part of own)", "queued for a permit and slot p99 ms", "000000 p50/p99 ms", "bare TenantInstance create p50/p99 ms", "ack p99 / create p99"}, rows)
+	m.table([]string{"calls/s", "bridge's own time p50/p99 ms", "own mean / bridge threads running / bridge threads waiting for a core, ms per call", "client-side rate limit wait p99 per request ms (part of own)", "queued for a permit and slot p99 ms", "000000 p50/p99 ms", "bare TenantInstance create p50/p99 ms", "ack p99 / create p99"}, rows)
 }

@@ -60,6 +60,11 @@ type ProvisioningResult struct {
 	Minimal         *MinimalResult `json:"minimal,omitempty"`
 	MinimalRatio    float64        `json:"minimalRatio,omitempty"`
 	MinimalCPURatio float64        `json:"minimalCpuRatio,omitempty"`
+	// MinimalApply is the minimal path writing the children by server-side apply as the operator
+	// does; MinimalApplyRatio and MinimalApplyCPURatio compare the operator with it.
+	MinimalApply         *MinimalResult `json:"minimalByApply,omitempty"`
+	MinimalApplyRatio    float64        `json:"minimalByApplyRatio,omitempty"`
+	MinimalApplyCPURatio float64        `json:"minimalByApplyCpuRatio,omitempty"`
 	// Writes compares the writes per tenant of the minimal path and the operator's path.
 	Writes []WriteDiff `json:"writesVsMinimal,omitempty"`
 }
