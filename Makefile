@@ -124,11 +124,11 @@ cluster-down: ## Delete the kwok cluster CLUSTER_NAME.
 BENCH_FLAGS ?=
 
 .PHONY: bench
-bench: ## Full benchmark on local kwok clusters (N=1,000 and 5,000, 10,000 tenants; 1.5-2 hours on 2 cores); report in bench/results/.
+bench: ## Full benchmark on local kwok clusters (N=1,000 and 5,000, 10,000 tenants; about 2 hours on 2 cores); report in bench/results/.
 	cd bench && go run . $(BENCH_FLAGS)
 
 .PHONY: bench-quick
-bench-quick: ## The same scenarios with small N and short phases (about 6 minutes); report in bench/results/.
+bench-quick: ## The same scenarios with small N and short phases (about 7 minutes); report in bench/results/.
 	cd bench && go run . -quick $(BENCH_FLAGS)
 
 ##@ Build

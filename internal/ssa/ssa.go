@@ -213,9 +213,9 @@ func (c *Cache) Apply(ctx context.Context, w Writer, records Records, ac runtime
 // absentVersion is the resourceVersion a Create makes its apply conditional on. A resourceVersion
 // in an apply is a precondition on the object it changes, and one that creates its object has none
 // to meet (the API server checks it only against an existing object, then wipes it). Versions are
-// etcd revisions, and revision 1 is the first write of the cluster's storage, made when the
-// API server starts, so no object the operator creates or finds later can be at it: an apply
-// at this version to an existing object always fails.
+// etcd revisions: a store starts at revision 1 and each write makes a new one, so the first object
+// ever written is at revision 2 and none is ever at 1: an apply at this version to an existing
+// object always fails.
 const absentVersion = "1"
 
 // Create server-side applies ac on the condition that its object does not exist yet: it creates
