@@ -80,6 +80,8 @@ type RateResult struct {
 	// contention the bridge met. NaN when the kernel does not tell.
 	BridgeRunMsPerCall  float64 `json:"bridgeRunMsPerCall"`
 	BridgeWaitMsPerCall float64 `json:"bridgeWaitMsPerCall"`
+	// BridgeProfile is the bridge's CPU profile over the step, when it can be profiled.
+	BridgeProfile *Profile `json:"bridgeProfile,omitempty"`
 	// QueuedP99Ms is how long newInstance calls waited for a read permit and a call slot
 	// (tenantry_bridge_call_queued_duration_seconds), which own time leaves out.
 	QueuedP99Ms float64 `json:"queuedP99Ms"`
@@ -173,6 +175,16 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	if err != nil {
 		return nil, err
 	}
+	// The bridge's CPU profile over the step (sampling at 100 Hz costs it next to nothing).
+	bridgeProf := make(chan *Profile, 1)
+	go func() {
+		p, err := e.downloadBridgeProfile(ctx, fmt.Sprintf("the bridge answering newInstance at %.0f calls/s", r),
+			fmt.Sprintf("cpu-bridge-%d.pb.gz", int(r)), max(int(dur.Seconds()), 1))
+		if err != nil {
+			h.logf("callbacks: no profile of the bridge at %.0f calls/s: %v", r, err)
+		}
+		bridgeProf <- p
+	}()
 	var wg sync.WaitGroup
 	for i := range total {
 		due := start.Add(time.Duration(i) * interval)
@@ -203,12 +215,17 @@ func (h *harness) rateStep(ctx context.Context, e *env, market *simulator.Client
 	cpu1 := e.markCPU()
 	run1, wait1, sched1 := schedOf(e.bridge.pid())
 	samples := smp.stop()
+	bridgeProfile := <-bridgeProf
 	b1, err := framework.Scrape(ctx, h.hc, e.bridgeMetrics)
 	if err != nil {
 		return nil, err
 	}
 	api1, _ := e.apiserverMetrics(ctx)
 	step := &RateResult{Rate: r, DurationSec: dur.Seconds(), Sent: total, OtherCodes: map[string]int{}, CPU: cpuSince(cpu0, cpu1), APIServer: apiserverDelta(api0, api1)}
+	if bridgeProfile != nil {
+		e.renderProfile(ctx, h.bridgeBin, bridgeProfile)
+		step.BridgeProfile = bridgeProfile
+	}
 	step.Breakdown = callBreakdown(b0, b1, api0, api1)
 	step.RetryableReasons = bridgeReasons(e.bridge.logPath, log0, fileSize(e.bridge.logPath), simulator.ResultInternal)
 	step.Shed = b1.Sum("tenantry_bridge_shed_calls_total", nil) - b0.Sum("tenantry_bridge_shed_calls_total", nil)

@@ -106,8 +106,10 @@ type env struct {
 
 	manager, bridge                         *process
 	managerMetrics, managerProbes, pprofURL string
-	bridgeURL, bridgeMetrics                string
-	managerArgs                             []string
+	// bridgePprofURL is the bridge's /debug/pprof, empty when its binary cannot profile.
+	bridgePprofURL           string
+	bridgeURL, bridgeMetrics string
+	managerArgs              []string
 	// managerFlags are a scenario's own operator flags, before the harness' -manager-arg ones.
 	managerFlags []string
 	// newInstance builds the TenantInstances the harness creates (benchInstance when nil).
@@ -540,7 +542,7 @@ func (e *env) startBridge(ctx context.Context, extra ...string) error {
 			return err
 		}
 	}
-	addrs, err := framework.FreeAddrs(3)
+	addrs, err := framework.FreeAddrs(4)
 	if err != nil {
 		return err
 	}
@@ -550,6 +552,11 @@ func (e *env) startBridge(ctx context.Context, extra ...string) error {
 		"--access-key-file=" + filepath.Join(keysDir, "access-key"),
 		"--marketplace-ak-file=" + filepath.Join(keysDir, "marketplace-ak"),
 		"--marketplace-sk-file=" + filepath.Join(keysDir, "marketplace-sk"),
+	}
+	e.bridgePprofURL = ""
+	if h.bridgeHasPprof {
+		args = append(args, "--pprof-bind-address="+addrs[3])
+		e.bridgePprofURL = "http://" + addrs[3] + "/debug/pprof"
 	}
 	args = append(append(args, extra...), h.cfg.BridgeArgs...)
 	p, err := startProcess("the webhook bridge", h.bridgeBin, args, envWith(e.kubeconfigs[bridgeSA]), filepath.Join(e.dir, "webhookbridge.log"))

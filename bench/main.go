@@ -274,6 +274,7 @@ type harness struct {
 	helmBin               string
 	managerBin, bridgeBin string
 	managerHasPprof       bool
+	bridgeHasPprof        bool
 	hc                    *http.Client
 	clusters              map[string]bool
 	runID                 string
@@ -418,6 +419,8 @@ func (h *harness) prepare(ctx context.Context) error {
 	}
 	help, _ := exec.CommandContext(ctx, h.managerBin, "-h").CombinedOutput()
 	h.managerHasPprof = strings.Contains(string(help), "pprof-bind-address")
+	help, _ = exec.CommandContext(ctx, h.bridgeBin, "-h").CombinedOutput()
+	h.bridgeHasPprof = strings.Contains(string(help), "pprof-bind-address")
 	if !h.managerHasPprof {
 		h.logf("the operator has no --pprof-bind-address flag: no profiles this run")
 	}

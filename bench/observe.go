@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -320,9 +321,28 @@ func (e *env) fetchProfile(ctx context.Context, kind, what, file string, seconds
 	if e.pprofURL == "" {
 		return nil, errNoPprof
 	}
-	url := e.pprofURL + "/heap"
+	p, err := e.downloadProfile(ctx, e.pprofURL, kind, what, file, seconds)
+	if err != nil {
+		return nil, err
+	}
+	e.renderProfile(ctx, e.h.managerBin, p)
+	return p, nil
+}
+
+// downloadBridgeProfile saves the bridge's CPU profile over the next seconds; renderProfile
+// renders it, once what it measured is over.
+func (e *env) downloadBridgeProfile(ctx context.Context, what, file string, seconds int) (*Profile, error) {
+	if e.bridgePprofURL == "" {
+		return nil, errors.New("the bridge has no --pprof-bind-address flag")
+	}
+	return e.downloadProfile(ctx, e.bridgePprofURL, "cpu", what, file, seconds)
+}
+
+// downloadProfile saves a profile from the /debug/pprof at base into the results.
+func (e *env) downloadProfile(ctx context.Context, base, kind, what, file string, seconds int) (*Profile, error) {
+	url := base + "/heap"
 	if kind == "cpu" {
-		url = fmt.Sprintf("%s/profile?seconds=%d", e.pprofURL, seconds)
+		url = fmt.Sprintf("%s/profile?seconds=%d", base, seconds)
 	}
 	hc := &http.Client{Timeout: time.Duration(seconds+60) * time.Second}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -352,12 +372,19 @@ func (e *env) fetchProfile(ctx context.Context, kind, what, file string, seconds
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	p := &Profile{Kind: kind, What: what, File: filepath.Join("profiles", file)}
+	return &Profile{Kind: kind, What: what, File: filepath.Join("profiles", file)}, nil
+}
+
+// renderProfile renders the top entries of a downloaded profile of binary with `go tool pprof`,
+// into p and beside its file.
+func (e *env) renderProfile(ctx context.Context, binary string, p *Profile) {
+	path := filepath.Join(e.h.out, p.File)
+	kind := p.Kind
 	args := []string{"tool", "pprof", "-top", "-nodecount=25"}
 	if kind == "heap" {
 		args = append(args, "-sample_index=inuse_space")
 	}
-	args = append(args, e.h.managerBin, path)
+	args = append(args, binary, path)
 	out, err := exec.CommandContext(ctx, "go", args...).CombinedOutput()
 	if err != nil {
 		p.Top = fmt.Sprintf("(go tool pprof failed: %v)", err)
@@ -368,12 +395,11 @@ func (e *env) fetchProfile(ctx context.Context, kind, what, file string, seconds
 	_ = os.WriteFile(topPath, []byte(p.Top), 0o644)
 	// A cumulative view too: where the time goes by caller, which the flat list hides.
 	if kind == "cpu" {
-		cum, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=40", e.h.managerBin, path).CombinedOutput()
+		cum, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=40", binary, path).CombinedOutput()
 		if err == nil {
 			_ = os.WriteFile(strings.TrimSuffix(path, ".pb.gz")+".cum.txt", []byte(trimPprof(string(cum))), 0o644)
 		}
 	}
-	return p, nil
 }
 
 // fetchAPIServerProfile saves a CPU profile of kube-apiserver (its /debug/pprof, as the

@@ -665,6 +665,13 @@ func renderProfiles(m *md, r *Results) {
 			ps = append(ps, r.Scale.ColdAPIServerProfile)
 		}
 	}
+	if r.Callbacks != nil {
+		for _, s := range r.Callbacks.Steps {
+			if s.BridgeProfile != nil {
+				ps = append(ps, s.BridgeProfile)
+			}
+		}
+	}
 	m.p("## Profiles")
 	m.p("")
 	for _, p := range r.Provisioning {

@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -55,7 +56,7 @@ import (
 )
 
 type config struct {
-	bindAddr, suspendedAddr, metricsAddr, path                  string
+	bindAddr, suspendedAddr, metricsAddr, pprofAddr, path       string
 	accessKeyFile, kitKeyFile, orderAPIURL, akFile, skFile      string
 	orderAPIFallbackURL                                         string
 	merchantKeyFile, tlsCertFile, tlsKeyFile                    string
@@ -79,6 +80,7 @@ func main() {
 	flag.StringVar(&c.bindAddr, "bind-address", ":8080", "Address the marketplace production interface binds to.")
 	flag.StringVar(&c.suspendedAddr, "suspended-page-bind-address", ":8082", "Address the subscription-suspended page binds to.")
 	flag.StringVar(&c.metricsAddr, "metrics-bind-address", ":8081", "Address /metrics, /healthz and /readyz bind to.")
+	flag.StringVar(&c.pprofAddr, "pprof-bind-address", "0", "Address net/http/pprof binds to, for profiling; 0 disables it.")
 	flag.StringVar(&c.path, "path", webhookbridge.DefaultPath, "Path of the production URL registered with the marketplace.")
 	flag.StringVar(&c.accessKeyFile, "access-key-file", "", "File with the access key (first line) and, during a rotation, the previous key (second line). Default: $TENANTRY_ACCESS_KEY.")
 	flag.StringVar(&c.kitKeyFile, "kit-access-key-file", "", "File with the 联营 kit key(s), same format. Default: $TENANTRY_KIT_ACCESS_KEY, else the access key.")
@@ -301,6 +303,9 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		{name: "suspended page", srv: c.httpServer(c.suspendedAddr, webhookbridge.SuspendedPage())},
 		{name: "metrics and probes", srv: c.httpServer(c.metricsAddr, probes)},
 	}
+	if c.pprofAddr != "" && c.pprofAddr != "0" {
+		servers = append(servers, &namedServer{name: "profiler", srv: c.pprofServer()})
+	}
 	errc := make(chan error, len(servers))
 	for _, s := range servers {
 		go func() {
@@ -335,6 +340,21 @@ func run(ctx context.Context, log logr.Logger, c config) error {
 		}
 	}
 	return runErr
+}
+
+// pprofServer serves net/http/pprof on --pprof-bind-address, apart from every other listener
+// (the profiles show what the bridge is doing; only who may profile it should reach it).
+func (c config) pprofServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := c.httpServer(c.pprofAddr, mux)
+	// A CPU profile or trace streams for as long as it was asked to run.
+	srv.WriteTimeout = 0
+	return srv
 }
 
 type namedServer struct {

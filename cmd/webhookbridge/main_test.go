@@ -96,7 +96,7 @@ func TestRunServesAndDrains(t *testing.T) {
 	t.Cleanup(orderSrv.Close)
 
 	c := config{
-		bindAddr: freeAddr(t), suspendedAddr: freeAddr(t), metricsAddr: freeAddr(t), path: "/saasproduce",
+		bindAddr: freeAddr(t), suspendedAddr: freeAddr(t), metricsAddr: freeAddr(t), pprofAddr: freeAddr(t), path: "/saasproduce",
 		accessKeyFile: write("access", current+"\n"+previous+"\n"), orderAPIURL: orderSrv.URL,
 		akFile: write("ak", "ak\n"), skFile: write("sk", " sk "),
 		window: time.Minute, callBudget: 3 * time.Second, orderQueryTimeout: 2 * time.Second,
@@ -145,7 +145,15 @@ func TestRunServesAndDrains(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(a.ResultCode).To(Equal(protocol.CodeSuccess))
 
-	code, body := get("http://" + c.suspendedAddr + "/whatever")
+	// The profiler answers on its own address only.
+	code, body := get("http://" + c.pprofAddr + "/debug/pprof/cmdline")
+	g.Expect(code).To(Equal(http.StatusOK), body)
+	code, _ = get("http://" + c.bindAddr + "/debug/pprof/cmdline")
+	g.Expect(code).NotTo(Equal(http.StatusOK))
+	code, _ = get("http://" + c.metricsAddr + "/debug/pprof/cmdline")
+	g.Expect(code).To(Equal(http.StatusNotFound))
+
+	code, body = get("http://" + c.suspendedAddr + "/whatever")
 	g.Expect(code).To(Equal(http.StatusServiceUnavailable))
 	g.Expect(body).To(ContainSubstring("订阅已暂停"))
 	code, body = get("http://" + c.metricsAddr + "/metrics")
@@ -179,6 +187,8 @@ func TestRunServesAndDrains(t *testing.T) {
 
 	// The listeners are closed.
 	_, err = http.Get("http://" + c.bindAddr + "/saasproduce")
+	g.Expect(err).To(HaveOccurred())
+	_, err = http.Get("http://" + c.pprofAddr + "/debug/pprof/cmdline")
 	g.Expect(err).To(HaveOccurred())
 }
 
