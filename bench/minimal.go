@@ -49,8 +49,8 @@ import (
 // ByApply marks the same path writing each child as the operator does instead of creating it:
 // by server-side apply under the operator's field owner, sent by the operator's own ssa package
 // (the namespace by an apply conditional on its absence, the admin Secret by a create). It
-// measures what server-side apply itself costs over creates, which any operator that owns its
-// fields the way this one must (and so this one) pays.
+// measures what server-side apply itself costs over creates, which any operator owning its
+// fields by server-side apply, as this one does, pays.
 type MinimalResult struct {
 	ByApply          bool    `json:"byApply,omitempty"`
 	Tenants          int     `json:"tenants"`
