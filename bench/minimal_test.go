@@ -288,3 +288,28 @@ func TestBridgeOverheadGoals(t *testing.T) {
 		t.Errorf("a bridge without the own-time metric: %+v, want the goal not measurable", gs)
 	}
 }
+
+// The report gives the minimal path by apply beside the one by creates and the operator, and the
+// bridge's thread times per call, with a dash where the kernel told nothing.
+func TestRenderMinimalApplyAndBridgeThreads(t *testing.T) {
+	r := &Results{
+		Provisioning: []ProvisioningResult{{N: 100,
+			Minimal:           &MinimalResult{Tenants: 100, ReadyCount: 100, TenantsPerSec: 8, ControlPlaneCPUPerTenant: 0.2},
+			MinimalApply:      &MinimalResult{ByApply: true, Tenants: 100, ReadyCount: 100, TenantsPerSec: 10, ControlPlaneCPUPerTenant: 0.1},
+			Operator:          &OperatorResult{Tenants: 100, ReadyCount: 100, TenantsPerSec: 5, ControlPlaneCPUPerTenant: 0.15},
+			MinimalApplyRatio: 0.5, MinimalApplyCPURatio: 1.5}},
+		Callbacks: &CallbacksResult{Steps: []RateResult{
+			{Rate: 50, OwnCalls: 10, OwnMeanMs: 1.25, BridgeRunMsPerCall: 2.5, BridgeWaitMsPerCall: 4},
+			{Rate: 10, OwnCalls: 10, OwnMeanMs: 1, BridgeRunMsPerCall: math.NaN(), BridgeWaitMsPerCall: math.NaN()},
+		}},
+	}
+	out := renderMarkdown(r, nil, nil, "")
+	for _, want := range []string{
+		"| 100 | 10.0 (100/100 Ready in 0.0 s; objects written in 0.0 s, 0 errors) | 0.0 / 0.0 | 0.100 | 0.0 | 1.25× tenants/s, 0.50× CPU | **0.50×** tenants/s, **1.50×** CPU |",
+		"| 1.25 / 2.50 / 4.00 |", "| 1.00 / – / – |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}

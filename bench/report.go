@@ -255,7 +255,12 @@ func f1(v float64) string {
 	}
 	return fmt.Sprintf("%.1f", v)
 }
-func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
+func f2(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
 func f0(v float64) string {
 	if math.IsNaN(v) {
 		return "–"
