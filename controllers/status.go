@@ -342,13 +342,7 @@ func equalStatus(a, b tenantryv1alpha1.TenantInstanceStatus) bool {
 // milliseconds; the operator's own status writes do not trigger reconciles (see SetupWithManager).
 const statusRetryAfter = 200 * time.Millisecond
 
-// statusRetry is how soon a reconcile whose status is pending comes back; zero when none is.
-func statusRetry(s *scope) time.Duration {
-	switch {
-	case !s.statusPending:
-		return 0
-	case s.statusCaughtUp:
-		return time.Millisecond
-	}
-	return statusRetryAfter
-}
+// statusRetryCaughtUp is how soon a reconcile comes back that read the instance before the cache
+// held the previous status write, when the cache has caught up since: at once, to compare with
+// what the cache holds now.
+const statusRetryCaughtUp = time.Millisecond

@@ -113,11 +113,11 @@ type scope struct {
 	retainUntil       *metav1.Time
 	retainedUntil     *time.Time
 	namespaceObserved bool
-	// statusPending is set when the status could not be written because the instance was read
-	// before the cache held the operator's own previous status write; the reconcile then comes
-	// back shortly (statusRetryAfter), or at once when the cache has caught up since
-	// (statusCaughtUp).
-	statusPending, statusCaughtUp bool
+	// statusRetry is set when the status could not be written because the instance was read
+	// before the cache held the operator's own previous status write: how soon the reconcile
+	// comes back, shortly (statusRetryAfter) or, when the cache has caught up since, at once
+	// (statusRetryCaughtUp). Zero when the status is settled.
+	statusRetry time.Duration
 	// behind says whether before, as read, predates the operator's last status write
 	// (statusmemory.Memory.Behind). It is taken when before is read, not when the status is
 	// written: the cache may catch up meanwhile, and the memory then forgets the write, but
@@ -163,7 +163,7 @@ func (r *TenantInstanceReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if what := changed.list(); len(what) > 0 {
 			logf.FromContext(ctx).Info("Reconciled", "changed", what, "state", s.instance.Status.State, "generation", s.instance.Generation)
 		}
-		if retry := statusRetry(s); retry > 0 && retErr == nil && (result.RequeueAfter == 0 || result.RequeueAfter > retry) {
+		if retry := s.statusRetry; retry > 0 && retErr == nil && (result.RequeueAfter == 0 || result.RequeueAfter > retry) {
 			result.RequeueAfter = retry
 		}
 		if onlyConflicts(retErr) {
@@ -519,9 +519,9 @@ func (r *TenantInstanceReconciler) finalizeStatus(ctx context.Context, s *scope,
 		last, still := r.statuses.Behind(s.instance.Name, s.before.ResourceVersion)
 		switch {
 		case !still:
-			s.statusPending, s.statusCaughtUp = true, true
+			s.statusRetry = statusRetryCaughtUp
 		case sum != last:
-			s.statusPending = true
+			s.statusRetry = statusRetryAfter
 		}
 		return nil
 	}
