@@ -229,26 +229,28 @@ func (h *harness) runMinimal(ctx context.Context, e *env, n, profileSecs int, by
 						continue
 					}
 				}
+				// One write per object: a create, or the operator's own write (byApply).
+				var writes []func() error
 				if byApply {
-					mu.Lock()
-					instances[ti.Name], createdAt[ti.Name] = ti, t0
-					mu.Unlock()
 					for _, w := range tenantWrites(ti, plan) {
-						_ = retryWrite(ctx, &errs, &lastErr, func() error { return writeAsOperator(ctx, &applied, ceiling, w) })
+						writes = append(writes, func() error { return writeAsOperator(ctx, &applied, ceiling, w) })
 					}
-					continue
-				}
-				objs, err := ownedTenantObjects(ti, plan)
-				if err != nil {
-					errs.Add(1)
-					lastErr.Store(err.Error())
-					continue
+				} else {
+					objs, err := ownedTenantObjects(ti, plan)
+					if err != nil {
+						errs.Add(1)
+						lastErr.Store(err.Error())
+						continue
+					}
+					for _, o := range objs {
+						writes = append(writes, func() error { return createTyped(ctx, cs, o) })
+					}
 				}
 				mu.Lock()
 				instances[ti.Name], createdAt[ti.Name] = ti, t0
 				mu.Unlock()
-				for _, o := range objs {
-					_ = retryWrite(ctx, &errs, &lastErr, func() error { return createTyped(ctx, cs, o) })
+				for _, write := range writes {
+					_ = retryWrite(ctx, &errs, &lastErr, write)
 				}
 			}
 		})
