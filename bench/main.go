@@ -59,7 +59,10 @@ type Config struct {
 	Minimal bool `json:"minimalPath"`
 	// MinimalApply runs the minimal path a second time, writing the children by server-side
 	// apply as the operator does (MinimalResult.ByApply).
-	MinimalApply bool  `json:"minimalPathByApply"`
+	MinimalApply bool `json:"minimalPathByApply"`
+	// Rounds runs the minimal paths and the operator this many times per N, alternating their
+	// order (ProvisioningResult.Rounds).
+	Rounds       int   `json:"rounds"`
 	HelmTenants  int   `json:"helmTenants"`
 	HelmParallel []int `json:"helmParallel"`
 	Rates        []int `json:"ratesPerSec"`
@@ -166,6 +169,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.StringVar(&scenarios, "scenarios", "ceiling,helm,callbacks,unauth,scale,lifecycle", "Scenarios to run: ceiling (1), helm (2), callbacks (3), lifecycle (4), scale (5), unauth (6), metering (7), rollout (8); 7 and 8 only when named.")
 	fs.StringVar(&tenants, "tenants", "1000,5000", "Scenario 1: N for the ceiling and the operator, comma-separated.")
 	fs.BoolVar(&c.Minimal, "minimal-path", true, "Scenario 1: also run the minimal-path ceiling (TenantInstance, its objects, one status write per tenant) before the operator.")
+	fs.IntVar(&c.Rounds, "rounds", 1, "Scenario 1, with -minimal-path: run the minimal paths and the operator this many times per N, each round in the reverse order of the one before, and compare them by the median of the rounds' ratios: a figure less moved by a machine whose speed drifts between phases.")
 	fs.BoolVar(&c.MinimalApply, "minimal-apply", true, "Scenario 1, with -minimal-path: also run the minimal path writing the tenant's objects as the operator does (server-side apply under its field owner) instead of creating them: what server-side apply costs.")
 	fs.IntVar(&c.Workers, "workers", 32, "Requests the ceiling program (and the harness creating TenantInstances) keeps in flight.")
 	fs.IntVar(&c.HelmTenants, "helm-tenants", 100, "Scenario 2: releases installed.")
@@ -247,6 +251,11 @@ func parseFlags(args []string) (Config, error) {
 	}
 	if c.MeteringPeriod < time.Minute || c.MeteringPeriod%time.Second != 0 || c.MeteringPeriods < 1 || c.MeteringTenants < 1 || c.RolloutTenants < 1 {
 		err := fmt.Errorf("-metering-period must be whole seconds of at least 1m (not %s), -metering-periods, -metering-tenants and -rollout-tenants at least 1", c.MeteringPeriod)
+		fmt.Fprintln(fs.Output(), err)
+		return c, err
+	}
+	if c.Rounds < 1 {
+		err := fmt.Errorf("-rounds must be at least 1, not %d", c.Rounds)
 		fmt.Fprintln(fs.Output(), err)
 		return c, err
 	}
@@ -498,38 +507,39 @@ func (h *harness) run(ctx context.Context) (err error) {
 			}
 			pr.Ceiling, err = h.runCeiling(ctx, e, n, profile)
 			record("ceiling", err)
-			if h.cfg.Minimal {
-				if e, err = cluster(fmt.Sprintf("minimal%d", n)); err != nil {
-					return err
-				}
-				pr.Minimal, err = h.runMinimal(ctx, e, n, profile, false)
-				record("minimal path", err)
-				if h.cfg.MinimalApply {
-					if e, err = cluster(fmt.Sprintf("minimalapply%d", n)); err != nil {
+			for r := range h.provisioningRounds() {
+				var rd roundResults
+				order := roundPhases(r, h.cfg.Minimal, h.cfg.MinimalApply)
+				for _, ph := range order {
+					if e, err = cluster(fmt.Sprintf("%s%d", ph, n)); err != nil {
 						return err
 					}
-					pr.MinimalApply, err = h.runMinimal(ctx, e, n, profile, true)
-					record("minimal path by apply", err)
+					switch ph {
+					case phaseMinimal:
+						rd.Minimal, err = h.runMinimal(ctx, e, n, profile, false)
+						record("minimal path", err)
+					case phaseMinimalApply:
+						rd.MinimalApply, err = h.runMinimal(ctx, e, n, profile, true)
+						record("minimal path by apply", err)
+					case phaseOperator:
+						prefix := "op"
+						if r > 0 {
+							prefix = fmt.Sprintf("op%d", r+1)
+						}
+						rd.Operator, err = h.runOperator(ctx, e, prefix, n, profile)
+						record("operator", err)
+					}
+					if ctx.Err() != nil {
+						break
+					}
 				}
-			}
-			e, err = cluster(fmt.Sprintf("operator%d", n))
-			if err != nil {
-				return err
-			}
-			pr.Operator, err = h.runOperator(ctx, e, "op", n, profile)
-			record("operator", err)
-			if pr.Ceiling != nil && pr.Operator != nil {
-				pr.Ratio = ratio(pr.Operator.TenantsPerSec, pr.Ceiling.TenantsPerSec)
-				pr.RatioAvailable = ratio(pr.Operator.TenantsPerSec, pr.Ceiling.AvailablePerSec)
-			}
-			if pr.Minimal != nil && pr.Operator != nil {
-				pr.MinimalRatio = ratio(pr.Operator.TenantsPerSec, pr.Minimal.TenantsPerSec)
-				pr.MinimalCPURatio = ratio(pr.Operator.ControlPlaneCPUPerTenant, pr.Minimal.ControlPlaneCPUPerTenant)
-				pr.Writes = writeDiffs(pr.Minimal.Writes, pr.Minimal.Tenants, pr.Operator.PathWrites, pr.Operator.Tenants)
-			}
-			if pr.MinimalApply != nil && pr.Operator != nil {
-				pr.MinimalApplyRatio = ratio(pr.Operator.TenantsPerSec, pr.MinimalApply.TenantsPerSec)
-				pr.MinimalApplyCPURatio = ratio(pr.Operator.ControlPlaneCPUPerTenant, pr.MinimalApply.ControlPlaneCPUPerTenant)
+				pr.addRound(rd, order)
+				if ctx.Err() != nil {
+					break
+				}
+				// The profiles are taken in the first round only: their cost is then the same in
+				// each of its phases, and the later rounds' figures carry none of it.
+				profile = 0
 			}
 			res.Provisioning = append(res.Provisioning, pr)
 			if ctx.Err() != nil {

@@ -76,15 +76,21 @@ func evaluateGoals(r *Results) []Goal {
 			if !m.AllReady {
 				note = fmt.Sprintf("only %d of %d minimal-path tenants Ready", m.ReadyCount, p.N)
 			}
+			ready := o.AllReady && m.AllReady && p.allRoundsReady()
+			if note == "" && !p.allRoundsReady() {
+				note = "not every tenant became Ready in every round"
+			}
+			minimalRatio := func(r ProvisioningRound) float64 { return r.MinimalRatio }
+			minimalCPURatio := func(r ProvisioningRound) float64 { return r.MinimalCPURatio }
 			gs = append(gs,
 				Goal{Scenario: "1", What: fmt.Sprintf("operator vs. minimal-path ceiling, N = %d", p.N), Target: fmt.Sprintf("≥ %.1f×", goalMinimalRatio),
-					Measured:   fmt.Sprintf("%.2f× (%.1f vs %.1f tenants/s)", p.MinimalRatio, o.TenantsPerSec, m.TenantsPerSec),
-					Met:        p.MinimalRatio >= goalMinimalRatio && o.AllReady && m.AllReady,
+					Measured:   fmt.Sprintf("%.2f×%s (%.1f vs %.1f tenants/s%s)", p.MinimalRatio, p.roundsSpread(minimalRatio), o.TenantsPerSec, m.TenantsPerSec, p.firstRound()),
+					Met:        p.MinimalRatio >= goalMinimalRatio && ready,
 					Measurable: true, Note: note},
 				Goal{Scenario: "1", What: fmt.Sprintf("control-plane CPU per tenant, operator vs. minimal path, N = %d", p.N), Target: fmt.Sprintf("≤ %.1f×", goalMinimalCPURatio),
-					Measured: fmt.Sprintf("%.2f× (%.3f vs %.3f CPU-s; writes %.1f vs %.1f per tenant)", p.MinimalCPURatio, o.ControlPlaneCPUPerTenant, m.ControlPlaneCPUPerTenant,
-						o.PathWritesPerTenant, m.WritesPerTenant),
-					Met:        p.MinimalCPURatio > 0 && p.MinimalCPURatio <= goalMinimalCPURatio && o.AllReady && m.AllReady,
+					Measured: fmt.Sprintf("%.2f×%s (%.3f vs %.3f CPU-s; writes %.1f vs %.1f per tenant%s)", p.MinimalCPURatio, p.roundsSpread(minimalCPURatio), o.ControlPlaneCPUPerTenant, m.ControlPlaneCPUPerTenant,
+						o.PathWritesPerTenant, m.WritesPerTenant, p.firstRound()),
+					Met:        p.MinimalCPURatio > 0 && p.MinimalCPURatio <= goalMinimalCPURatio && ready,
 					Measurable: p.MinimalCPURatio > 0, Note: note})
 		}
 	}
@@ -843,7 +849,7 @@ func renderMinimal(m *md, r *Results) {
 			fmt.Sprintf("%s / %s", f1(mp.ReadyLatency.P50/1000), f1(mp.ReadyLatency.P99/1000)), f3(mp.ControlPlaneCPUPerTenant), f1(mp.WritesPerTenant)}
 		if o != nil {
 			row = append(row, f1(o.TenantsPerSec), f3(o.ControlPlaneCPUPerTenant), f1(o.PathWritesPerTenant),
-				fmt.Sprintf("**%.2f×** tenants/s, **%.2f×** CPU", p.MinimalRatio, p.MinimalCPURatio))
+				fmt.Sprintf("**%.2f×** tenants/s, **%.2f×** CPU%s", p.MinimalRatio, p.MinimalCPURatio, p.ofRounds()))
 		} else {
 			row = append(row, "–", "–", "–", "–")
 		}
@@ -878,6 +884,7 @@ func renderMinimal(m *md, r *Results) {
 		m.table([]string{"resource", "minimal path", "operator path", "operator extra"}, rows)
 	}
 	renderMinimalApply(m, r)
+	renderRounds(m, r)
 }
 
 // renderMinimalApply compares the minimal path writing the children by server-side apply with
@@ -897,7 +904,7 @@ func renderMinimalApply(m *md, r *Results) {
 			row = append(row, "–")
 		}
 		if o != nil {
-			row = append(row, fmt.Sprintf("**%.2f×** tenants/s, **%.2f×** CPU", p.MinimalApplyRatio, p.MinimalApplyCPURatio))
+			row = append(row, fmt.Sprintf("**%.2f×** tenants/s, **%.2f×** CPU%s", p.MinimalApplyRatio, p.MinimalApplyCPURatio, p.ofRounds()))
 		} else {
 			row = append(row, "–")
 		}
@@ -914,6 +921,49 @@ func renderMinimalApply(m *md, r *Results) {
 	m.p("")
 	m.table([]string{"N", "minimal path by apply tenants/s", "create→Ready p50/p99 (s)", "apiserver+etcd CPU-s/tenant", "writes/tenant",
 		"by apply ÷ by creates", "operator ÷ minimal path by apply"}, rows)
+}
+
+// renderRounds lists the rounds of scenario 1 when there were several: each phase's figures in
+// the order they ran, and the operator's ratios within the round.
+func renderRounds(m *md, r *Results) {
+	var rows [][]string
+	for _, p := range r.Provisioning {
+		if len(p.Rounds) < 2 {
+			continue
+		}
+		for i, rd := range p.Rounds {
+			rows = append(rows, []string{fmt.Sprint(p.N), fmt.Sprint(i + 1), strings.Join(rd.Order, ", "),
+				phaseCell(rd.Minimal), phaseCell(rd.MinimalApply), phaseCell(rd.Operator),
+				ratiosCell(rd.MinimalRatio, rd.MinimalCPURatio), ratiosCell(rd.MinimalApplyRatio, rd.MinimalApplyCPURatio)})
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	m.p("Rounds (`-rounds`): the minimal paths and the operator again on the same N, each round in the reverse order " +
+		"of the one before, so that a drift of the machine's speed favours neither side. The ratios above are the medians " +
+		"of these rounds' ratios; the tables by resource and the profiles are the first round's. Each phase: tenants/s, " +
+		"apiserver+etcd CPU-s per tenant, writes per tenant:")
+	m.p("")
+	m.table([]string{"N", "round", "order", "minimal path", "minimal path by apply", "operator", "operator ÷ minimal path", "operator ÷ by apply"}, rows)
+}
+
+func phaseCell(f *PhaseFigures) string {
+	if f == nil {
+		return "–"
+	}
+	c := fmt.Sprintf("%s, %s, %s", f1(f.TenantsPerSec), f3(f.ControlPlaneCPUPerTenant), f1(f.WritesPerTenant))
+	if !f.AllReady {
+		c += " (not all Ready)"
+	}
+	return c
+}
+
+func ratiosCell(rate, cpu float64) string {
+	if rate == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×, %.2f× CPU", rate, cpu)
 }
 
 func verbsCell(v map[string]float64) string {

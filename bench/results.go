@@ -56,7 +56,8 @@ type ProvisioningResult struct {
 	// RatioAvailable compares with the ceiling's objects all available (pods running) instead.
 	RatioAvailable float64 `json:"ratioToAvailable"`
 	// Minimal is the minimal-path ceiling on the same N; MinimalRatio is operator tenants/s over
-	// its tenants/s, MinimalCPURatio the operator's control-plane CPU per tenant over its.
+	// its tenants/s, MinimalCPURatio the operator's control-plane CPU per tenant over its (with
+	// several rounds, the medians of the rounds' ratios).
 	Minimal         *MinimalResult `json:"minimal,omitempty"`
 	MinimalRatio    float64        `json:"minimalRatio,omitempty"`
 	MinimalCPURatio float64        `json:"minimalCpuRatio,omitempty"`
@@ -67,6 +68,9 @@ type ProvisioningResult struct {
 	MinimalApplyCPURatio float64        `json:"minimalByApplyCpuRatio,omitempty"`
 	// Writes compares the writes per tenant of the minimal path and the operator's path.
 	Writes []WriteDiff `json:"writesVsMinimal,omitempty"`
+	// Rounds are the rounds of the minimal paths and the operator (-rounds): Minimal,
+	// MinimalApply and Operator are the first's, and the ratios above the medians of theirs.
+	Rounds []ProvisioningRound `json:"rounds,omitempty"`
 }
 
 // Goal is one figure the issue asks for, and whether this run reached it.
