@@ -61,6 +61,8 @@ type ProvisioningResult struct {
 	Minimal         *MinimalResult `json:"minimal,omitempty"`
 	MinimalRatio    float64        `json:"minimalRatio,omitempty"`
 	MinimalCPURatio float64        `json:"minimalCpuRatio,omitempty"`
+	// MinimalCPUPerWriteRatio is the same per write (ProvisioningRound.MinimalCPUPerWriteRatio).
+	MinimalCPUPerWriteRatio float64 `json:"minimalCpuPerWriteRatio,omitempty"`
 	// MinimalApply is the minimal path writing the children by server-side apply as the operator
 	// does; MinimalApplyRatio and MinimalApplyCPURatio compare the operator with it.
 	MinimalApply         *MinimalResult `json:"minimalByApply,omitempty"`

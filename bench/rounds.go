@@ -73,14 +73,18 @@ type PhaseFigures struct {
 // ProvisioningRound is one round of scenario 1: the figures of its phases, in the order they ran,
 // and the operator's ratios to the minimal paths within it.
 type ProvisioningRound struct {
-	Order                []string      `json:"order"`
-	Minimal              *PhaseFigures `json:"minimal,omitempty"`
-	MinimalApply         *PhaseFigures `json:"minimalByApply,omitempty"`
-	Operator             *PhaseFigures `json:"operator,omitempty"`
-	MinimalRatio         float64       `json:"minimalRatio,omitempty"`
-	MinimalCPURatio      float64       `json:"minimalCpuRatio,omitempty"`
-	MinimalApplyRatio    float64       `json:"minimalByApplyRatio,omitempty"`
-	MinimalApplyCPURatio float64       `json:"minimalByApplyCpuRatio,omitempty"`
+	Order           []string      `json:"order"`
+	Minimal         *PhaseFigures `json:"minimal,omitempty"`
+	MinimalApply    *PhaseFigures `json:"minimalByApply,omitempty"`
+	Operator        *PhaseFigures `json:"operator,omitempty"`
+	MinimalRatio    float64       `json:"minimalRatio,omitempty"`
+	MinimalCPURatio float64       `json:"minimalCpuRatio,omitempty"`
+	// MinimalCPUPerWriteRatio is MinimalCPURatio over the ratio of the two paths' writes per
+	// tenant: what a write of the operator's path costs the control plane against one of the
+	// minimal path's.
+	MinimalCPUPerWriteRatio float64 `json:"minimalCpuPerWriteRatio,omitempty"`
+	MinimalApplyRatio       float64 `json:"minimalByApplyRatio,omitempty"`
+	MinimalApplyCPURatio    float64 `json:"minimalByApplyCpuRatio,omitempty"`
 }
 
 func minimalFigures(m *MinimalResult) *PhaseFigures {
@@ -119,6 +123,7 @@ func (p *ProvisioningResult) addRound(rr roundResults, order []string) {
 		if m := rd.Minimal; m != nil {
 			rd.MinimalRatio = ratio(o.TenantsPerSec, m.TenantsPerSec)
 			rd.MinimalCPURatio = ratio(o.ControlPlaneCPUPerTenant, m.ControlPlaneCPUPerTenant)
+			rd.MinimalCPUPerWriteRatio = ratio(rd.MinimalCPURatio, ratio(o.WritesPerTenant, m.WritesPerTenant))
 		}
 		if m := rd.MinimalApply; m != nil {
 			rd.MinimalApplyRatio = ratio(o.TenantsPerSec, m.TenantsPerSec)
@@ -128,6 +133,7 @@ func (p *ProvisioningResult) addRound(rr roundResults, order []string) {
 	p.Rounds = append(p.Rounds, rd)
 	p.MinimalRatio = p.roundsMedian(func(r ProvisioningRound) float64 { return r.MinimalRatio })
 	p.MinimalCPURatio = p.roundsMedian(func(r ProvisioningRound) float64 { return r.MinimalCPURatio })
+	p.MinimalCPUPerWriteRatio = p.roundsMedian(func(r ProvisioningRound) float64 { return r.MinimalCPUPerWriteRatio })
 	p.MinimalApplyRatio = p.roundsMedian(func(r ProvisioningRound) float64 { return r.MinimalApplyRatio })
 	p.MinimalApplyCPURatio = p.roundsMedian(func(r ProvisioningRound) float64 { return r.MinimalApplyCPURatio })
 }
