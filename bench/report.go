@@ -861,7 +861,7 @@ func renderMinimal(m *md, r *Results) {
 	m.p("### Against the minimal path")
 	m.p("")
 	m.p("The minimal-path ceiling does the least any declarative system must per tenant, on a fresh cluster of its own " +
-		"just before the operator's: it creates the TenantInstance (with the bridge's identity, as the bridge does), then " +
+		"just before the operator's (in the first round, when there are several): it creates the TenantInstance (with the bridge's identity, as the bridge does), then " +
 		"the tenant's objects (the same as above, owned by the instance, each created once, with the operator's rights), " +
 		"and, when its one watch (of Deployments) sees the tenant's Deployment available, writes the instance's status once " +
 		"(Ready, as the operator's final status reads). Both are timed from the first request to the last tenant Ready " +
