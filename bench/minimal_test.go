@@ -312,4 +312,8 @@ func TestRenderMinimalApplyAndBridgeThreads(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
+	// Results without the CPU per write (of runs before it was measured) show none, not 0.
+	if strings.Contains(out, "per write") {
+		t.Errorf("report gives a CPU per write that was not measured:\n%s", out)
+	}
 }

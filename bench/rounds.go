@@ -138,30 +138,20 @@ func (p *ProvisioningResult) addRound(rr roundResults, order []string) {
 	p.MinimalApplyCPURatio = p.roundsMedian(func(r ProvisioningRound) float64 { return r.MinimalApplyCPURatio })
 }
 
-// roundsMedian is the median of a ratio over the rounds that measured it (0 when none did).
-func (p *ProvisioningResult) roundsMedian(of func(ProvisioningRound) float64) float64 {
+// roundsValues are a ratio's values over the rounds that measured it.
+func (p *ProvisioningResult) roundsValues(of func(ProvisioningRound) float64) []float64 {
 	var vs []float64
 	for _, r := range p.Rounds {
 		if v := of(r); v > 0 {
 			vs = append(vs, v)
 		}
 	}
-	return median(vs)
+	return vs
 }
 
-// roundsRange is the least and the greatest of a ratio over the rounds that measured it.
-func (p *ProvisioningResult) roundsRange(of func(ProvisioningRound) float64) (lo, hi float64) {
-	for _, r := range p.Rounds {
-		v := of(r)
-		if v <= 0 {
-			continue
-		}
-		if lo == 0 || v < lo {
-			lo = v
-		}
-		hi = max(hi, v)
-	}
-	return lo, hi
+// roundsMedian is the median of a ratio over the rounds that measured it (0 when none did).
+func (p *ProvisioningResult) roundsMedian(of func(ProvisioningRound) float64) float64 {
+	return median(p.roundsValues(of))
 }
 
 // allRoundsReady says whether every phase of every round took all its tenants to Ready.
@@ -195,8 +185,11 @@ func (p *ProvisioningResult) roundsSpread(of func(ProvisioningRound) float64) st
 	if len(p.Rounds) < 2 {
 		return ""
 	}
-	lo, hi := p.roundsRange(of)
-	return fmt.Sprintf(", the median of %d rounds (%.2f–%.2f×)", len(p.Rounds), lo, hi)
+	vs := p.roundsValues(of)
+	if len(vs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", the median of %d rounds (%.2f–%.2f×)", len(p.Rounds), slices.Min(vs), slices.Max(vs))
 }
 
 // firstRound marks, when there were several rounds, the figures that are the first round's.
@@ -205,6 +198,15 @@ func (p *ProvisioningResult) firstRound() string {
 		return ""
 	}
 	return " in the first round"
+}
+
+// perWrite gives the operator's control-plane CPU per write against the minimal path's, when it
+// was measured (results of runs before it was have none).
+func (p *ProvisioningResult) perWrite(format string) string {
+	if p.MinimalCPUPerWriteRatio == 0 {
+		return ""
+	}
+	return fmt.Sprintf(format, p.MinimalCPUPerWriteRatio)
 }
 
 // ofRounds marks a ratio as the median of the rounds when there were several.
